@@ -1,0 +1,5 @@
+"""``python -m loganalyzer`` runs the command-line interface."""
+
+from loganalyzer.cli.app import main
+
+main()

@@ -1,0 +1,65 @@
+"""The root ``loganalyzer`` command; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from loganalyzer import __version__
+from loganalyzer.cli import EXIT_ERROR
+from loganalyzer.errors import LogAnalyzerError
+
+app = typer.Typer(
+    name="loganalyzer",
+    help="Explain why mutual TLS between a ServiceNow MID Server and its instance fails.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"loganalyzer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", help="Show the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Read MID Server wrapper.log files and say why certificate-based authentication fails."""
+
+
+def _register() -> None:
+    """Attach the subcommands; imported here so ``--version`` stays fast."""
+    from loganalyzer.cli import commands  # noqa: F401  (registers on import)
+
+
+def main() -> None:
+    """Console-script entry point: one funnel turns library errors into one line and exit 2."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except LogAnalyzerError as exc:
+        typer.echo(f"loganalyzer: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("loganalyzer: aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        typer.echo("loganalyzer: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        # Usage errors come from typer's click layer; they know how to show themselves.
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        typer.echo(f"loganalyzer: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)

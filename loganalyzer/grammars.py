@@ -1,0 +1,43 @@
+"""Loads the Lark grammars in ``grammars/``: one file per log dialect, LALR, contextual lexer.
+
+Parsers are built once per process and per (grammar, transformer) and cached on disk by Lark,
+so start-up stays in milliseconds. Grammars are only ever applied to small record bodies.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from lark import Lark, Transformer
+from lark.exceptions import LarkError
+
+from loganalyzer.errors import GrammarError, Location
+from loganalyzer.resources import data_dir
+
+
+@cache
+def grammar_text(name: str) -> str:
+    """The text of ``grammars/<name>.lark``."""
+    path = data_dir("grammars") / f"{name}.lark"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GrammarError(f"cannot read grammar: {exc.strerror}", Location(str(path))) from exc
+
+
+@cache
+def parser(name: str, transformer: type[Transformer] | None = None, strict: bool = False) -> Lark:
+    """An LALR parser for ``grammars/<name>.lark``; with a transformer, parsing builds no tree."""
+    try:
+        return Lark(
+            grammar_text(name),
+            parser="lalr",
+            lexer="contextual",
+            transformer=transformer() if transformer else None,
+            cache=not strict,
+            strict=strict,
+            maybe_placeholders=False,
+        )
+    except LarkError as exc:
+        where = Location(str(data_dir("grammars") / f"{name}.lark"))
+        raise GrammarError(f"invalid grammar: {exc}", where) from exc

@@ -1,0 +1,67 @@
+"""JSSE records: the debug blocks cut out of a log, before any grammar looks at them.
+
+A record is a header line plus the body lines that belong to it. Each log dialect (JDK 11+
+unified, JDK 8 legacy) says through a :class:`Dialect` which lines open a record and where it
+ends; the scanner in :mod:`loganalyzer.scanner` only finds candidates fast and collects lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from loganalyzer.errors import Location
+from loganalyzer.events import Thread
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One selected log line after wrapper-prefix decoding."""
+
+    lineno: int
+    message: str
+    jvm: int
+    time: datetime | None  # the wrapper's own timestamp, when the layout has one
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One JSSE debug record.
+
+    ``message`` is the header's message text (for the unified format without the trailing
+    `` (``); ``body`` the lines up to (not including) the closing line. ``has_body`` says the
+    header announced a body; ``truncated`` is set by the scanner when that body did not close
+    where the dialect expects (rotation cut, interleaving, end of file).
+    """
+
+    dialect: str
+    where: Location
+    end_line: int
+    thread: Thread
+    time: datetime | None
+    level: str
+    caller: str
+    message: str
+    body: tuple[str, ...] = ()
+    truncated: bool = False
+    has_body: bool = False
+
+
+class Dialect(Protocol):
+    """What the scanner needs to know about one debug-output dialect."""
+
+    name: str
+    prefilter: re.Pattern[bytes]  # finds lines that may open a record, on raw bytes
+
+    def open_record(self, line: Line, path: str) -> Record | None:
+        """The record this line opens, with an empty body, or None if it opens none."""
+
+    def wants_body(self, record: Record) -> bool:
+        """Whether lines after the header belong to the record."""
+
+    def ends(self, record: Record, line: Line) -> str:
+        """For a line after the header: ``body`` (keep), ``close`` (keep nothing more, the
+        line is the terminator), ``stop`` (the record ended before this line; the line is
+        looked at afresh) or ``cut`` (the record was cut; the line is looked at afresh)."""

@@ -1,0 +1,486 @@
+"""The JDK 11+ (and 8u261+) ``javax.net.debug`` dialect: record cutting and record -> events.
+
+A record is ``javax.net.ssl|LEVEL|TID|THREAD|TIME|CALLER|message``; when the header ends in
+`` (`` a body follows up to a line that is exactly ``)``. Bodies of the messages that matter
+are parsed with ``grammars/jsse_unified.lark``; everything else is judged from the header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from lark import Transformer, v_args
+from lark.exceptions import LarkError
+
+from loganalyzer import events as ev
+from loganalyzer.dn import split_list
+from loganalyzer.errors import Location, Problem
+from loganalyzer.grammars import parser
+from loganalyzer.records import Line, Record
+
+HEADER = re.compile(
+    r"javax\.net\.ssl\|(?P<level>[A-Z]+)\|(?P<tid>[0-9A-Fa-f]{1,2}(?: [0-9A-Fa-f]{2})*)\|"
+    r"(?P<thread>.*?)\|(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [^|]*)?)\|"
+    r"(?P<caller>[^|]*)\|(?P<msg>.*)$"
+)
+MAX_BODY_LINES = 20_000
+
+
+def parse_time(text: str) -> datetime | None:
+    """``2026-11-26 13:40:05.679 EST`` -> naive local time; JSSE prints midnight as hour 24."""
+    stamp = text[:23]
+    try:
+        if stamp[11:13] == "24":
+            return datetime.strptime(stamp[:11] + "00" + stamp[13:], "%Y-%m-%d %H:%M:%S.%f")
+        return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f")
+    except ValueError:
+        return None
+
+
+class UnifiedDialect:
+    """Finds and cuts JDK 11+ records; see :class:`loganalyzer.records.Dialect`."""
+
+    name = "unified"
+    prefilter = re.compile(rb"javax\.net\.ssl\|")
+
+    def open_record(self, line: Line, path: str) -> Record | None:
+        m = HEADER.search(line.message)
+        if not m:
+            return None
+        msg = m.group("msg")
+        has_body = msg.endswith(" (")
+        return Record(
+            dialect=self.name,
+            where=Location(path, line.lineno),
+            end_line=line.lineno,
+            thread=ev.Thread(line.jvm, m.group("thread"), m.group("tid")),
+            time=parse_time(m.group("ts")),
+            level=m.group("level"),
+            caller=m.group("caller"),
+            message=msg[:-2] if has_body else msg.rstrip(),
+            has_body=has_body,
+        )
+
+    def wants_body(self, record: Record) -> bool:
+        return record.has_body
+
+    def ends(self, record: Record, line: Line) -> str:
+        text = line.message
+        if text.rstrip() == ")":
+            return "close"
+        if "javax.net.ssl|" in text and HEADER.search(text):
+            return "cut"
+        if len(record.body) >= MAX_BODY_LINES:
+            return "cut"
+        return "body"
+
+
+# ----------------------------------------------------------------------------- body parsing
+
+_GLUED_CLOSERS = re.compile(r"^(\s*)\]\}(,?)\s*$")
+_GLUED_BRACE = re.compile(r'^(.*(?:"|\)))\}(,?)\s*$')
+_HEX_LINE = re.compile(r"^\s*[0-9A-F]{4}: ")
+
+
+def normalise(lines: tuple[str, ...] | list[str]) -> str:
+    """Put the closers JSSE glues onto content lines on lines of their own."""
+    out: list[str] = []
+    n = len(lines)
+    for i, line in enumerate(lines):
+        if _HEX_LINE.match(line):
+            out.append(line)
+            continue
+        m = _GLUED_CLOSERS.match(line)
+        if m:
+            out += [f"{m.group(1)}]", f"{m.group(1)}}}{m.group(2)}"]
+            continue
+        m = _GLUED_BRACE.match(line)
+        if m and line.strip() not in ("}", "},"):
+            out += [m.group(1), "}" + m.group(2)]
+            continue
+        stripped = line.rstrip()
+        if stripped.endswith("]") and stripped.strip() != "]" and not stripped.lstrip().startswith('"'):
+            nxt = next((x for x in lines[i + 1 : n] if x.strip()), "")
+            if nxt.strip().startswith("}"):
+                out += [stripped[:-1], "]"]
+                continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Ext:
+    """A certificate extension as sun.security.x509 printed it."""
+
+    oid: str
+    lines: tuple[str, ...]
+
+
+Node = list  # a container: items are (key, value) pairs, bare strings, Ext or nested Node
+
+
+class _ToNodes(Transformer):
+    """Grammar tree -> plain containers; values keep their text, quotes and commas removed."""
+
+    def start(self, items):
+        return list(items)
+
+    @v_args(inline=True)
+    def scalar_pair(self, key, value):
+        return (str(key)[1:-1], _clean_scalar(str(value)))
+
+    def object_pair(self, items):
+        return (str(items[0])[1:-1], [i for i in items[2:-1]])
+
+    def list_pair(self, items):
+        return (str(items[0])[1:-1], [i for i in items[2:-1]])
+
+    @v_args(inline=True)
+    def bare(self, text):
+        return str(text).strip()
+
+    def bare_list(self, items):
+        return (str(items[0]).rstrip(" [").strip(), [i for i in items[1:-1]])
+
+    def anon_object(self, items):
+        inner = items[1:-1]
+        if len(inner) == 1 and isinstance(inner[0], Ext):
+            return inner[0]
+        return list(inner)
+
+    def anon_list(self, items):
+        return list(items[1:-1])
+
+    def x509_extension(self, items):
+        oid_line = str(items[0])
+        oid = oid_line.split()[1] if len(oid_line.split()) > 1 else ""
+        return Ext(oid, tuple(str(t).strip() for t in items[1:]))
+
+
+def _clean_scalar(value: str) -> str:
+    value = value.strip()
+    if value.endswith(","):
+        value = value[:-1].rstrip()
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        value = value[1:-1]
+    return value
+
+
+def parse_body(body: tuple[str, ...] | list[str]) -> Node:
+    """Parse a record body into containers; raises ``lark.exceptions.LarkError``."""
+    return parser("jsse_unified", _ToNodes).parse(normalise(body))
+
+
+def get(node: Node, key: str, default=None):
+    for item in node:
+        if isinstance(item, tuple) and item[0] == key:
+            return item[1]
+    return default
+
+
+def get_all(node: Node, key: str) -> list:
+    return [item[1] for item in node if isinstance(item, tuple) and item[0] == key]
+
+
+def find(node: Node, key: str):
+    """Depth-first search for the first value under ``key``."""
+    for item in node:
+        if isinstance(item, tuple):
+            if item[0] == key:
+                return item[1]
+            if isinstance(item[1], list):
+                hit = find(item[1], key)
+                if hit is not None:
+                    return hit
+        elif isinstance(item, list):
+            hit = find(item, key)
+            if hit is not None:
+                return hit
+    return None
+
+
+# ----------------------------------------------------------------------------- certificates
+
+_EKU_NAMES = {
+    "1.3.6.1.5.5.7.3.1": "serverAuth",
+    "1.3.6.1.5.5.7.3.2": "clientAuth",
+    "2.5.29.37.0": "anyExtendedKeyUsage",
+}
+
+
+def certificates(node: Node) -> tuple[ev.CertInfo, ...]:
+    """Every ``"certificate" : {…}`` under ``node``, in order (TLS 1.2 and 1.3 layouts)."""
+    found: list[ev.CertInfo] = []
+
+    def walk(n: Node) -> None:
+        for item in n:
+            if isinstance(item, tuple):
+                if item[0] == "certificate" and isinstance(item[1], list):
+                    found.append(cert_info(item[1]))
+                elif isinstance(item[1], list):
+                    walk(item[1])
+            elif isinstance(item, list):
+                walk(item)
+
+    walk(node)
+    return tuple(found)
+
+
+def cert_info(node: Node) -> ev.CertInfo:
+    eku: list[str] = []
+    key_usage: list[str] = []
+    san: list[str] = []
+    is_ca: bool | None = None
+    for ext in get(node, "extensions", []) or []:
+        if not isinstance(ext, Ext):
+            continue
+        body = [line for line in ext.lines if line not in ("[", "]")]
+        if ext.oid == "2.5.29.37":
+            eku = [_EKU_NAMES.get(x, x) for x in body if not x.endswith("[")]
+        elif ext.oid == "2.5.29.15":
+            key_usage = [x for x in body if not x.endswith("[")]
+        elif ext.oid == "2.5.29.17":
+            san = [x.split(":", 1)[1].strip() for x in body if ":" in x and not x.endswith("[")]
+        elif ext.oid == "2.5.29.19":
+            is_ca = any(x.replace(" ", "").lower() == "ca:true" for x in body)
+    return ev.CertInfo(
+        subject=get(node, "subject", ""),
+        issuer=get(node, "issuer", ""),
+        serial=get(node, "serial number", ""),
+        not_before=parse_time(get(node, "not before", "")),
+        not_after=parse_time(get(node, "not  after", "") or get(node, "not after", "")),
+        eku=tuple(eku),
+        key_usage=tuple(key_usage),
+        san=tuple(san),
+        is_ca=is_ca,
+        public_key=get(node, "subject public key", ""),
+    )
+
+
+# ----------------------------------------------------------------------------- interpretation
+
+_ALERT_PREFIX = re.compile(r"^\((?P<alert>[a-z_]+)\) ")
+_RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
+_FATAL = re.compile(r"^Fatal \((?P<alert>[A-Z_]+)\): (?P<reason>.*)$", re.S)
+_WRITE_ALERT = re.compile(r"^WRITE: \S+ alert\((?P<alert>[a-z_]+)\)")
+_EXCEPTION_LINE = re.compile(r"^(?P<cls>[\w.$]+(?:Exception|Error)): ?(?P<msg>.*)$")
+_VERSION_LIST = re.compile(r"TLSv1(?:\.[0-3])?|SSLv3|DTLSv1\.[02]")
+
+
+def split_exception(text: str) -> tuple[str, str]:
+    """``javax.net.ssl.SSLHandshakeException: (bad_certificate) msg`` -> (class, msg)."""
+    m = _EXCEPTION_LINE.match(text.strip())
+    if not m:
+        return "", text.strip()
+    return m.group("cls"), _ALERT_PREFIX.sub("", m.group("msg").strip())
+
+
+def _throwable(node: Node) -> tuple[str, str]:
+    lines = get(node, "throwable")
+    if not lines:
+        return "", ""
+    first = next((x for x in lines if isinstance(x, str)), "")
+    return split_exception(first)
+
+
+@dataclass(slots=True)
+class Interpreter:
+    """Turns the unified records of one file into events; remembers what failed to parse."""
+
+    problems: list[Problem]
+
+    def events(self, record: Record) -> list[ev.Event]:
+        msg = record.message
+        for prefix, handler in _HANDLERS:
+            if msg.startswith(prefix):
+                try:
+                    return handler(self, record)
+                except LarkError as exc:
+                    self.problems.append(_unparsed(record, exc))
+                    return []
+        return []
+
+    # -- handlers: each turns one kind of record into events
+    def _base(self, record: Record) -> dict:
+        return {"where": record.where, "thread": record.thread, "time": record.time,
+                "text": record.message}
+
+    def _body(self, record: Record) -> Node:
+        if record.truncated:
+            raise _Truncated("the record's body ends before its closing ')'")
+        return parse_body(record.body)
+
+    def client_hello(self, record: Record) -> list[ev.Event]:
+        node = self._body(record)
+        hello = get(node, "ClientHello", []) or []
+        exts = get(hello, "extensions", []) or []
+        sni = None
+        sni_node = get(exts, "server_name (0)")
+        if isinstance(sni_node, list):
+            for line in sni_node:
+                if isinstance(line, str) and "value=" in line:
+                    sni = line.split("value=", 1)[1].strip()
+        versions_node = get(exts, "supported_versions (43)")
+        offered = ()
+        if isinstance(versions_node, list):
+            offered = tuple(_VERSION_LIST.findall(get(versions_node, "versions", "")))
+        if not offered:
+            offered = tuple(_VERSION_LIST.findall(get(hello, "client version", "")))
+        return [ev.ClientHello(**self._base(record), sni=sni, offered_versions=offered)]
+
+    def server_hello(self, record: Record) -> list[ev.Event]:
+        node = self._body(record)
+        hello = get(node, "ServerHello") or get(node, "HelloRetryRequest") or []
+        version = get(hello, "server version")
+        selected = find(hello, "selected version")
+        if selected:
+            found = _VERSION_LIST.findall(selected)
+            version = found[0] if found else version
+        cipher = get(hello, "cipher suite")
+        if cipher:
+            cipher = cipher.split("(", 1)[0]
+        return [ev.ServerHello(**self._base(record), version=version, cipher=cipher)]
+
+    def negotiated(self, record: Record) -> list[ev.Event]:
+        version = record.message.rsplit(":", 1)[1].strip()
+        return [ev.NegotiatedVersion(**self._base(record), version=version)]
+
+    def server_certificate(self, record: Record) -> list[ev.Event]:
+        return [ev.ServerCertificate(**self._base(record), chain=certificates(self._body(record)))]
+
+    def client_certificate(self, record: Record) -> list[ev.Event]:
+        return [ev.ClientCertificate(**self._base(record), chain=certificates(self._body(record)))]
+
+    def certificate_request(self, record: Record) -> list[ev.Event]:
+        node = self._body(record)
+        req = get(node, "CertificateRequest", []) or []
+        if get(req, "certificate_request_context") is not None or get(req, "extensions") is not None:
+            ca_ext = find(req, "certificate_authorities (47)")
+            if ca_ext is None:
+                return [ev.CertificateRequest(**self._base(record), tls13=True, ca_state="absent")]
+            names = get(ca_ext, "certificate authorities", []) or []
+            dns = tuple(x for x in names if isinstance(x, str) and x)
+            bad = any(isinstance(x, str) and x.startswith("unparseable") for x in names)
+            state = "malformed" if bad else ("listed" if dns else "empty")
+            return [ev.CertificateRequest(**self._base(record), tls13=True, ca_names=dns,
+                                          ca_state=state, ca_split="exact")]
+        raw = get(req, "certificate authorities", "")
+        names, how = split_list(raw)
+        return [ev.CertificateRequest(**self._base(record), tls13=False, ca_names=names,
+                                      ca_state="listed" if names else "empty",
+                                      ca_split=how if len(names) > 1 else "exact",
+                                      raw_ca_text=raw)]
+
+    def no_client_cert(self, record: Record) -> list[ev.Event]:
+        return [ev.NoClientCertificate(**self._base(record))]
+
+    def km_class(self, record: Record) -> list[ev.Event]:
+        return [ev.KeyManagerClass(**self._base(record), name=record.message.split(":", 1)[1].strip())]
+
+    def found_key(self, record: Record) -> list[ev.Event]:
+        alias = record.message.split(":", 1)[1].strip()
+        chain = certificates(self._body(record)) if record.body or record.truncated else ()
+        return [ev.KeyFound(**self._base(record), alias=alias, chain=chain)]
+
+    def key_selection(self, record: Record) -> list[ev.Event]:
+        msg = record.message
+        base = self._base(record)
+        if msg.startswith(("matching alias:", "KeyMgr: choosing key:")):
+            alias = msg.split(":", 2)[-1].strip() if msg.startswith("KeyMgr") else msg.split(":", 1)[1].strip()
+            alias = alias.split(" (verified", 1)[0]
+            return [ev.KeySelection(**base, outcome="chosen", alias=alias)]
+        if msg.startswith("Ignore alias "):
+            alias, _, reason = msg[len("Ignore alias "):].partition(":")
+            return [ev.KeySelection(**base, outcome="ignored", alias=alias.strip(), reason=reason.strip())]
+        if msg.startswith("KeyMgr: no good matching key found"):
+            text = " ".join(record.body).strip().strip("[]")
+            alias, _, rest = text.partition(" (verified: ")
+            return [ev.KeySelection(**base, outcome="best-match", alias=alias.strip(),
+                                    reason=rest.rstrip(")] ").strip())]
+        return [ev.KeySelection(**base, outcome="none", reason=msg)]
+
+    def store(self, record: Record) -> list[ev.Event]:
+        kind = "key" if record.message.startswith("keyStore") else "trust"
+        path = record.message.split(":", 1)[1].splitlines()[0].strip()
+        return [ev.KeyStoreInfo(**self._base(record), store=kind, path=path)]
+
+    def alert_received(self, record: Record) -> list[ev.Event]:
+        alert = get(self._body(record), "Alert", []) or []
+        return [ev.Alert(**self._base(record), direction="received",
+                         level=get(alert, "level", "fatal"), description=get(alert, "description", ""))]
+
+    def alert_written(self, record: Record) -> list[ev.Event]:
+        desc = _WRITE_ALERT.match(record.message).group("alert")
+        level = "warning" if desc in ("close_notify", "user_canceled") else "fatal"
+        return [ev.Alert(**self._base(record), direction="sent", level=level, description=desc)]
+
+    def fatal(self, record: Record) -> list[ev.Event]:
+        m = _FATAL.match(record.message)
+        reason = _ALERT_PREFIX.sub("", m.group("reason").strip())
+        exc = ""
+        if record.body and not record.truncated:
+            try:
+                exc, _ = _throwable(parse_body(record.body))
+            except LarkError:
+                exc = ""
+        return [ev.Failure(**self._base(record), alert=m.group("alert"), message=reason, exception=exc)]
+
+    def handling_exception(self, record: Record) -> list[ev.Event]:
+        exc, msg = _throwable(self._body(record))
+        if not exc and not msg:
+            return []
+        m = _RECEIVED_ALERT.search(msg)
+        alert = m.group("alert").upper() if m else ""
+        return [ev.Failure(**self._base(record), alert=alert, message=msg, exception=exc)]
+
+    def finished(self, record: Record) -> list[ev.Event]:
+        return [ev.Finished(**self._base(record))]
+
+    def closed(self, record: Record) -> list[ev.Event]:
+        return [ev.Closed(**self._base(record))]
+
+
+class _Truncated(LarkError):
+    """A record whose body was cut; reported like a parse failure."""
+
+
+def _unparsed(record: Record, exc: Exception) -> Problem:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Problem(record.where, f"unparsed JSSE record '{record.message[:60]}': {reason}", "unparsed")
+
+
+_HANDLERS: tuple[tuple[str, Callable[[Interpreter, Record], list[ev.Event]]], ...] = (
+    ("Produced ClientHello handshake message", Interpreter.client_hello),
+    ("Consuming ServerHello handshake message", Interpreter.server_hello),
+    ("Consuming HelloRetryRequest handshake message", Interpreter.server_hello),
+    ("Negotiated protocol version:", Interpreter.negotiated),
+    ("Consuming server Certificate handshake message", Interpreter.server_certificate),
+    ("Consuming server Certificate message", Interpreter.server_certificate),
+    ("Consuming CertificateRequest handshake message", Interpreter.certificate_request),
+    ("Produced client Certificate handshake message", Interpreter.client_certificate),
+    ("Produced client Certificate message", Interpreter.client_certificate),
+    ("No X.509 certificate for client authentication", Interpreter.no_client_cert),
+    ("No available client authentication scheme", Interpreter.no_client_cert),
+    ("X509KeyManager class:", Interpreter.km_class),
+    ("found key for :", Interpreter.found_key),
+    ("matching alias:", Interpreter.key_selection),
+    ("KeyMgr: choosing key:", Interpreter.key_selection),
+    ("KeyMgr: no matching key found", Interpreter.key_selection),
+    ("KeyMgr: no good matching key found", Interpreter.key_selection),
+    ("Ignore alias ", Interpreter.key_selection),
+    ("No X.509 cert selected for", Interpreter.key_selection),
+    ("No available authentication scheme", Interpreter.key_selection),
+    ("keyStore is :", Interpreter.store),
+    ("trustStore is:", Interpreter.store),
+    ("Received alert message", Interpreter.alert_received),
+    ("WRITE: ", lambda self, r: Interpreter.alert_written(self, r) if _WRITE_ALERT.match(r.message) else []),
+    ("Fatal (", Interpreter.fatal),
+    ("handling exception", Interpreter.handling_exception),
+    ("Consuming server Finished handshake message", Interpreter.finished),
+    ("Consuming Finished handshake message", Interpreter.finished),
+    ("close the SSL connection", Interpreter.closed),
+    ("duplex close of SSLSocket", Interpreter.closed),
+)

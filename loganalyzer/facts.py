@@ -1,0 +1,208 @@
+"""Facts: what rules may ask about a handshake, as one flat typed record per handshake.
+
+Rules are written against this dataclass (rule-engine type-checks them at load time), so a
+fact is added here, derived in :func:`derive`, and documented in its field comment. Three-way
+answers use the strings ``yes`` / ``no`` / ``unknown`` because a log often cannot tell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from loganalyzer import events as ev
+from loganalyzer.dn import normalise
+from loganalyzer.handshakes import Handshake
+
+YES, NO, UNKNOWN = "yes", "no", "unknown"
+CLIENT_REJECTION_ALERTS = (
+    "bad_certificate", "unknown_ca", "certificate_unknown", "access_denied",
+    "unsupported_certificate", "certificate_expired", "certificate_revoked",
+    "certificate_required", "handshake_failure", "decrypt_error",
+)
+AGENT_WINDOW = timedelta(minutes=10)
+
+
+def _tri(value: bool | None) -> str:
+    return UNKNOWN if value is None else (YES if value else NO)
+
+
+@dataclass(slots=True)
+class HandshakeFacts:
+    """Facts about one handshake (and what surrounds it in the same MID Server's logs)."""
+
+    # -- identity
+    host: str = ""  # SNI host name the MID Server asked for ("" when not logged)
+    tls_version: str = ""  # negotiated version, e.g. "TLSv1.2" ("" when not logged)
+    # -- how much of the handshake the log shows
+    hello_logged: bool = False  # ClientHello/ServerHello records present
+    handshake_records: int = 0  # handshake-message events logged (0 = debug too low)
+    only_failure_logged: bool = False  # the failure is the only thing logged
+    # -- the server's request for a client certificate
+    cert_requested: bool = False  # a CertificateRequest was logged
+    request_logged: str = UNKNOWN  # yes: request seen; no: handshake logged past that point without one
+    ca_state: str = "none"  # listed | empty | absent | malformed | none (no request)
+    ca_count: int = 0
+    ca_names: list[str] = field(default_factory=list)
+    # -- what the MID Server sent
+    cert_sent: str = UNKNOWN  # yes | no | unknown
+    client_subject: str = ""
+    client_issuer: str = ""
+    client_self_signed: bool = False
+    client_eku_ok: str = UNKNOWN  # the sent leaf allows TLS Web Client Authentication
+    client_eku: list[str] = field(default_factory=list)
+    client_expired: str = UNKNOWN  # the sent leaf was outside its validity at handshake time
+    client_chain_covered: str = UNKNOWN  # some cert of the sent chain has an issuer in the CA names
+    # -- the MID Server's key manager
+    km_logged: bool = False  # any key-manager output for this JVM
+    km_aliases: int = 0  # aliases with a private key (``found key for``)
+    km_chain_covered: str = UNKNOWN  # a keystore chain has an issuer among the CA names
+    km_self_signed: str = UNKNOWN  # every keystore leaf is self-signed
+    km_eku_ok: str = UNKNOWN  # some keystore leaf allows client authentication
+    km_expired: str = UNKNOWN  # every keystore leaf is expired at handshake time
+    km_no_selection: bool = False  # the key manager said it selected no certificate
+    # -- outcome
+    outcome: str = UNKNOWN  # completed | failed | unknown
+    alert_received: str = ""  # description of a fatal alert from the instance
+    alert_sent: str = ""  # description of an alert the MID Server sent
+    failure_alert: str = ""  # JSSE alert NAME of the failure, upper case
+    failure_message: str = ""  # the failure's reason text, alert prefix removed
+    failure_exception: str = ""  # exception class, when known
+    # -- across handshakes of the same MID Server
+    earlier_cert_sent: bool = False  # a handshake to the same host that ended before this began sent one
+    earlier_completed: bool = False  # such an earlier handshake completed
+    later_cert_sent: bool = False  # a handshake to the same host after this one sent a certificate
+    concurrent_threads: bool = False  # other threads handshook with the same host while this ran
+    # -- agent log, within AGENT_WINDOW of the handshake
+    agent_kinds: list[str] = field(default_factory=list)  # AgentEvent kinds nearby
+    policy_checks_off: list[str] = field(default_factory=list)  # MIDSecPolicy checks set to false
+
+
+def derive(h: Handshake, timeline: list[Handshake], agent: list[ev.AgentEvent]) -> HandshakeFacts:
+    """Compute the facts of ``h``; ``timeline`` is every handshake of its MID Server, in order
+    (files oldest first, then by line), so that cross-handshake facts can be judged."""
+    f = HandshakeFacts()
+    f.host = h.sni or ""
+    f.tls_version = h.version or ""
+    kinds = {type(e) for e in h.events}
+    f.hello_logged = bool(kinds & {ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion})
+    f.handshake_records = sum(
+        1 for e in h.events
+        if isinstance(e, (ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion, ev.ServerCertificate,
+                          ev.CertificateRequest, ev.ClientCertificate, ev.NoClientCertificate,
+                          ev.Finished))
+    )
+    f.only_failure_logged = f.handshake_records == 0 and h.failure is not None
+
+    when = h.start_time
+    f.cert_requested = h.cert_requested
+    past_request_point = any(isinstance(e, (ev.ClientCertificate, ev.Finished)) for e in h.events)
+    f.request_logged = YES if h.cert_requested else (NO if past_request_point else UNKNOWN)
+    ca = {normalise(n) for n in h.ca_names}
+    if h.request is not None:
+        f.ca_state = h.request.ca_state
+        f.ca_names = list(h.ca_names)
+        f.ca_count = len(h.ca_names)
+
+    f.cert_sent = _tri(h.client_cert_sent)
+    if h.client_chain:
+        leaf = h.client_chain[0]
+        f.client_subject, f.client_issuer = leaf.subject, leaf.issuer
+        f.client_self_signed = leaf.self_signed
+        f.client_eku = list(leaf.eku)
+        f.client_eku_ok = _tri(leaf.allows_client_auth)
+        valid = leaf.valid_at(when)
+        f.client_expired = _tri(None if valid is None else not valid)
+        if ca and f.ca_state == "listed":
+            f.client_chain_covered = _tri(any(normalise(c.issuer) in ca for c in h.client_chain))
+
+    km = h.key_manager
+    f.km_logged = km.logged
+    f.km_aliases = len(km.aliases)
+    chains = [chain for _, chain in km.aliases if chain]
+    if chains:
+        leaves = [chain[0] for chain in chains]
+        f.km_self_signed = _tri(all(leaf.self_signed for leaf in leaves))
+        eku = [leaf.allows_client_auth for leaf in leaves]
+        f.km_eku_ok = YES if any(e is not False for e in eku) else NO
+        validity = [leaf.valid_at(when) for leaf in leaves]
+        if all(v is not None for v in validity):
+            f.km_expired = _tri(not any(validity))
+        if ca and f.ca_state == "listed":
+            f.km_chain_covered = _tri(
+                any(normalise(c.issuer) in ca for chain in chains for c in chain)
+            )
+    f.km_no_selection = any(s.outcome == "none" for s in km.selections)
+
+    f.outcome = h.outcome
+    if h.alert_received and h.alert_received.level == "fatal":
+        f.alert_received = h.alert_received.description
+    if h.alert_sent:
+        f.alert_sent = h.alert_sent.description
+    if h.failure is not None:
+        f.failure_alert = h.failure.alert
+        f.failure_message = h.failure.message
+        f.failure_exception = h.failure.exception
+        if not f.alert_received and "Received fatal alert: " in h.failure.message:
+            f.alert_received = h.failure.message.rsplit("Received fatal alert: ", 1)[1].split()[0]
+
+    pos = timeline.index(h)
+    same_peer = [(i, e) for i, e in enumerate(timeline) if e is not h and (e.sni or "") == f.host]
+    before = [e for i, e in same_peer if i < pos and _ended_before(e, h)]
+    after = [e for i, e in same_peer if i > pos and not _overlaps(e, h)]
+    f.earlier_cert_sent = any(e.client_cert_sent for e in before)
+    f.earlier_completed = any(e.outcome == "completed" for e in before)
+    f.later_cert_sent = any(e.client_cert_sent for e in after)
+    f.concurrent_threads = any(_overlaps(e, h) and e.thread != h.thread for _, e in same_peer)
+
+    near = [a for a in agent if _near(a, h)]
+    f.agent_kinds = sorted({a.kind for a in near})
+    f.policy_checks_off = sorted(
+        {a.detail.get("check", "") for a in agent
+         if a.kind == "midsecpolicy" and a.detail.get("value") == "false"}
+    )
+    return f
+
+
+def _ended_before(a: Handshake, b: Handshake) -> bool:
+    """``a`` ended before ``b`` began: in another (older) file, or earlier in the same file."""
+    if a.path != b.path:
+        return True
+    return a.end.line < b.start.line
+
+
+def _overlaps(a: Handshake, b: Handshake) -> bool:
+    return a.path == b.path and a.start.line <= b.end.line and b.start.line <= a.end.line
+
+
+def _near(event: ev.AgentEvent, h: Handshake) -> bool:
+    if event.time is None or h.start_time is None:
+        return False
+    end = h.end_time or h.start_time
+    return h.start_time - AGENT_WINDOW <= event.time <= end + AGENT_WINDOW
+
+
+@dataclass(slots=True)
+class AgentFacts:
+    """Facts about one MID agent-log event, for rules whose scope is ``agent``."""
+
+    kind: str = ""  # AgentEvent.kind, e.g. auth-user-null, encryption-keys-mismatch
+    text: str = ""  # the message
+    check: str = ""  # for midsecpolicy: hostname | chain | revocation
+    value: str = ""  # for midsecpolicy: true | false
+    host: str = ""
+    failed_handshake_nearby: bool = False  # a handshake failed within AGENT_WINDOW
+    mutual_auth_seen: bool = False  # this MID Server was asked for, or sent, a client certificate
+
+
+def derive_agent(event: ev.AgentEvent, timeline: list[Handshake]) -> AgentFacts:
+    """Facts of one agent event, judged against the handshakes of the same MID Server."""
+    return AgentFacts(
+        kind=event.kind,
+        text=event.text,
+        check=event.detail.get("check", ""),
+        value=event.detail.get("value", ""),
+        host=event.detail.get("host", ""),
+        failed_handshake_nearby=any(h.outcome == "failed" and _near(event, h) for h in timeline),
+        mutual_auth_seen=any(h.cert_requested or h.client_chain for h in timeline),
+    )

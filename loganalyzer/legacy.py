@@ -1,0 +1,536 @@
+"""Era A: the old JDK 8 JSSE debug output (Oracle <= 8u251, OpenJDK <= 8u262, JDK 7).
+
+Old JSSE prints with ``System.out.println``: handshake messages are blocks opened by
+``*** ClientHello, TLSv1.2`` and most end with a line ``***``; record-layer, alert, close and
+exception lines carry the thread name (``main, RECV TLSv1.2 ALERT:  fatal, bad_certificate``);
+the ``***`` blocks do not. See ``jsse-debug-formats.md`` §2.4, §4.4, §5.4, §6.3, §7.2, §8.2.
+
+:class:`LegacyDialect` cuts the records (the :class:`~loganalyzer.records.Dialect` protocol);
+:meth:`LegacyDialect.interpret` turns the records of one file into the same events as the
+JDK 11+ format. The block bodies are parsed by ``grammars/jsse_legacy.lark``.
+
+Thread of a ``***`` block: the nearest record of the same JVM that names a thread, measured in
+lines before the block's header or after its last line (a tie goes to the line after: a client
+prints a message, then ``<thread>, WRITE: …``). With no such record the name stays empty.
+
+Times: the certificate validity is printed by ``Date.toString()`` in the JVM's zone
+(``Thu Nov 26 13:30:03 EST 2026``). The zone abbreviation is dropped and the result is a
+timezone-naive datetime in that local time, the same convention as the JDK 11+ reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+
+from lark import Transformer, v_args
+from lark.exceptions import LarkError
+
+from loganalyzer import events as ev
+from loganalyzer.errors import Location, Problem
+from loganalyzer.grammars import parser
+from loganalyzer.records import Line, Record
+
+MAX_BODY_LINES = 20_000
+GRAMMAR = "jsse_legacy"
+
+# ----------------------------------------------------------------------------- record headers
+
+# What a line that opens a record looks like; each kind names its handler in interpret().
+_HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("client_hello", re.compile(r"^\*\*\* ClientHello, (?P<version>\S+)")),
+    ("server_hello", re.compile(r"^\*\*\* ServerHello, (?P<version>\S+)")),
+    ("certificate_chain", re.compile(r"^\*\*\* Certificate chain\s*$")),
+    ("certificate_request", re.compile(r"^\*\*\* CertificateRequest\s*$")),
+    ("server_hello_done", re.compile(r"^\*\*\* ServerHelloDone\s*$")),
+    ("finished", re.compile(r"^\*\*\* Finished\s*$")),
+    ("found_key", re.compile(r"^found key for : (?P<alias>.*?)\s*$")),
+    ("matching_alias", re.compile(r"^matching alias: (?P<alias>.*?)\s*$")),
+    ("no_certificate", re.compile(r"^Warning: no suitable certificate found")),
+    ("key_manager", re.compile(r"^ssl: (?P<text>KeyMgr: .*|Ignoring alias .*)$")),
+    (
+        "alert",
+        re.compile(
+            r"^(?P<thread>.+?), (?P<direction>RECV|SEND) (?P<version>\S+) ALERT:  "
+            r"(?P<level>fatal|warning|<level \d+>), (?:description = )?(?P<description>\S+)"
+        ),
+    ),
+    ("exception", re.compile(r"^(?P<thread>.+?), handling exception: (?P<text>.*)$")),
+    ("close", re.compile(r"^(?P<thread>.+?), called closeSocket\([^)]*\)\s*$")),
+    ("record_layer", re.compile(r"^(?P<thread>.+?), (?:READ|WRITE): \S+ ")),
+)
+
+# Kinds whose header is followed by body lines, and how the body ends.
+_CLOSED_BY_STARS = frozenset({"client_hello", "server_hello", "certificate_chain", "found_key"})
+_REQUEST_LINE = re.compile(
+    r"^(?:Cert Types: |Supported Signature Algorithms: |Cert Authorities:|<.*>\s*$)"
+)
+_BEST_MATCH_LINE = re.compile(r"^ssl: \[")
+_NEW_BLOCK = re.compile(r"^(?:\*\*\* \S|found key for : )")
+
+
+def _kind(message: str) -> tuple[str, re.Match[str]] | None:
+    for kind, pattern in _HEADERS:
+        m = pattern.match(message)
+        if m:
+            return kind, m
+    return None
+
+
+@lru_cache(maxsize=4096)
+def kind_of(message: str) -> str:
+    """The record kind a header line opens (``client_hello``, ``alert``, …), or ``""``."""
+    found = _kind(message)
+    return found[0] if found else ""
+
+
+class LegacyDialect:
+    """Finds and cuts era-A records; see :class:`loganalyzer.records.Dialect`.
+
+    Lines that open a record: the ``***`` blocks ClientHello, ServerHello, Certificate chain,
+    CertificateRequest, ServerHelloDone and Finished; ``found key for :``; ``matching alias:``;
+    ``Warning: no suitable certificate found…``; ``ssl: KeyMgr:``; ``ssl: Ignoring alias``;
+    and the thread-named lines ``<t>, RECV|SEND <v> ALERT:``, ``<t>, handling exception:``,
+    ``<t>, called closeSocket(…)`` and ``<t>, READ:|WRITE: …`` (kept to place ``***`` blocks).
+
+    Bodies: the hellos, certificate chains and ``found key for`` end at a line ``***`` (close);
+    a CertificateRequest keeps its ``Cert Types:``, ``Supported Signature Algorithms:``,
+    ``Cert Authorities:`` and ``<DN>`` lines and stops at the first other line; a
+    ``returning best match out of:`` key-manager line keeps the ``ssl: [alias (verified: …)]``
+    lines after it. A new ``***`` block, another JVM or an oversized body cuts a record.
+    """
+
+    name = "legacy"
+    problems: list[Problem]  # what the last interpret() could not parse
+    # Lines that may open an era-A record. Not anchored: the chunk may still carry a wrapper
+    # prefix such as ``INFO   | jvm 1    | 2026/11/26 18:37:33 | ``.
+    prefilter = re.compile(
+        rb"\*\*\* (?:ClientHello|ServerHello|Certificate|ServerHelloDone|Finished)"
+        rb"|found key for : |matching alias: |Warning: no suitable certificate found"
+        rb"|ssl: (?:KeyMgr: |Ignoring alias )"
+        rb"|, (?:RECV|SEND) \S+ ALERT:  |, handling exception: |, called closeSocket\("
+        rb"|, (?:READ|WRITE): "
+    )
+
+    def __init__(self) -> None:
+        self.problems = []
+
+    def open_record(self, line: Line, path: str) -> Record | None:
+        found = _kind(line.message)
+        if found is None:
+            return None
+        kind, m = found
+        thread = m.groupdict().get("thread") or ""
+        return Record(
+            dialect=self.name,
+            where=Location(path, line.lineno),
+            end_line=line.lineno,
+            thread=ev.Thread(line.jvm, thread),
+            time=line.time,
+            level="",
+            caller="",
+            message=line.message.rstrip(),
+            has_body=kind in _CLOSED_BY_STARS
+            or kind == "certificate_request"
+            or (kind == "key_manager" and "returning best match" in line.message),
+        )
+
+    def wants_body(self, record: Record) -> bool:
+        return record.has_body
+
+    def ends(self, record: Record, line: Line) -> str:
+        text = line.message
+        if line.jvm != record.thread.jvm or len(record.body) >= MAX_BODY_LINES:
+            return "cut"
+        kind = kind_of(record.message)
+        if kind in _CLOSED_BY_STARS:
+            if text.rstrip() == "***":
+                return "close"
+            if _NEW_BLOCK.match(text):
+                return "cut"
+            return "body"
+        if kind == "certificate_request":
+            return "body" if _REQUEST_LINE.match(text) else "stop"
+        return "body" if _BEST_MATCH_LINE.match(text) else "stop"
+
+    def interpret(self, records: Sequence[Record]) -> list[ev.Event]:
+        """The events of one file's legacy records, in order; see :attr:`problems`.
+
+        A block the grammar cannot parse yields no event; it is recorded in ``problems`` as an
+        ``unparsed`` :class:`~loganalyzer.errors.Problem` and never raises.
+        """
+        interpreter = Interpreter()
+        found = interpreter.run(records)
+        self.problems = interpreter.problems
+        return found
+
+
+# ----------------------------------------------------------------------------- grammar semantics
+
+_EKU_NAMES = {
+    "1.3.6.1.5.5.7.3.1": ev.SERVER_AUTH_EKU,
+    "1.3.6.1.5.5.7.3.2": ev.CLIENT_AUTH_EKU,
+    "2.5.29.37.0": ev.ANY_EKU,
+}
+
+
+def parse_date(text: str) -> datetime | None:
+    """``Thu Nov 26 13:30:03 EST 2026`` -> naive local time (the zone abbreviation is dropped)."""
+    parts = text.split()
+    if len(parts) != 6:
+        return None
+    try:
+        return datetime.strptime(" ".join(parts[:4] + parts[5:]), "%a %b %d %H:%M:%S %Y")
+    except ValueError:
+        return None
+
+
+def normalise_serial(text: str) -> str:
+    """``[    b35b9c57 9fcb8e4e]`` -> ``b35b9c579fcb8e4e``.
+
+    Lower case, no separators, no leading zeros (jsse-debug-formats.md §4.3); a sign is kept.
+    """
+    digits = "".join(text.strip().strip("[]").split()).lower()
+    sign = "-" if digits.startswith("-") else ""
+    digits = digits.lstrip("-").lstrip("0") or "0"
+    return sign + digits
+
+
+def _after(token: str, label: str) -> str:
+    return token.split(label, 1)[1].strip()
+
+
+@v_args(inline=True)
+class LegacyTransformer(Transformer):
+    """Turns a parsed era-A block into plain Python values (dicts, tuples, CertInfo)."""
+
+    def start(self, block):
+        return block
+
+    # hellos: a dict of the lines we care about
+    def client_hello(self, header, *lines):
+        return {"kind": "client_hello", **dict(x for x in lines if isinstance(x, tuple))}
+
+    def server_hello(self, header, *lines):
+        return {"kind": "server_hello", **dict(x for x in lines if isinstance(x, tuple))}
+
+    def server_name(self, token):
+        # Extension server_name, server_name: [type=host_name (0), value=acme.service-now.com]
+        m = re.search(r"value=([^,\]]+)", str(token))
+        return ("sni", m.group(1).strip() if m else "")
+
+    def cipher_suite(self, token):
+        return ("cipher", _after(token, "Cipher Suite:"))
+
+    # certificates
+    def certificate_chain(self, header, *parts):
+        return {
+            "kind": "certificate_chain",
+            "chain": tuple(p for p in parts if isinstance(p, ev.CertInfo)),
+        }
+
+    def key_found(self, header, *parts):
+        alias = _after(header, "found key for :")
+        return {
+            "kind": "found_key",
+            "alias": alias,
+            "chain": tuple(p for p in parts if isinstance(p, ev.CertInfo)),
+        }
+
+    def empty(self, token):
+        return None
+
+    def end(self, *tokens):
+        return None
+
+    def certificate(self, header, *fields):
+        values: dict = {}
+        for f in fields:
+            if isinstance(f, tuple) and f[0] == "validity":
+                values["not_before"], values["not_after"] = f[1]
+            elif isinstance(f, tuple):
+                values[f[0]] = f[1]
+        return ev.CertInfo(
+            subject=values.get("subject", ""),
+            issuer=values.get("issuer", ""),
+            serial=values.get("serial", ""),
+            not_before=values.get("not_before"),
+            not_after=values.get("not_after"),
+            eku=values.get("eku", ()),
+            key_usage=values.get("key_usage", ()),
+            san=values.get("san", ()),
+            is_ca=values.get("is_ca"),
+        )
+
+    def subject(self, token):
+        return ("subject", _after(token, "Subject:"))
+
+    def issuer(self, token):
+        return ("issuer", _after(token, "Issuer:"))
+
+    def validity(self, from_token, to_token):
+        start = _after(from_token, "[From:").rstrip(",")
+        end = _after(to_token, "To:").rstrip("]")
+        return ("validity", (parse_date(start), parse_date(end)))
+
+    def serial(self, token):
+        return ("serial", normalise_serial(_after(token, "SerialNumber:")))
+
+    def item(self, token):
+        return str(token).strip()
+
+    def eku(self, header, *items):
+        return ("eku", tuple(_EKU_NAMES.get(x, x) for x in items))
+
+    def key_usage(self, header, *items):
+        return ("key_usage", tuple(items))
+
+    def san(self, header, *items):
+        # "DNSName: localhost" -> "localhost", as the JDK 11+ reader does
+        return ("san", tuple(x.split(":", 1)[1].strip() if ":" in x else x for x in items))
+
+    def basic_constraints(self, header, *items):
+        return ("is_ca", any(x.replace(" ", "").lower() == "ca:true" for x in items))
+
+    # certificate request
+    def certificate_request(self, header, *parts):
+        out = {"kind": "certificate_request", "authorities": None, "cert_types": ()}
+        for p in parts:
+            if isinstance(p, tuple):
+                out[p[0]] = p[1]
+        return out
+
+    def cert_types(self, token):
+        return ("cert_types", tuple(x.strip() for x in _after(token, "Cert Types:").split(",")))
+
+    def signature_algorithms(self, token):
+        return ("signature_algorithms", _after(token, "Supported Signature Algorithms:"))
+
+    def authorities(self, header, *dns):
+        return ("authorities", tuple(d for d in dns if d is not None))
+
+    def dn(self, token):
+        return str(token).strip()[1:-1]
+
+
+def parse_block(record: Record) -> dict:
+    """Parse a record's header and body with ``grammars/jsse_legacy.lark``; raises LarkError."""
+    text = "\n".join((record.message, *record.body)) + "\n"
+    return parser(GRAMMAR, LegacyTransformer).parse(text)
+
+
+# ----------------------------------------------------------------------------- interpretation
+
+_EXCEPTION = re.compile(r"^(?P<cls>[\w.$]+(?:Exception|Error))(?:: ?(?P<msg>.*))?$")
+_RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
+_CHOOSING = re.compile(
+    r"^KeyMgr: choosing key: (?P<alias>.+?)(?: \(verified: (?P<why>[^)]*)\))?\s*$"
+)
+_BEST = re.compile(r"^ssl: \[(?P<alias>.+?) \(verified: (?P<why>[^)]*)\)")
+_IGNORING = re.compile(r"^Ignoring alias (?P<alias>[^:]+): (?P<why>.*)$")
+
+
+def split_exception(text: str) -> tuple[str, str]:
+    """``javax.net.ssl.SSLHandshakeException: msg`` -> (class, msg); (``""``, text) otherwise."""
+    m = _EXCEPTION.match(text.strip())
+    if not m:
+        return "", text.strip()
+    return m.group("cls"), (m.group("msg") or "").strip()
+
+
+@dataclass(slots=True)
+class _HandshakeState:
+    """Per-thread position in the handshake, to tell the server's chain from the client's."""
+
+    server_chain: bool = False
+    requested: bool = False
+    hello_done: bool = False
+    finished: int = 0
+
+
+@dataclass(slots=True)
+class Interpreter:
+    """Turns the legacy records of one file into events; remembers what failed to parse."""
+
+    problems: list[Problem] = field(default_factory=list)
+    states: dict[tuple[int, str], _HandshakeState] = field(default_factory=dict)
+
+    def run(self, records: Sequence[Record]) -> list[ev.Event]:
+        found: list[ev.Event] = []
+        for record in infer_threads(records):
+            handler = getattr(self, kind_of(record.message), None)
+            if handler is None:
+                continue
+            try:
+                found += handler(record)
+            except LarkError as exc:
+                self.problems.append(_unparsed(record, exc))
+        return found
+
+    # helpers
+    def _base(self, record: Record) -> dict:
+        return {
+            "where": record.where,
+            "thread": record.thread,
+            "time": record.time,
+            "text": record.message,
+        }
+
+    def _state(self, record: Record) -> _HandshakeState:
+        return self.states.setdefault((record.thread.jvm, record.thread.name), _HandshakeState())
+
+    # handlers, named after the record kinds
+    def client_hello(self, record: Record) -> list[ev.Event]:
+        self.states[(record.thread.jvm, record.thread.name)] = _HandshakeState()
+        block = parse_block(record)
+        version = _kind(record.message)[1].group("version")  # type: ignore[index]
+        return [
+            ev.ClientHello(**self._base(record), sni=block.get("sni"), offered_versions=(version,))
+        ]
+
+    def server_hello(self, record: Record) -> list[ev.Event]:
+        block = parse_block(record)
+        version = _kind(record.message)[1].group("version")  # type: ignore[index]
+        return [ev.ServerHello(**self._base(record), version=version, cipher=block.get("cipher"))]
+
+    def certificate_chain(self, record: Record) -> list[ev.Event]:
+        chain = parse_block(record)["chain"]
+        state = self._state(record)
+        if state.hello_done or (state.server_chain and state.requested):
+            return [ev.ClientCertificate(**self._base(record), chain=chain)]
+        state.server_chain = True
+        return [ev.ServerCertificate(**self._base(record), chain=chain)]
+
+    def certificate_request(self, record: Record) -> list[ev.Event]:
+        block = parse_block(record)
+        self._state(record).requested = True
+        names = block["authorities"]
+        state = "listed" if names else "empty" if names is not None else "absent"
+        return [
+            ev.CertificateRequest(
+                **self._base(record),
+                ca_names=names or (),
+                ca_state=state,
+                ca_split="exact",
+                raw_ca_text="\n".join(x for x in record.body if x.startswith("<")),
+            )
+        ]
+
+    def server_hello_done(self, record: Record) -> list[ev.Event]:
+        self._state(record).hello_done = True
+        return []
+
+    def finished(self, record: Record) -> list[ev.Event]:
+        state = self._state(record)
+        state.finished += 1
+        return [ev.Finished(**self._base(record))] if state.finished == 2 else []
+
+    def found_key(self, record: Record) -> list[ev.Event]:
+        block = parse_block(record)
+        return [ev.KeyFound(**self._base(record), alias=block["alias"], chain=block["chain"])]
+
+    def matching_alias(self, record: Record) -> list[ev.Event]:
+        alias = _kind(record.message)[1].group("alias")  # type: ignore[index]
+        return [ev.KeySelection(**self._base(record), outcome="chosen", alias=alias)]
+
+    def no_certificate(self, record: Record) -> list[ev.Event]:
+        return [ev.NoClientCertificate(**self._base(record))]
+
+    def key_manager(self, record: Record) -> list[ev.Event]:
+        text = record.message[len("ssl: ") :]
+        base = self._base(record)
+        if m := _CHOOSING.match(text):
+            return [
+                ev.KeySelection(
+                    **base, outcome="chosen", alias=m.group("alias"), reason=m.group("why") or ""
+                )
+            ]
+        if m := _IGNORING.match(text):
+            return [
+                ev.KeySelection(
+                    **base, outcome="ignored", alias=m.group("alias").strip(), reason=m.group("why")
+                )
+            ]
+        if "returning best match" in text:
+            best = next((m for m in map(_BEST.match, record.body) if m), None)
+            return [
+                ev.KeySelection(
+                    **base,
+                    outcome="best-match",
+                    alias=best.group("alias") if best else "",
+                    reason=best.group("why") if best else "",
+                )
+            ]
+        return [ev.KeySelection(**base, outcome="none", reason=text)]
+
+    def alert(self, record: Record) -> list[ev.Event]:
+        m = _kind(record.message)[1]  # type: ignore[index]
+        direction = "received" if m.group("direction") == "RECV" else "sent"
+        return [
+            ev.Alert(
+                **self._base(record),
+                direction=direction,
+                level=m.group("level"),
+                description=m.group("description"),
+            )
+        ]
+
+    def exception(self, record: Record) -> list[ev.Event]:
+        text = _kind(record.message)[1].group("text")  # type: ignore[index]
+        cls, message = split_exception(text)
+        alert = _RECEIVED_ALERT.search(message)
+        return [
+            ev.Failure(
+                **self._base(record),
+                alert=alert.group("alert").upper() if alert else "",
+                message=message,
+                exception=cls,
+            )
+        ]
+
+    def close(self, record: Record) -> list[ev.Event]:
+        return [ev.Closed(**self._base(record))]
+
+
+def infer_threads(records: Iterable[Record]) -> list[Record]:
+    """The records with each unnamed thread replaced by its nearest named neighbour's.
+
+    Nearest means the fewest lines between the neighbour and the block (its header for a
+    neighbour before it, its last line for one after it), within the same JVM; a tie goes to
+    the neighbour after the block.
+    """
+    ordered = list(records)
+    before: list[Record | None] = []
+    last: dict[int, Record] = {}
+    for r in ordered:
+        before.append(last.get(r.thread.jvm))
+        if r.thread.name:
+            last[r.thread.jvm] = r
+    after: list[Record | None] = [None] * len(ordered)
+    nxt: dict[int, Record] = {}
+    for i in range(len(ordered) - 1, -1, -1):
+        r = ordered[i]
+        after[i] = nxt.get(r.thread.jvm)
+        if r.thread.name:
+            nxt[r.thread.jvm] = r
+    out = []
+    for r, prev, follow in zip(ordered, before, after):
+        if r.thread.name or (prev is None and follow is None):
+            out.append(r)
+            continue
+        d_prev = r.where.line - prev.end_line if prev else None
+        d_next = follow.where.line - r.end_line if follow else None
+        pick = follow if d_prev is None or (d_next is not None and d_next <= d_prev) else prev
+        name = pick.thread.name  # type: ignore[union-attr]
+        out.append(replace(r, thread=replace(r.thread, name=name)))
+    return out
+
+
+def _unparsed(record: Record, exc: Exception) -> Problem:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Problem(
+        record.where, f"unparsed JDK 8 debug block '{record.message[:60]}': {reason}", "unparsed"
+    )

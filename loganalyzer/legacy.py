@@ -414,8 +414,9 @@ class Interpreter:
                 **self._base(record),
                 ca_names=names or (),
                 ca_state=state,
+                # One "<DN>" per line: the names are exact, so no raw text is handed on for
+                # the TLS 1.2 comma-list re-split the handshake model applies.
                 ca_split="exact",
-                raw_ca_text="\n".join(x for x in record.body if x.startswith("<")),
             )
         ]
 

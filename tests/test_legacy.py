@@ -164,7 +164,7 @@ def test_maxant_server_side_handshake():
 
     (request,) = of(events, ev.CertificateRequest)
     assert request.ca_names == ("CN=maxant ca, OU=IT, O=maxant, C=CH",)
-    assert (request.ca_state, request.ca_split) == ("listed", "exact")
+    assert (request.ca_state, request.ca_split, request.raw_ca_text) == ("listed", "exact", "")
 
     (alert,) = [a for a in of(events, ev.Alert) if a.direction == "received"]
     assert (alert.level, alert.description, alert.thread.name) == (

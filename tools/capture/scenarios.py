@@ -1,0 +1,146 @@
+"""The capture matrix: which sample logs exist and how each one is produced.
+
+Each entry is one folder under sample_logs/.  The *intent* of a scenario is described here;
+the facts written to expected.json are derived from the server's own output afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+INSTANCE_HOST = "acme-lab.service-now.com"
+WRONG_HOST = "acme-dev.service-now.com"
+
+SCENARIO_TITLES = {
+    1: "success: mutual TLS with the good client certificate",
+    2: "server does not request a client certificate",
+    3: "server requests a certificate with an empty CA list",
+    4: "server CA list does not cover the client's chain",
+    5: "client keystore without a private key",
+    6: "client certificate with serverAuth-only EKU",
+    7: "self-signed client certificate",
+    8: "expired client certificate",
+    9: "untrusted server certificate (PKIX path building failed)",
+    10: "server certificate for another host name",
+    11: "client certificate sent at first, not after the MID security policy download",
+    12: "javax.net.debug=ssl only on a JDK where 'ssl' prints almost nothing",
+    13: "no javax.net.debug at all (only the application's exception)",
+    14: "revocation checking fails (CRL/OCSP responder unreachable)",
+}
+
+
+@dataclass
+class Server:
+    """One `openssl s_server` run."""
+
+    cert: str = "right"  # right | wrong | revocation  (server leaf, all issued by the server root)
+    verify: str = "require"  # require (-Verify 1) | optional (-verify 1) | none
+    ca_names: str = "client-chain"  # client-chain | other | none (-no_ca_names)
+    verify_ca: str = "client-chain"  # what the server trusts for client certificates
+
+
+@dataclass
+class Capture:
+    name: str
+    scenario: int
+    jdk: int
+    tls: str  # "1.2" | "1.3"
+    debug: str | None  # javax.net.debug value, None = not set
+    layout: str  # wrapper.logfile.format
+    tz: str = "America/New_York"
+    keystore: str = "good"  # good | nokey | expired | serverauth | selfsigned | otherca
+    truststore: str = "server"  # server | other
+    mode: str = "single"  # single | policy | concurrent | restart
+    servers: list[Server] = field(default_factory=lambda: [Server()])
+    revocation: bool = False
+    also_scenarios: list[int] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def tls_protocol(self) -> str:
+        return "TLSv" + self.tls
+
+
+def _n(jdk, tls, slug, layout):
+    return f"jdk{jdk}-tls{tls.replace('.', '')}-{slug}-{layout.lower()}"
+
+
+def _c(scenario, jdk, tls, slug, debug, layout, **kw) -> Capture:
+    return Capture(name=_n(jdk, tls, slug, layout), scenario=scenario, jdk=jdk, tls=tls,
+                   debug=debug, layout=layout, **kw)
+
+
+HS = "ssl,handshake"
+HSV = "ssl:handshake:verbose"
+ALL = "all"
+
+MATRIX: list[Capture] = [
+    # 1 success
+    _c(1, 17, "1.2", "success", ALL, "LPTM"),
+    _c(1, 25, "1.3", "success", HSV, "TM", tz="UTC"),
+    _c(1, 11, "1.2", "success", HS, "PTM"),
+    # 2 no client certificate requested
+    _c(2, 11, "1.3", "no-cert-request", HS, "LPZTM", servers=[Server(verify="none")]),
+    _c(2, 21, "1.2", "no-cert-request", HSV, "M", servers=[Server(verify="none")]),
+    # 3 empty CA list
+    _c(3, 17, "1.3", "empty-ca-list", HSV, "TM", servers=[Server(ca_names="none")]),
+    _c(3, 25, "1.2", "empty-ca-list", ALL, "LPTM", servers=[Server(ca_names="none")]),
+    _c(3, 11, "1.2", "empty-ca-list", HS, "LPZM", servers=[Server(ca_names="none")]),
+    # 4 CA list does not cover the client's chain
+    _c(4, 21, "1.2", "ca-mismatch", ALL, "TM", servers=[Server(ca_names="other")]),
+    _c(4, 11, "1.3", "ca-mismatch", HSV, "LPZM", servers=[Server(ca_names="other")]),
+    _c(4, 25, "1.3", "ca-mismatch", HS, "PTM", tz="UTC", servers=[Server(ca_names="other")]),
+    # 5 keystore without a private key
+    _c(5, 17, "1.2", "no-private-key", HS, "M", keystore="nokey"),
+    _c(5, 25, "1.3", "no-private-key", HSV, "LPZTM", keystore="nokey"),
+    # 6 serverAuth-only client certificate
+    _c(6, 11, "1.2", "serverauth-eku", HSV, "TM", keystore="serverauth"),
+    _c(6, 21, "1.3", "serverauth-eku", HS, "LPTM", keystore="serverauth"),
+    # 7 self-signed client certificate (server sends the client chain's CA names / sends none)
+    _c(7, 17, "1.3", "self-signed", HS, "PTM", keystore="selfsigned"),
+    _c(7, 21, "1.2", "self-signed", HSV, "TM", keystore="selfsigned"),
+    _c(7, 25, "1.2", "self-signed-no-ca-names", HSV, "LPZM", keystore="selfsigned",
+       servers=[Server(ca_names="none")]),
+    # 8 expired client certificate
+    _c(8, 11, "1.3", "expired", HSV, "LPTM", keystore="expired"),
+    _c(8, 25, "1.2", "expired", HS, "LPZM", keystore="expired", tz="UTC"),
+    # 9 untrusted server
+    _c(9, 17, "1.2", "untrusted-server", ALL, "TM", truststore="other"),
+    _c(9, 21, "1.3", "untrusted-server", HS, "PTM", truststore="other"),
+    # 10 wrong server host name
+    _c(10, 11, "1.2", "wrong-host", HSV, "LPZTM", servers=[Server(cert="wrong")]),
+    _c(10, 25, "1.3", "wrong-host", HS, "TM", servers=[Server(cert="wrong")]),
+    # 11 certificate sent at first and not later (MID security policy download)
+    _c(11, 17, "1.2", "policy-drops-cert", HS, "TM", mode="policy"),
+    _c(11, 21, "1.3", "policy-drops-cert", HSV, "LPTM", mode="policy"),
+    # 12 javax.net.debug=ssl only (broken on 11, 17.0.15, 21.0.2; fixed on 25)
+    _c(12, 11, "1.2", "ca-mismatch-debug-ssl", "ssl", "TM", servers=[Server(ca_names="other")],
+       also_scenarios=[4]),
+    _c(12, 17, "1.3", "ca-mismatch-debug-ssl", "ssl", "LPTM", servers=[Server(ca_names="other")],
+       also_scenarios=[4]),
+    _c(12, 21, "1.2", "ca-mismatch-debug-ssl", "ssl", "PTM", servers=[Server(ca_names="other")],
+       also_scenarios=[4]),
+    _c(12, 25, "1.2", "ca-mismatch-debug-ssl", "ssl", "TM", servers=[Server(ca_names="other")],
+       also_scenarios=[4], note="JDK 25 has the JDK-8350582 fix: 'ssl' alone prints the handshake"),
+    # 13 no debug at all
+    _c(13, 17, "1.2", "expired-no-debug", None, "TM", keystore="expired", also_scenarios=[8]),
+    _c(13, 21, "1.3", "ca-mismatch-no-debug", None, "LPTM", servers=[Server(ca_names="other")],
+       also_scenarios=[4]),
+    # 14 revocation checking fails
+    _c(14, 17, "1.2", "revocation-unreachable", HSV, "TM", servers=[Server(cert="revocation")],
+       revocation=True),
+    _c(14, 25, "1.3", "revocation-unreachable", HS, "LPZTM", servers=[Server(cert="revocation")],
+       revocation=True),
+    # JVM restart inside one wrapper.log (jvm 1, jvm 2): expired certificate, app exits 75 once
+    _c(8, 21, "1.2", "expired-jvm-restart", HSV, "LPTM", keystore="expired", mode="restart",
+       note="the application exits with code 75 once; wrapper.on_exit.75=RESTART starts jvm 2"),
+    # two threads handshaking at the same time against two s_server ports
+    _c(4, 17, "1.2", "two-threads-concurrent", HS, "LPZTM", mode="concurrent",
+       servers=[Server(), Server(ca_names="other")], also_scenarios=[1],
+       note="ECCSender.1 talks to a server that sends the client chain's CA names (succeeds), "
+            "ECCSender.2 at the same time to one that sends only the other CA (fails)"),
+]
+
+
+def by_name() -> dict[str, Capture]:
+    return {c.name: c for c in MATRIX}

@@ -74,6 +74,7 @@ class Event:
     thread: Thread
     time: datetime | None
     text: str  # the record's header message (or the log line), shown as evidence
+    lines: tuple[tuple[int, str], ...] = ()  # body lines that carry the point (number, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,8 @@ class Failure(Event):
     alert: str = ""  # enum NAME upper case when known, e.g. CERTIFICATE_UNKNOWN
     message: str = ""  # reason with any ``(alert) `` prefix removed
     exception: str = ""  # exception class when known
+    by_app: bool = False  # printed by the application, not by JSSE's debug output
+    caused_by: bool = False  # a ``Caused by:`` line of an exception already reported
 
 
 @dataclass(frozen=True, slots=True)

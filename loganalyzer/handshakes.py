@@ -20,12 +20,16 @@ class KeyManagerView:
     """What the key manager showed: its class, the aliases it holds, and its decisions."""
 
     class_name: str = ""
-    aliases: tuple[tuple[str, tuple[ev.CertInfo, ...]], ...] = ()
+    found: tuple[ev.KeyFound, ...] = ()
     selections: tuple[ev.KeySelection, ...] = ()
 
     @property
+    def aliases(self) -> tuple[tuple[str, tuple[ev.CertInfo, ...]], ...]:
+        return tuple((k.alias, k.chain) for k in self.found)
+
+    @property
     def logged(self) -> bool:
-        return bool(self.class_name or self.aliases or self.selections)
+        return bool(self.class_name or self.found or self.selections)
 
 
 @dataclass(slots=True)
@@ -51,6 +55,7 @@ class Handshake:
     alerts: list[ev.Alert] = field(default_factory=list)
     failure: ev.Failure | None = None
     completed: bool = False
+    closed: bool = False
     events: list[ev.Event] = field(default_factory=list)
 
     @property
@@ -93,32 +98,39 @@ def build(path: str, events: list[ev.Event]) -> list[Handshake]:
     """Group one file's events (in file order) into handshakes; see the module docstring."""
     known = _known_dns(events)
     open_by_thread: dict[tuple[int, str], Handshake] = {}
-    aliases_by_jvm: dict[int, dict[str, tuple[ev.CertInfo, ...]]] = {}
+    found_by_jvm: dict[int, dict[str, ev.KeyFound]] = {}
     done: list[Handshake] = []
 
     def start(event: ev.Event) -> Handshake:
         hs = Handshake(path=path, thread=event.thread, start=event.where, end=event.where,
                        start_time=event.time, end_time=event.time)
-        aliases = aliases_by_jvm.get(event.thread.jvm, {})
-        hs.key_manager = KeyManagerView(aliases=tuple(aliases.items()))
+        found = found_by_jvm.get(event.thread.jvm, {})
+        hs.key_manager = KeyManagerView(found=tuple(found.values()))
         done.append(hs)
         return hs
 
     for event in events:
         key = (event.thread.jvm, event.thread.name)
         if isinstance(event, ev.KeyFound):
-            aliases_by_jvm.setdefault(event.thread.jvm, {})[event.alias] = event.chain
+            found_by_jvm.setdefault(event.thread.jvm, {})[event.alias] = event
             continue
         if isinstance(event, ev.ClientHello):
             hs = open_by_thread[key] = start(event)
             _apply(hs, event, known)
             continue
-        if isinstance(event, ev.Failure) and not event.thread.name:
-            _attach_app_failure(done, event, start)
+        if isinstance(event, ev.Failure) and event.by_app:
+            target = open_by_thread.get(key) if event.thread.name else _latest(done, event)
+            if target is None or not _app_failure_joins(target, event):
+                target = start(event)
+                if event.thread.name:
+                    open_by_thread[key] = target
+            _apply(target, event, known)
             continue
         if not isinstance(event, (*_HANDSHAKE_EVENTS, ev.Closed)):
             continue
         hs = open_by_thread.get(key)
+        if hs is not None and hs.closed and not _continues(hs, event):
+            hs = None  # the connection was closed: this belongs to the next one
         if hs is None:
             if isinstance(event, ev.Closed):
                 continue
@@ -127,16 +139,43 @@ def build(path: str, events: list[ev.Event]) -> list[Handshake]:
     return done
 
 
-def _attach_app_failure(done: list[Handshake], failure: ev.Failure, start) -> None:
-    """An exception the app printed belongs to the latest handshake of its JVM that lacks one."""
-    for hs in reversed(done):
-        if hs.thread.jvm != failure.thread.jvm or hs.start.line > failure.where.line:
-            continue
-        if hs.failure is None or hs.failure.message == failure.message:
-            _apply(hs, failure, ())
-            return
-        break
-    _apply(start(failure), failure, ())
+def _latest(done: list[Handshake], event: ev.Event) -> Handshake | None:
+    """The latest handshake of the event's JVM that began before it."""
+    return next(
+        (h for h in reversed(done)
+         if h.thread.jvm == event.thread.jvm and h.start.line <= event.where.line),
+        None,
+    )
+
+
+def _app_failure_joins(hs: Handshake, failure: ev.Failure) -> bool:
+    """Whether an exception the app printed belongs to ``hs``.
+
+    With JSSE records in the handshake, it does (the app reports the failure JSSE logged).
+    A handshake known only from the app's own exceptions takes the ``Caused by`` lines and a
+    repeat of the same message right after it; anything else is a new connection attempt.
+    """
+    if any(not (isinstance(e, ev.Failure) and e.by_app) for e in hs.events):
+        return True
+    if failure.caused_by:
+        return True
+    last = hs.failure
+    return last is not None and last.message == failure.message and failure.where.line - hs.end.line <= 3
+
+
+def _continues(hs: Handshake, event: ev.Event) -> bool:
+    """After a close, JSSE still logs the tail of that connection (``handling exception``,
+    the alert it sends, its CertificateRequest when parsing that failed); a second event of
+    a kind the handshake already has means a new connection."""
+    if isinstance(event, ev.Closed):
+        return True
+    if isinstance(event, ev.Failure):
+        return hs.failure is None or hs.failure.message == event.message
+    if isinstance(event, ev.Alert):
+        if event.direction == "sent":
+            return True
+        return not any(a.direction == "received" and a.level == "fatal" for a in hs.alerts)
+    return not any(type(e) is type(event) for e in hs.events)
 
 
 def _apply(hs: Handshake, event: ev.Event, known: tuple[str, ...]) -> None:
@@ -155,6 +194,8 @@ def _apply(hs: Handshake, event: ev.Event, known: tuple[str, ...]) -> None:
     elif isinstance(event, ev.CertificateRequest):
         hs.cert_requested = True
         hs.request = _resplit(event, known)
+        if hs.failure is not None and "certificate_authorities" in hs.failure.message:
+            hs.request = replace(hs.request, ca_state="malformed")
     elif isinstance(event, ev.ClientCertificate):
         hs.client_cert_logged = True
         hs.client_chain = event.chain
@@ -173,6 +214,8 @@ def _apply(hs: Handshake, event: ev.Event, known: tuple[str, ...]) -> None:
                 hs.request = replace(hs.request, ca_state="malformed")
     elif isinstance(event, ev.Finished):
         hs.completed = True
+    elif isinstance(event, ev.Closed):
+        hs.closed = True
 
 
 def _known_dns(events: list[ev.Event]) -> tuple[str, ...]:

@@ -304,9 +304,17 @@ class Interpreter:
         return []
 
     # -- handlers: each turns one kind of record into events
-    def _base(self, record: Record) -> dict:
+    def _base(self, record: Record, *keys: str) -> dict:
+        """Common event fields; ``keys`` pick body lines (by their start) to cite as evidence."""
+        lines: tuple[tuple[int, str], ...] = ()
+        if keys:
+            lines = tuple(
+                (record.where.line + 1 + i, text.strip())
+                for i, text in enumerate(record.body)
+                if text.strip().startswith(keys)
+            )
         return {"where": record.where, "thread": record.thread, "time": record.time,
-                "text": record.message}
+                "text": record.message, "lines": lines}
 
     def _body(self, record: Record) -> Node:
         if record.truncated:
@@ -314,7 +322,12 @@ class Interpreter:
         return parse_body(record.body)
 
     def client_hello(self, record: Record) -> list[ev.Event]:
-        node = self._body(record)
+        try:
+            node = self._body(record)
+        except LarkError as exc:
+            # The header alone still marks where a connection starts.
+            self.problems.append(_unparsed(record, exc))
+            return [ev.ClientHello(**self._base(record))]
         hello = get(node, "ClientHello", []) or []
         exts = get(hello, "extensions", []) or []
         sni = None
@@ -352,24 +365,31 @@ class Interpreter:
         return [ev.ServerCertificate(**self._base(record), chain=certificates(self._body(record)))]
 
     def client_certificate(self, record: Record) -> list[ev.Event]:
-        return [ev.ClientCertificate(**self._base(record), chain=certificates(self._body(record)))]
+        base = self._base(record, '"Certificates":', '"certificate_list"', '"subject"', '"issuer"')
+        chain = certificates(self._body(record))
+        if chain:  # cite the leaf only: its subject and issuer are the first two such lines
+            base["lines"] = tuple(x for x in base["lines"] if not x[1].startswith('"certificate_list"'))[:3]
+        return [ev.ClientCertificate(**base, chain=chain)]
 
     def certificate_request(self, record: Record) -> list[ev.Event]:
         node = self._body(record)
+        base = self._base(record, '"certificate authorities"', "CN=", "OU=", "O=", "DC=", "C=")
         req = get(node, "CertificateRequest", []) or []
         if get(req, "certificate_request_context") is not None or get(req, "extensions") is not None:
             ca_ext = find(req, "certificate_authorities (47)")
             if ca_ext is None:
-                return [ev.CertificateRequest(**self._base(record), tls13=True, ca_state="absent")]
+                return [ev.CertificateRequest(**base, tls13=True, ca_state="absent")]
             names = get(ca_ext, "certificate authorities", []) or []
             dns = tuple(x for x in names if isinstance(x, str) and x)
-            bad = any(isinstance(x, str) and x.startswith("unparseable") for x in names)
+            # JSSE prints its own parse error in place of the names ("Invalid
+            # certificate_authorities extension: …", "unparseable distinguished name: …")
+            bad = any(isinstance(x, str) and "=" not in x for x in (*names, *ca_ext))
             state = "malformed" if bad else ("listed" if dns else "empty")
-            return [ev.CertificateRequest(**self._base(record), tls13=True, ca_names=dns,
+            return [ev.CertificateRequest(**base, tls13=True, ca_names=dns,
                                           ca_state=state, ca_split="exact")]
         raw = get(req, "certificate authorities", "")
         names, how = split_list(raw)
-        return [ev.CertificateRequest(**self._base(record), tls13=False, ca_names=names,
+        return [ev.CertificateRequest(**base, tls13=False, ca_names=names,
                                       ca_state="listed" if names else "empty",
                                       ca_split=how if len(names) > 1 else "exact",
                                       raw_ca_text=raw)]
@@ -409,7 +429,7 @@ class Interpreter:
 
     def alert_received(self, record: Record) -> list[ev.Event]:
         alert = get(self._body(record), "Alert", []) or []
-        return [ev.Alert(**self._base(record), direction="received",
+        return [ev.Alert(**self._base(record, '"description"'), direction="received",
                          level=get(alert, "level", "fatal"), description=get(alert, "description", ""))]
 
     def alert_written(self, record: Record) -> list[ev.Event]:

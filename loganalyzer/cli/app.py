@@ -44,7 +44,9 @@ def main() -> None:
     """Console-script entry point: one funnel turns library errors into one line and exit 2."""
     _register()
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except LogAnalyzerError as exc:
         typer.echo(f"loganalyzer: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

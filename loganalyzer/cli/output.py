@@ -1,0 +1,30 @@
+"""Where the CLI writes: payload to stdout, messages and progress to stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+
+
+def stdout() -> Console:
+    return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, soft_wrap=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+def write_json(document: object) -> None:
+    import json
+
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def report_problems(problems, console: Console) -> None:
+    """One line per problem, naming file and line, on stderr."""
+    for p in problems:
+        style = "yellow" if p.kind == "unparsed" else "red"
+        console.print(f"[{style}]{p.kind}[/]: {p}", highlight=False, markup=True, soft_wrap=True)

@@ -1,0 +1,47 @@
+"""The MID Server's own log lines where they reach wrapper.log (its stdout).
+
+A MID Server prints its agent-log lines (``11/26/26 14:09:37 (906) StartupSequencer WARNING
+*** WARNING *** Could not authenticate user 'null' …``) to the console too, so the wrapper
+log carries the MIDSecPolicy decisions and the authentication warnings next to the JSSE
+records. Exception lines are left to :mod:`loganalyzer.stacktraces`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from loganalyzer.agentlog import AGENT_LINE
+from loganalyzer.errors import Location
+from loganalyzer.events import Thread
+from loganalyzer.records import Line, Record
+
+
+class MidLineDialect:
+    """One-line records: agent-format lines whose wording matters for mutual TLS."""
+
+    name = "mid"
+    prefilter = re.compile(
+        rb"MIDSecPolicy|Could not authenticate user|encryption keys do not match"
+        rb"|Invalid client_cert|Unable to validate the certificate|chain verification fail"
+        rb"|Failed in client cert chain|Unauthori[sz]ed"
+    )
+
+    def open_record(self, line: Line, path: str) -> Record | None:
+        if not AGENT_LINE.match(line.message) or "javax.net.ssl|" in line.message:
+            return None
+        return Record(
+            dialect=self.name,
+            where=Location(path, line.lineno),
+            end_line=line.lineno,
+            thread=Thread(line.jvm, ""),
+            time=line.time,
+            level="",
+            caller="",
+            message=line.message,
+        )
+
+    def wants_body(self, record: Record) -> bool:
+        return False
+
+    def ends(self, record: Record, line: Line) -> str:
+        return "stop"

@@ -1,0 +1,153 @@
+"""Reads inputs into handshakes: sources -> records -> events -> handshakes, per MID Server.
+
+One file is the unit of work (``read_file``), so batch scans can run files on many cores;
+``read`` puts the files of each MID Server (same folder) together, oldest rotation first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from loganalyzer import events as ev
+from loganalyzer import handshakes as hs_mod
+from loganalyzer import stacktraces
+from loganalyzer.agentlog import parse_agent_lines
+from loganalyzer.errors import Problem
+from loganalyzer.handshakes import Handshake
+from loganalyzer.legacy import LegacyDialect
+from loganalyzer.midlog import MidLineDialect
+from loganalyzer.scanner import scan
+from loganalyzer.sources import Source, decode_line, iter_sources
+from loganalyzer.unified import Interpreter, UnifiedDialect
+
+
+@dataclass(slots=True)
+class FileReading:
+    """What one file held."""
+
+    source: Source
+    layout: str = ""
+    lines: int = 0
+    bytes: int = 0
+    records: int = 0
+    handshakes: list[Handshake] = field(default_factory=list)
+    agent_events: list[ev.AgentEvent] = field(default_factory=list)
+    jvm_events: list[ev.Event] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+
+@dataclass(slots=True)
+class MidServer:
+    """The files of one MID Server, oldest first, and their handshakes as one timeline."""
+
+    group: str
+    files: list[FileReading] = field(default_factory=list)
+
+    @property
+    def handshakes(self) -> list[Handshake]:
+        return [h for f in self.files for h in f.handshakes]
+
+    @property
+    def agent_events(self) -> list[ev.AgentEvent]:
+        """Agent events of all files; a line both wrapper.log and agent0.log hold counts once."""
+        seen: set[tuple] = set()
+        out = []
+        for f in self.files:
+            for e in f.agent_events:
+                key = (e.kind, e.time, e.text)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(e)
+        out.sort(key=lambda e: (e.time is None, e.time or 0))
+        return out
+
+
+@dataclass(slots=True)
+class Reading:
+    servers: list[MidServer] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def files(self) -> list[FileReading]:
+        return [f for s in self.servers for f in s.files]
+
+    @property
+    def handshakes(self) -> list[Handshake]:
+        return [h for s in self.servers for h in s.handshakes]
+
+
+def read_file(source: Source, stream: BinaryIO) -> FileReading:
+    """Read one log: a MID agent log into agent events, anything else into handshakes."""
+    if source.role == "agent":
+        return _read_agent(source, stream)
+    legacy = LegacyDialect()
+    dialects = (UnifiedDialect(), legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
+    result = scan(stream, source.path, dialects)
+    reading = FileReading(source, result.layout, result.lines, result.bytes, len(result.records))
+    reading.problems.extend(result.problems)
+    interpreter = Interpreter(reading.problems)
+    events: list[ev.Event] = []
+    legacy_records = []
+    mid_lines: list[tuple[int, str]] = []
+    for record in result.records:
+        if record.dialect == "unified":
+            events.extend(interpreter.events(record))
+        elif record.dialect == "legacy":
+            legacy_records.append(record)
+        elif record.dialect == "mid":
+            mid_lines.append((record.where.line, record.message))
+        else:
+            events.append(stacktraces.interpret(record))
+    if legacy_records:
+        events.extend(legacy.interpret(legacy_records))
+        reading.problems.extend(legacy.problems)
+        events.sort(key=lambda e: e.where.line)
+    reading.agent_events = list(parse_agent_lines(source.path, mid_lines))
+    reading.handshakes = hs_mod.build(source.path, events)
+    return reading
+
+
+def _read_agent(source: Source, stream: BinaryIO) -> FileReading:
+    reading = FileReading(source, layout="agent")
+
+    def lines() -> Iterable[tuple[int, str]]:
+        for lineno, raw in enumerate(stream, 1):
+            reading.lines = lineno
+            reading.bytes += len(raw)
+            yield lineno, decode_line(raw)
+
+    try:
+        reading.agent_events = list(parse_agent_lines(source.path, lines()))
+    except (OSError, EOFError, ValueError) as exc:
+        from loganalyzer.errors import Location
+
+        reading.problems.append(Problem(Location(source.path, reading.lines + 1), f"input ends early: {exc}"))
+    return reading
+
+
+def read(paths: Sequence[str], stdin: BinaryIO | None = None) -> Reading:
+    """Read every input named in ``paths``; bad inputs become problems, never exceptions."""
+    reading = Reading()
+    by_group: dict[str, MidServer] = {}
+    for item in iter_sources(paths, stdin=stdin):
+        if isinstance(item, Problem):
+            if item.kind == "skipped":
+                reading.skipped += 1
+            else:
+                reading.problems.append(item)
+            continue
+        source, stream = item
+        file_reading = read_file(source, stream)
+        reading.problems.extend(file_reading.problems)
+        by_group.setdefault(source.group, MidServer(source.group)).files.append(file_reading)
+    for server in by_group.values():
+        server.files.sort(key=lambda f: (f.source.role != "wrapper", -f.source.rotation, f.source.path))
+        reading.servers.append(server)
+    return reading

@@ -1,0 +1,121 @@
+"""Plain-data views of the models (dicts and lists), shared by the JSON, table and batch outputs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loganalyzer import events as ev
+from loganalyzer.errors import Problem
+from loganalyzer.handshakes import Handshake
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from loganalyzer.reading import FileReading, Reading
+
+SCHEMA_VERSION = 1
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat(sep=" ", timespec="milliseconds") if value else None
+
+
+def cert(c: ev.CertInfo) -> dict[str, Any]:
+    return {
+        "subject": c.subject,
+        "issuer": c.issuer,
+        "serial": c.serial,
+        "not_before": _time(c.not_before),
+        "not_after": _time(c.not_after),
+        "eku": list(c.eku),
+        "key_usage": list(c.key_usage),
+        "san": list(c.san),
+        "self_signed": c.self_signed,
+    }
+
+
+def evidence(event: ev.Event) -> dict[str, Any]:
+    return {"path": event.where.path, "line": event.where.line, "text": event.text}
+
+
+def handshake(h: Handshake) -> dict[str, Any]:
+    failure = h.failure
+    req = h.request
+    return {
+        "path": h.path,
+        "line": h.start.line,
+        "end_line": h.end.line,
+        "jvm": h.thread.jvm,
+        "thread": h.thread.name,
+        "time": _time(h.start_time),
+        "host": h.sni,
+        "tls_version": h.version,
+        "cipher": h.cipher,
+        "cert_requested": h.cert_requested,
+        "ca_names": list(h.ca_names),
+        "ca_state": req.ca_state if req else None,
+        "ca_split": req.ca_split if req else None,
+        "cert_sent": h.client_cert_sent,
+        "client_chain": [cert(c) for c in h.client_chain],
+        "server_chain": [cert(c) for c in h.server_chain],
+        "key_manager": {
+            "class": h.key_manager.class_name or None,
+            "aliases": [
+                {"alias": alias, "chain": [cert(c) for c in chain]}
+                for alias, chain in h.key_manager.aliases
+            ],
+            "selections": [
+                {"outcome": s.outcome, "alias": s.alias, "reason": s.reason, "line": s.where.line}
+                for s in h.key_manager.selections
+            ],
+        },
+        "outcome": h.outcome,
+        "alert_received": h.alert_received.description if h.alert_received else None,
+        "alert_sent": h.alert_sent.description if h.alert_sent else None,
+        "failure": (
+            {
+                "alert": failure.alert or None,
+                "exception": failure.exception or None,
+                "message": failure.message,
+                "line": failure.where.line,
+            }
+            if failure
+            else None
+        ),
+        "evidence": [evidence(e) for e in h.events],
+    }
+
+
+def problem(p: Problem) -> dict[str, Any]:
+    return {"path": p.where.path, "line": p.where.line, "kind": p.kind, "message": p.message}
+
+
+def file_input(f: FileReading) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "mid_server": f.source.group,
+        "role": f.source.role,
+        "layout": f.layout,
+        "lines": f.lines,
+        "bytes": f.bytes,
+        "records": f.records,
+        "handshakes": len(f.handshakes),
+        "agent_events": len(f.agent_events),
+        "unparsed": sum(1 for p in f.problems if p.kind == "unparsed"),
+    }
+
+
+def parse_document(reading: Reading) -> dict[str, Any]:
+    """The ``parse --format json`` document."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "inputs": [file_input(f) for f in reading.files],
+        "handshakes": [handshake(h) for h in reading.handshakes],
+        "agent_events": [
+            {**evidence(e), "kind": e.kind, "detail": dict(e.detail), "time": _time(e.time)}
+            for s in reading.servers
+            for e in s.agent_events
+        ],
+        "problems": [problem(p) for p in reading.problems],
+        "skipped": reading.skipped,
+    }

@@ -1,0 +1,72 @@
+"""Terminal rendering with rich: tables and panels built from the plain-data views."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from loganalyzer.dn import atoms
+from loganalyzer.handshakes import Handshake
+from loganalyzer.reading import Reading
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "?"}[value]
+
+
+def _outcome(h: Handshake) -> Text:
+    if h.outcome == "completed":
+        return Text("completed", style="green")
+    if h.outcome == "unknown":
+        return Text("unknown", style="yellow")
+    detail = ""
+    if h.alert_received:
+        detail = f"received {h.alert_received.description}"
+    elif h.failure is not None:
+        detail = h.failure.message[:70]
+    elif h.alert_sent:
+        detail = f"sent {h.alert_sent.description}"
+    return Text(f"failed: {detail}" if detail else "failed", style="red")
+
+
+def short_dn(dn: str) -> str:
+    """The first RDN's value (usually the CN): enough to recognise a CA in a narrow column."""
+    first = atoms(dn)[:1]
+    return first[0].split("=", 1)[-1].strip('"') if first else dn
+
+
+def _ca_names(h: Handshake) -> str:
+    if not h.cert_requested:
+        return ""
+    if h.request is not None and h.request.ca_state != "listed":
+        return f"({h.request.ca_state})"
+    return "\n".join(short_dn(n) for n in h.ca_names)
+
+
+def handshake_tables(reading: Reading) -> list[Table]:
+    """One table per MID Server, one row per handshake: where, who, what was asked, what was
+    sent, how it ended. Full DNs are in the JSON output; the table shows their first RDN."""
+    tables = []
+    for server in reading.servers:
+        if not server.handshakes:
+            continue
+        table = Table(title=f"TLS handshakes in {server.group}", show_lines=True, title_justify="left")
+        for column in ("line", "JVM", "thread", "host", "TLS", "cert req.", "CA names", "cert sent", "outcome"):
+            table.add_column(column, overflow="fold")
+        for h in server.handshakes:
+            sent = _yes_no(h.client_cert_sent)
+            if h.client_chain:
+                sent += f": {short_dn(h.client_chain[0].subject)}"
+            table.add_row(
+                f"{h.path.rsplit('/', 1)[-1]}:{h.start.line}",
+                str(h.thread.jvm),
+                h.thread.name or "-",
+                h.sni or "-",
+                h.version or "-",
+                _yes_no(h.cert_requested) if h.request or h.version else "?",
+                _ca_names(h),
+                sent,
+                _outcome(h),
+            )
+        tables.append(table)
+    return tables

@@ -1,0 +1,243 @@
+"""Cuts records out of one log stream without touching most of its bytes in Python.
+
+The file is read in large blocks; one compiled bytes regex (the union of every dialect's
+prefilter) finds candidate lines at C speed, and line numbers come from counting newlines
+between candidates. Only candidate lines, and the body lines of records they open, are
+decoded and handed to the dialects. Memory stays flat: one block plus the open record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
+
+from loganalyzer.errors import Location, Problem
+from loganalyzer.lines import LineDecoder
+from loganalyzer.records import Dialect, Line, Record
+from loganalyzer.sources import decode_line
+
+BLOCK = 1 << 20
+MAX_LINE = 1 << 20  # longer lines are cut here (and reported) so one line cannot exhaust memory
+SAMPLE_LINES = 200
+_LAUNCH = re.compile(rb"Launching a JVM")
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """What one file held: its records in file order, and what could not be read."""
+
+    path: str
+    records: list[Record] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    layout: str = ""
+    lines: int = 0
+    bytes: int = 0
+    jvm_launches: int = 0
+
+
+class _Reader:
+    """Iterates raw lines from block-sized reads, tracking the line number and byte count."""
+
+    def __init__(self, stream: BinaryIO, path: str, problems: list[Problem]) -> None:
+        self.stream = stream
+        self.path = path
+        self.problems = problems
+        self.buf = b""
+        self.pos = 0  # offset in buf of the next unread byte
+        self.lineno = 0  # number of the last line handed out
+        self.counted = 0  # offset in buf up to which newlines are counted into lineno
+        self.eof = False
+        self.nbytes = 0
+
+    def _fill(self) -> bool:
+        """Read one more block; keep the unread tail. False at end of input."""
+        if self.eof:
+            return False
+        try:
+            chunk = self.stream.read(BLOCK)
+        except (OSError, EOFError, ValueError) as exc:  # truncated gzip, broken member
+            self.problems.append(
+                Problem(Location(self.path, self.lineno + 1), f"input ends early: {exc}")
+            )
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            return False
+        self.nbytes += len(chunk)
+        self._count_to(self.pos)
+        self.buf = self.buf[self.pos :] + chunk
+        self.counted -= self.pos
+        self.pos = 0
+        return True
+
+    def _count_to(self, offset: int) -> None:
+        if offset > self.counted:
+            self.lineno += self.buf.count(b"\n", self.counted, offset)
+            self.counted = offset
+
+    def next_line(self) -> tuple[int, bytes] | None:
+        """The next raw line (without its newline) and its number, or None at the end."""
+        while True:
+            end = self.buf.find(b"\n", self.pos)
+            if end >= 0:
+                break
+            if len(self.buf) - self.pos > MAX_LINE:
+                return self._cut_long_line()
+            if not self._fill():
+                if self.pos < len(self.buf):
+                    self._count_to(self.pos)
+                    raw = self.buf[self.pos :]
+                    self.pos = self.counted = len(self.buf)
+                    self.lineno += 1
+                    return self.lineno, raw
+                return None
+        self._count_to(self.pos)
+        raw = self.buf[self.pos : end]
+        self.pos = self.counted = end + 1
+        self.lineno += 1
+        if len(raw) > MAX_LINE:
+            self._report_long(len(raw))
+            raw = raw[:MAX_LINE]
+        return self.lineno, raw
+
+    def _cut_long_line(self) -> tuple[int, bytes]:
+        """A line longer than MAX_LINE: keep its start, skip the rest without storing it."""
+        self._count_to(self.pos)
+        head = self.buf[self.pos : self.pos + MAX_LINE]
+        size = len(self.buf) - self.pos
+        self.buf, self.pos, self.counted = b"", 0, 0
+        while True:
+            if not self._fill():
+                break
+            end = self.buf.find(b"\n")
+            if end >= 0:
+                size += end
+                self.pos = self.counted = end + 1
+                break
+            size += len(self.buf)
+            self.buf, self.pos, self.counted = b"", 0, 0
+        self.lineno += 1
+        self._report_long(size)
+        return self.lineno, head
+
+    def _report_long(self, size: int) -> None:
+        self.problems.append(
+            Problem(
+                Location(self.path, self.lineno),
+                f"line is {size / 1e6:.1f} MB long; only its first {MAX_LINE // 1024} KiB were read",
+            )
+        )
+
+    def seek_candidate(self, pattern: re.Pattern[bytes]) -> bool:
+        """Move to the start of the next line holding a match; False when none is left."""
+        while True:
+            m = pattern.search(self.buf, self.pos)
+            if m:
+                start = self.buf.rfind(b"\n", 0, m.start()) + 1
+                self.pos = max(start, self.pos)
+                return True
+            # keep the partial last line: a match may straddle the block boundary
+            cut = self.buf.rfind(b"\n", self.pos)
+            if cut >= 0:
+                self.pos = cut + 1
+            if not self._fill():
+                return False
+
+
+def scan(
+    stream: BinaryIO,
+    path: str,
+    dialects: Sequence[Dialect],
+    *,
+    layout: str | None = None,
+) -> ScanResult:
+    """Cut the records of ``dialects`` out of ``stream``; never raises for bad content."""
+    result = ScanResult(path)
+    reader = _Reader(stream, path, result.problems)
+    decoder = LineDecoder(layout)
+    if layout is None:
+        reader._fill()
+        sample = [decode_line(x) for x in reader.buf[: 1 << 16].split(b"\n")[:SAMPLE_LINES]]
+        result.layout = decoder.detect(sample)
+    else:
+        result.layout = layout
+    union = re.compile(b"|".join([d.prefilter.pattern for d in dialects] + [_LAUNCH.pattern]))
+    jvm = 0
+    pending: Line | None = None  # a line already read that must be looked at afresh
+
+    def lines() -> Iterator[Line]:
+        nonlocal jvm, pending
+        while True:
+            if pending is not None:
+                line, pending = pending, None
+                yield line
+                continue
+            if not reader.seek_candidate(union):
+                return
+            got = reader.next_line()
+            if got is None:
+                return
+            yield _decode(got)
+
+    def _decode(got: tuple[int, bytes]) -> Line:
+        nonlocal jvm
+        lineno, raw = got
+        prefix, message = decoder.split(decode_line(raw))
+        if prefix.jvm is not None:
+            jvm = prefix.jvm
+        elif prefix.source in (None, "wrapper") and "Launching a JVM" in message:
+            jvm += 1
+            result.jvm_launches += 1
+        return Line(lineno, message, prefix.jvm if prefix.jvm is not None else jvm, prefix.time)
+
+    for line in lines():
+        for dialect in dialects:
+            record = dialect.open_record(line, path)
+            if record is None:
+                continue
+            if dialect.wants_body(record):
+                record, pending = _collect_body(reader, dialect, record, _decode)
+            result.records.append(record)
+            break
+    result.lines = reader.lineno
+    result.bytes = reader.nbytes
+    return result
+
+
+def _collect_body(
+    reader: _Reader, dialect: Dialect, record: Record, decode: Callable[[tuple[int, bytes]], Line]
+) -> tuple[Record, Line | None]:
+    """Read the record's body lines; return it and a line that belongs to what comes next."""
+    body: list[str] = []
+    last = record.where.line
+    while True:
+        got = reader.next_line()
+        if got is None:
+            return replace(record, body=tuple(body), end_line=last, truncated=True), None
+        line = decode(got)
+        verdict = dialect.ends(_Probe(record, body), line)
+        if verdict == "body":
+            body.append(line.message)
+            last = line.lineno
+        elif verdict == "close":
+            return replace(record, body=tuple(body), end_line=line.lineno), None
+        elif verdict == "stop":
+            return replace(record, body=tuple(body), end_line=last), line
+        else:  # cut
+            return replace(record, body=tuple(body), end_line=last, truncated=True), line
+
+
+class _Probe:
+    """A cheap stand-in for the record being collected: dialects read ``body`` and header fields."""
+
+    __slots__ = ("_record", "body")
+
+    def __init__(self, record: Record, body: list[str]) -> None:
+        self._record = record
+        self.body = body
+
+    def __getattr__(self, name: str):
+        return getattr(self._record, name)
+

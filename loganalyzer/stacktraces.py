@@ -1,0 +1,73 @@
+"""Exceptions the MID Server application printed itself, outside any JSSE debug record.
+
+With no or too little ``javax.net.debug`` output these lines are the only trace of a TLS
+failure (``javax.net.ssl.SSLHandshakeException: Received fatal alert: bad_certificate``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from loganalyzer import events as ev
+from loganalyzer.errors import Location
+from loganalyzer.records import Line, Record
+from loganalyzer.unified import split_exception
+
+_CLASSES = (
+    r"javax\.net\.ssl\.SSL\w*Exception|sun\.security\.validator\.ValidatorException"
+    r"|java\.security\.cert\.Certificate\w*Exception"
+    r"|sun\.security\.provider\.certpath\.SunCertPathBuilderException"
+    r"|java\.security\.cert\.CertPathValidatorException"
+)
+_EXCEPTION = re.compile(rf"(?P<text>(?:Caused by: )?(?:{_CLASSES})(?::.*)?)$")
+_RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
+# The MID Server logs its own lines as "11/26/26 14:09:37 (905) ECCSender.1 SEVERE *** ERROR *** …"
+_MID_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d \(\d+\) (?P<thread>\S+) ")
+
+
+class AppExceptionDialect:
+    """One-line records: an SSL-related exception and its message, wherever the app printed it."""
+
+    name = "app"
+    prefilter = re.compile(rb"(?:" + _CLASSES.encode() + rb")")
+
+    def open_record(self, line: Line, path: str) -> Record | None:
+        m = _EXCEPTION.search(line.message)
+        if not m or "javax.net.ssl|" in line.message:
+            return None
+        mid = _MID_LINE.match(line.message)
+        return Record(
+            dialect=self.name,
+            where=Location(path, line.lineno),
+            end_line=line.lineno,
+            thread=ev.Thread(line.jvm, mid.group("thread") if mid else ""),
+            time=line.time,
+            level="",
+            caller="",
+            message=m.group("text").strip(),
+        )
+
+    def wants_body(self, record: Record) -> bool:
+        return False
+
+    def ends(self, record: Record, line: Line) -> str:
+        return "stop"
+
+
+def interpret(record: Record, when: datetime | None = None) -> ev.Failure:
+    """The exception record as a Failure; ``Caused by`` lines are kept as their own failures."""
+    caused_by = record.message.startswith("Caused by: ")
+    cls, msg = split_exception(record.message.removeprefix("Caused by: "))
+    m = _RECEIVED_ALERT.search(msg)
+    return ev.Failure(
+        where=record.where,
+        thread=record.thread,
+        time=record.time or when,
+        text=record.message,
+        alert=m.group("alert").upper() if m else "",
+        message=msg,
+        exception=cls,
+        by_app=True,
+        caused_by=caused_by,
+    )

@@ -477,17 +477,14 @@ class _Walker:
         if arg == "-":
             yield _Entry("<stdin>", "<stdin>", True, stdin=True)
             return
-        if os.path.lexists(arg):
-            yield from self._expand_existing(arg, explicit=True)
-            return
-        if _GLOB_CHARS.search(arg):
+        if _GLOB_CHARS.search(arg) and not os.path.lexists(arg):
             matches = sorted(glob.glob(arg, recursive=True))
             if not matches:
                 yield Problem(Location(arg), "no files match this pattern", "input")
             for match in matches:
                 yield from self._expand_existing(match, explicit=True)
             return
-        yield Problem(Location(arg), "no such file or directory", "input")
+        yield from self._expand_existing(arg, explicit=True)
 
     def _expand_existing(self, path: str, *, explicit: bool) -> Iterator[_Entry | Problem]:
         try:

@@ -16,18 +16,23 @@ from loganalyzer.events import Thread
 from loganalyzer.records import Line, Record
 
 
+_WORDS = (
+    r"MIDSecPolicy|Could not authenticate user|encryption keys do not match"
+    r"|Invalid client_cert|Unable to validate the certificate|chain verification fail"
+    r"|Failed in client cert chain|Unauthori[sz]ed"
+)
+_WORDS_RE = re.compile(_WORDS)
+
+
 class MidLineDialect:
     """One-line records: agent-format lines whose wording matters for mutual TLS."""
 
     name = "mid"
-    prefilter = re.compile(
-        rb"MIDSecPolicy|Could not authenticate user|encryption keys do not match"
-        rb"|Invalid client_cert|Unable to validate the certificate|chain verification fail"
-        rb"|Failed in client cert chain|Unauthori[sz]ed"
-    )
+    prefilter = re.compile(_WORDS.encode())
 
     def open_record(self, line: Line, path: str) -> Record | None:
-        if not AGENT_LINE.match(line.message) or "javax.net.ssl|" in line.message:
+        text = line.message
+        if not _WORDS_RE.search(text) or not AGENT_LINE.match(text) or "javax.net.ssl|" in text:
             return None
         return Record(
             dialect=self.name,

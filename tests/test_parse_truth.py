@@ -1,0 +1,111 @@
+"""Parsed handshakes against what really happened, as the capture harness recorded it.
+
+Each sample log folder has ``expected.json``, written from the openssl server's own output:
+one entry per TLS connection the server saw, with the client thread that made it. The
+handshakes ``read`` finds for that JVM and thread must match them one to one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from loganalyzer.dn import normalise
+from loganalyzer.reading import read
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+FOLDERS = sorted(p.parent for p in SAMPLES.glob("*/expected.json"))
+# javax.net.debug values that print the handshake messages on every JDK we capture with
+FULL_DEBUG = {"all", "ssl,handshake", "ssl:handshake:verbose", "ssl:handshake"}
+
+
+def _expected(folder: Path) -> dict:
+    return json.loads((folder / "expected.json").read_text())
+
+
+def _full_debug(exp: dict) -> bool:
+    debug = exp.get("javax_net_debug") or ""
+    # JDK 25 fixed plain "ssl" (JDK-8350582): it prints the handshake there too
+    return debug in FULL_DEBUG or (debug == "ssl" and exp.get("jdk_major", 0) >= 25)
+
+
+def _by_thread(items, key):
+    out = defaultdict(list)
+    for item in items:
+        out[key(item)].append(item)
+    return out
+
+
+@pytest.fixture(scope="module", params=FOLDERS, ids=[f.name for f in FOLDERS])
+def sample(request):
+    folder = request.param
+    return folder, _expected(folder), read([str(folder)])
+
+
+def test_every_sample_reads_without_problems(sample):
+    folder, _, reading = sample
+    assert reading.problems == [], reading.problems
+    assert {f.source.role for f in reading.files} >= {"wrapper"}
+
+
+def test_one_handshake_per_connection(sample):
+    folder, exp, reading = sample
+    conns = _by_thread(exp["connections"], lambda c: (c["client_jvm"], c["client_thread"]))
+    attempts = exp.get("client_attempts_not_seen_by_server") or []
+    for a in attempts:
+        conns[(a.get("client_jvm", 1), a.get("client_thread", ""))].append(a)
+    found = _by_thread(reading.handshakes, lambda h: (h.thread.jvm, h.thread.name))
+    assert {k: len(v) for k, v in found.items()} == {k: len(v) for k, v in conns.items()}
+
+
+def test_handshake_facts_match_the_server(sample):
+    folder, exp, reading = sample
+    found = _by_thread(reading.handshakes, lambda h: (h.thread.jvm, h.thread.name))
+    full = _full_debug(exp)
+    for conn in exp["connections"]:
+        key = (conn["client_jvm"], conn["client_thread"])
+        index = [c for c in exp["connections"] if (c["client_jvm"], c["client_thread"]) == key].index(conn)
+        h = found[key][index]
+        where = f"{folder.name} {h.path}:{h.start.line}"
+        completed = bool(conn["handshake_completed"]) and conn["client_outcome"]["result"] == "ok"
+        assert h.outcome == ("completed" if completed else "failed"), where
+        server_fatal = [a.split(" ", 1)[1] for a in conn["alerts_sent_by_server"] if a.startswith("fatal")]
+        if server_fatal and full:
+            assert h.alert_received is not None and h.alert_received.description == server_fatal[0], where
+        if server_fatal and not full:
+            # little debug output: the failure still names the alert the server sent
+            assert h.failure is not None and server_fatal[0] in h.failure.message, where
+        if not full:
+            continue
+        assert h.sni == exp["instance_host"], where
+        if conn["tls_version"] and h.version:
+            assert h.version == conn["tls_version"], where
+        if h.cert_requested:
+            assert conn["server_requested_client_cert"], where
+            sent = {normalise(n) for n in conn["ca_names_sent"] or []}
+            assert {normalise(n) for n in h.ca_names} == sent, where
+        elif conn["client_certificate_message"] or completed:
+            assert not conn["server_requested_client_cert"], where
+        if conn["client_certificate_message"]:
+            assert h.client_cert_sent is conn["server_received_client_cert"], where
+            if conn["server_received_client_cert"]:
+                assert normalise(h.client_chain[0].subject) == normalise(conn["received_cert_subject"]), where
+
+
+def test_samples_cover_both_tls_versions_and_several_layouts():
+    versions, layouts = set(), set()
+    for folder in FOLDERS:
+        reading = read([str(folder)])
+        versions.update(h.version for h in reading.handshakes if h.version)
+        layouts.update(f.layout for f in reading.files if f.source.role == "wrapper")
+    assert {"TLSv1.2", "TLSv1.3"} <= versions
+    assert len(layouts) >= 3, layouts
+
+
+def test_detected_layout_is_the_one_configured(sample):
+    folder, exp, reading = sample
+    wrapper = [f for f in reading.files if f.source.role == "wrapper"]
+    assert [f.layout for f in wrapper] == [exp["wrapper_layout"]]

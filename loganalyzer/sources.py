@@ -296,7 +296,8 @@ class SourceStream(io.RawIOBase):
         self._read1 = getattr(inner, "read1", inner.read)
         self.path = path
         self.problem: Problem | None = None
-        self._pending = b""
+        self._buf = b""  # bytes pulled but not yet handed out, from self._pos on
+        self._pos = 0
         self._eof = False
         self._out = 0
         self._lines = 0
@@ -346,25 +347,32 @@ class SourceStream(io.RawIOBase):
 
     def head(self, n: int = HEAD_BYTES) -> bytes:
         """The first ``n`` bytes (fewer at the end of the stream), left unread."""
-        while len(self._pending) < n and not self._eof:
-            chunk = self._pull(max(n - len(self._pending), 64 * KiB))
+        while len(self._buf) - self._pos < n and not self._eof:
+            chunk = self._pull(max(n, 64 * KiB))
             if not chunk:
                 break
-            self._pending += chunk
-        return self._pending[:n]
+            self._buf = self._buf[self._pos:] + chunk
+            self._pos = 0
+        return self._buf[self._pos:self._pos + n]
+
+    def _take(self, n: int) -> bytes:
+        """Up to ``n`` bytes already pulled (the peeked head, the rest of a readline chunk)."""
+        piece = self._buf[self._pos:self._pos + n]
+        self._pos += len(piece)
+        if self._pos >= len(self._buf):
+            self._buf, self._pos = b"", 0
+        return piece
 
     def read(self, n: int | None = -1) -> bytes:
         if n is None or n < 0:
-            parts = [self._pending]
-            self._pending = b""
+            parts = [self._take(len(self._buf))]
             while chunk := self._pull(1 * MiB):
                 parts.append(chunk)
             return b"".join(parts)
         parts = []
         have = 0
-        if self._pending:
-            piece = self._pending[:n]
-            self._pending = self._pending[n:]
+        if self._buf:
+            piece = self._take(n)
             parts.append(piece)
             have = len(piece)
         while have < n:
@@ -376,9 +384,33 @@ class SourceStream(io.RawIOBase):
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def read1(self, n: int = -1) -> bytes:
-        if self._pending:
-            return self.read(n if n >= 0 else len(self._pending))
+        if self._buf:
+            return self._take(n if n >= 0 else len(self._buf))
         return self._pull(n if n > 0 else 1 * MiB)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """One line, found with C-speed ``find`` in 64 KiB chunks (IOBase's reads byte by byte)."""
+        limit = -1 if size is None else size
+        parts = []
+        total = 0
+        while True:
+            buf, pos = self._buf, self._pos
+            stop = len(buf) if limit < 0 else min(len(buf), pos + limit - total)
+            i = buf.find(b"\n", pos, stop)
+            if i >= 0:
+                parts.append(buf[pos:i + 1])
+                self._pos = i + 1
+                break
+            parts.append(buf[pos:stop])
+            total += stop - pos
+            self._pos = stop
+            if 0 <= limit <= total:
+                break
+            chunk = self._pull(64 * KiB)
+            if not chunk:
+                break
+            self._buf, self._pos = chunk, 0
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(b))

@@ -605,3 +605,37 @@ def test_named_pipe_path_is_read_as_a_stream() -> None:
         os.close(r)
     assert [(s.compressed, data) for s, data in found] == [(True, LINE * 2)]
     assert problems == []
+
+
+def test_compressed_stream_iterates_by_line(tmp_path: Path) -> None:
+    """Consumers may iterate a stream by line; it must split like bytes.splitlines(keepends)."""
+    long_line = os.urandom(1536 * 1024).hex().encode()  # 3 MiB that do not compress like a bomb
+    data = LINE * 3 + long_line + b"\r\n" + b"\n" + b"last without newline"
+    f = tmp_path / "agent0.log.1.gz"
+    f.write_bytes(gzip.compress(data))
+    for item in iter_sources([str(f)]):
+        assert not isinstance(item, Problem)
+        source, stream = item
+        assert list(stream) == data.splitlines(keepends=True)
+        assert source.role == "agent"
+    for item in iter_sources([str(f)]):
+        _, stream = item
+        assert stream.readline(10) == LINE[:10]
+        assert stream.readline() == LINE[10:]
+        assert stream.read(len(LINE)) == LINE
+        assert stream.readline() == LINE
+
+
+def test_zip_inside_zip_and_zip_on_stdin(tmp_path: Path) -> None:
+    inner = make_zip({"logs/wrapper.log": LINE})
+    outer = make_zip({"mid1.zip": inner}, zipfile.ZIP_STORED)
+    f = tmp_path / "outer.zip"
+    f.write_bytes(outer)
+    found, problems = collect([f])
+    assert [(s.path, s.group, data) for s, data in found] == [
+        (f"{f}!mid1.zip!logs/wrapper.log", f"{f}!mid1.zip!logs", LINE)]
+    assert problems == []
+    found, problems = collect(["-"], stdin=io.BytesIO(outer))
+    assert [s.path for s, _ in found] == ["<stdin>!mid1.zip!logs/wrapper.log"]
+    found, problems = collect(["-"], stdin=io.BytesIO(outer), limits=Limits(max_buffer=100))
+    assert found == [] and "held in memory" in problems[0].message

@@ -500,10 +500,14 @@ class _Walker:
                 else:
                     entries.append(item)
         for entry in _in_group_order(entries):
-            if entry.stdin:
-                yield from self._read_stdin()
-            else:
-                yield from self._read_file(entry)
+            try:
+                if entry.stdin:
+                    yield from self._read_stdin()
+                else:
+                    yield from self._read_file(entry)
+            except Exception as exc:  # noqa: BLE001 - a library quirk on odd input must not end the run
+                yield Problem(Location(entry.path),
+                              f"cannot be read ({type(exc).__name__}: {exc})", "input")
 
     def _expand(self, arg: str) -> Iterator[_Entry | Problem]:
         if arg == "-":

@@ -639,3 +639,18 @@ def test_zip_inside_zip_and_zip_on_stdin(tmp_path: Path) -> None:
     assert [s.path for s, _ in found] == ["<stdin>!mid1.zip!logs/wrapper.log"]
     found, problems = collect(["-"], stdin=io.BytesIO(outer), limits=Limits(max_buffer=100))
     assert found == [] and "held in memory" in problems[0].message
+
+
+def test_an_unexpected_library_error_becomes_a_problem(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.zip").write_bytes(make_zip({"wrapper.log": LINE}))
+    (tmp_path / "wrapper.log").write_bytes(LINE)
+
+    def broken(*args, **kwargs):
+        raise struct.error("unpack requires a buffer of 4 bytes")
+
+    monkeypatch.setattr(zipfile, "ZipFile", broken)
+    found, problems = collect([tmp_path / "a.zip", tmp_path / "wrapper.log"])
+    assert [Path(s.path).name for s, _ in found] == ["wrapper.log"]
+    assert [(Path(p.where.path).name, p.message) for p in problems] == [
+        ("a.zip", "cannot be read (error: unpack requires a buffer of 4 bytes)")]

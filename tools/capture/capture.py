@@ -270,6 +270,14 @@ TRUSTSTORES = {
 }
 
 
+CA_NAMES_MODE = {
+    "client-chain": "-CAfile = client issuing CA + client root (both names sent)",
+    "other": "-CAfile = other CA only (client chain verified with -verifyCAfile)",
+    "none": "-no_ca_names (-CAfile = client chain)",
+    "absent": "no -CAfile (client chain verified with -verifyCAfile only)",
+}
+
+
 def pem_subjects(path: Path) -> list[str]:
     return [serverlog.cert_subject_issuer(d)[0] for d in serverlog.pem_certs_der(path.read_text())]
 
@@ -294,7 +302,8 @@ def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
     if srv.verify != "none":
         args += ["-Verify" if srv.verify == "require" else "-verify", "1", "-verify_return_error"]
         names = {"client-chain": "client-chain.pem", "other": "other-ca.pem", "none": "client-chain.pem"}
-        args += ["-CAfile", str(PKI / names[srv.ca_names])]
+        if srv.ca_names != "absent":  # without -CAfile s_server has no CA names to send
+            args += ["-CAfile", str(PKI / names[srv.ca_names])]
         args += ["-verifyCAfile", str(PKI / {"client-chain": "client-chain.pem"}[srv.verify_ca])]
         if srv.ca_names == "none":
             args += ["-no_ca_names"]
@@ -304,7 +313,7 @@ def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
 def configured_ca_names(srv: Server) -> list[str] | None:
     if srv.verify == "none":
         return None
-    if srv.ca_names == "none":
+    if srv.ca_names in ("none", "absent"):
         return []
     return pem_subjects(PKI / ("client-chain.pem" if srv.ca_names == "client-chain" else "other-ca.pem"))
 
@@ -555,6 +564,7 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
                         "revocation": f"SAN DNS:{INSTANCE_HOST}, CRL DP + OCSP on 127.0.0.1:{REVOCATION_PORT} (closed)"}
         [cap.servers[0].cert],
         "server_ca_names_configured": ca_cfg,
+        "server_ca_names_mode": CA_NAMES_MODE[cap.servers[0].ca_names] if cap.servers[0].verify != "none" else None,
         "servers": [
             {"run": i, "port": port, "ca_names_configured": configured_ca_names(srv),
              "args": " ".join(a.replace(str(PKI) + "/", "") for a in args[1:])}
@@ -636,6 +646,12 @@ def main(argv: list[str] | None = None) -> int:
     make_pki(force=args.fresh_pki or not args.only)
 
     args.out.mkdir(parents=True, exist_ok=True)
+    if not args.only:  # a full rebuild: drop captures that are no longer in the matrix
+        known = {c.name for c in MATRIX}
+        for d in args.out.iterdir():
+            if d.is_dir() and d.name not in known and (d / "expected.json").exists():
+                log(f"removing stale capture {d.name}")
+                shutil.rmtree(d)
     failures = []
     for cap in selected:
         t0 = time.time()

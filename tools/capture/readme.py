@@ -17,7 +17,9 @@ def _conn_summary(c: dict) -> str:
         parts.append("no CertificateRequest")
     else:
         names = c.get("ca_names_sent") or []
-        parts.append(f"CertificateRequest with {len(names)} CA name{'s' if len(names) != 1 else ''}")
+        form = {"empty-extension": " (EMPTY certificate_authorities extension)",
+                "no-extension": " (no certificate_authorities extension)"}.get(c.get("ca_names_form"), "")
+        parts.append(f"CertificateRequest with {len(names)} CA name{'s' if len(names) != 1 else ''}{form}")
         if c["server_received_client_cert"]:
             parts.append(f"got `{c['received_cert_subject']}`")
         elif c["client_certificate_message"]:

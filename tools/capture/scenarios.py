@@ -35,7 +35,7 @@ class Server:
 
     cert: str = "right"  # right | wrong | revocation  (server leaf, all issued by the server root)
     verify: str = "require"  # require (-Verify 1) | optional (-verify 1) | none
-    ca_names: str = "client-chain"  # client-chain | other | none (-no_ca_names)
+    ca_names: str = "client-chain"  # client-chain | other | none (-no_ca_names) | absent (no -CAfile)
     verify_ca: str = "client-chain"  # what the server trusts for client certificates
 
 
@@ -83,7 +83,14 @@ MATRIX: list[Capture] = [
     _c(2, 11, "1.3", "no-cert-request", HS, "LPZTM", servers=[Server(verify="none")]),
     _c(2, 21, "1.2", "no-cert-request", HSV, "M", servers=[Server(verify="none")]),
     # 3 empty CA list
-    _c(3, 17, "1.3", "empty-ca-list", HSV, "TM", servers=[Server(ca_names="none")]),
+    _c(3, 17, "1.3", "empty-ca-ext", HSV, "TM", servers=[Server(ca_names="none")],
+       note="openssl 3.0 -no_ca_names on TLS 1.3 sends an EMPTY certificate_authorities extension"),
+    _c(3, 17, "1.3", "empty-ca-ext-no-debug", None, "LPTM", servers=[Server(ca_names="none")],
+       also_scenarios=[13], note="same as empty-ca-ext, without javax.net.debug"),
+    _c(3, 21, "1.3", "no-ca-names", HS, "LPZTM", servers=[Server(ca_names="absent")],
+       note="TLS 1.3 CertificateRequest without a certificate_authorities extension"),
+    _c(3, 25, "1.3", "no-ca-names", HSV, "M", tz="Asia/Kolkata", servers=[Server(ca_names="absent")],
+       note="TLS 1.3 CertificateRequest without a certificate_authorities extension"),
     _c(3, 25, "1.2", "empty-ca-list", ALL, "LPTM", servers=[Server(ca_names="none")]),
     _c(3, 11, "1.2", "empty-ca-list", HS, "LPZM", servers=[Server(ca_names="none")]),
     # 4 CA list does not cover the client's chain

@@ -125,15 +125,20 @@ def _dn_list(body: bytes) -> list[str]:
     return names
 
 
-def parse_certificate_request(msg: bytes, tls13: bool) -> list[str]:
-    """CA names (certificate_authorities) in a CertificateRequest handshake message."""
+def parse_certificate_request(msg: bytes, tls13: bool) -> tuple[list[str], str]:
+    """CA names in a CertificateRequest and how they were carried.
+
+    The second value is "list" (TLS 1.2 certificate_authorities field, possibly empty),
+    "extension" (TLS 1.3 certificate_authorities extension with names), "empty-extension"
+    (TLS 1.3 extension present but holding no names) or "no-extension".
+    """
     body = msg[4:]
     if not tls13:
         pos = 1 + body[0]  # certificate_types
         sl = int.from_bytes(body[pos:pos + 2], "big")
         pos += 2 + sl  # supported_signature_algorithms
         cl = int.from_bytes(body[pos:pos + 2], "big")
-        return _dn_list(body[pos + 2:pos + 2 + cl])
+        return _dn_list(body[pos + 2:pos + 2 + cl]), "list"
     pos = 1 + body[0]  # certificate_request_context
     el = int.from_bytes(body[pos:pos + 2], "big")
     pos += 2
@@ -144,9 +149,10 @@ def parse_certificate_request(msg: bytes, tls13: bool) -> list[str]:
         data = body[pos + 4:pos + 4 + elen]
         if etype == 47:  # certificate_authorities
             ll = int.from_bytes(data[:2], "big")
-            return _dn_list(data[2:2 + ll])
+            names = _dn_list(data[2:2 + ll])
+            return names, "extension" if names else "empty-extension"
         pos += 4 + elen
-    return []
+    return [], "no-extension"
 
 
 def parse_certificate(msg: bytes, tls13: bool) -> list[bytes]:
@@ -221,6 +227,7 @@ def analyse_connection(conn: Connection) -> dict:
     negotiated = None
     requested = False
     ca_names = None
+    ca_form = None
     client_cert_msg = None
     client_certs: list[bytes] = []
     alerts_sent: list[str] = []
@@ -232,7 +239,7 @@ def analyse_connection(conn: Connection) -> dict:
             tls13 = ver == "TLS 1.3"
         elif ctype == "Handshake" and what == "CertificateRequest" and direction == ">>>":
             requested = True
-            ca_names = parse_certificate_request(data, tls13)
+            ca_names, ca_form = parse_certificate_request(data, tls13)
         elif ctype == "Handshake" and what == "Certificate" and direction == "<<<":
             client_cert_msg = True
             client_certs = parse_certificate(data, tls13)
@@ -275,6 +282,7 @@ def analyse_connection(conn: Connection) -> dict:
         "tls_version": negotiated,
         "server_requested_client_cert": requested,
         "ca_names_sent": ca_names if requested else None,
+        "ca_names_form": ca_form,
         "client_certificate_message": bool(client_cert_msg),
         "server_received_client_cert": bool(client_certs),
         "received_cert_subject": subject,

@@ -1,0 +1,605 @@
+"""Rules as data: load, validate and look up the rule files in ``rules/``.
+
+One YAML file per rule, named ``<ID>-<root-cause>.yaml``. Every field is validated when the file
+is loaded; a ``when`` condition is compiled with rule-engine against the fact dataclass of the
+rule's scope (:class:`~loganalyzer.facts.HandshakeFacts` or :class:`~loganalyzer.facts.AgentFacts`),
+so an unknown fact, a mistyped value or a bad regex fails at load time, never while analysing.
+Rule text is never passed to ``eval``.
+
+The library never prints: problems are :class:`~loganalyzer.errors.RuleLoadError` objects naming
+the file (and line) in ``where`` and the field in the message. :func:`check_rules` returns all of
+them; :func:`load_rules` raises the first unless ``collect_errors=True``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import rule_engine
+import rule_engine.ast as re_ast
+import yaml
+
+from loganalyzer.errors import Location, RuleLoadError
+from loganalyzer.facts import AgentFacts, HandshakeFacts
+from loganalyzer.predicates import PREDICATES
+
+#: The public contract of the JSON output: root-cause id -> one-line meaning (issue 4).
+CANONICAL_ROOT_CAUSES: dict[str, str] = {
+    "no-client-cert-requested": "the instance never asked for a client certificate",
+    "ca-list-empty": "a certificate was requested but with no CA names (or an empty or malformed "
+    "CA extension)",
+    "ca-chain-incomplete": "the CA names do not cover the client certificate's issuer chain",
+    "client-cert-not-in-keystore": "the MID keystore has no usable private key + certificate",
+    "not-a-client-certificate": "the certificate lacks Extended Key Usage "
+    "\"TLS Web Client Authentication\"",
+    "self-signed-client-cert": "the client certificate is self-signed",
+    "mid-security-policy-regression": "a client certificate was sent at first and no longer later",
+    "client-cert-expired": "the client certificate is expired or not yet valid",
+    "client-cert-rejected": "the instance rejected the sent certificate with no more specific cause",
+    "server-cert-untrusted": "the MID does not trust the instance's certificate "
+    "(PKIX path building failed)",
+    "server-hostname-mismatch": "the instance's certificate does not match the host name",
+    "revocation-check-failed": "revocation (OCSP/CRL) checking failed",
+    "tls-debug-missing": "a TLS failure with no, or too little, javax.net.debug output to explain it",
+    "auth-user-null": "\"Could not authenticate user 'null' on the ServiceNow instance\"",
+    "encryption-keys-mismatch-misleading": "\"MID Server encryption keys do not match...\" on a "
+    "mutual-auth MID",
+    "ui-action-invalid-client-cert": "\"Invalid client_cert: Unable to load certificate\"",
+    "unable-to-validate-certificate-from-ca": "\"Unable to validate the certificate from CA\"",
+    "chain-verification-failed": "\"Failed in client cert chain verification\" / "
+    "\"incomplete certificate chain\"",
+    "mtls-ok": "mutual TLS completed with a client certificate",
+}
+
+SEVERITIES = ("error", "warning", "info")  # error: breaks auth; warning: will or may; info: note
+CONFIDENCES = ("confirmed", "possible")  # possible = one candidate of a differential
+SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it
+KB_ARTICLE = "MID Server Mutual Authentication"
+ID_PATTERN = re.compile(r"^MTLS-\d{3}$")
+
+#: Evidence a rule may ask the reporter to show: name -> which events of the handshake.
+#: For scope ``agent`` the agent-log line is always shown; the names pick events of the failed
+#: handshake nearest to it. Scope ``text`` rules show no evidence.
+EVIDENCE: dict[str, str] = {
+    "hello": "ClientHello / ServerHello (host name, TLS version)",
+    "server_certificate": "the instance's certificate chain",
+    "request": "the CertificateRequest and its CA names",
+    "client_certificate": "the client Certificate message the MID Server sent (or the "
+    "no-certificate marker)",
+    "key_manager": "key-manager output: keys found, aliases chosen or ignored",
+    "alert": "TLS alerts received or sent",
+    "failure": "the failure (Fatal record or exception)",
+    "finished": "the Finished messages of a completed handshake",
+}
+
+#: Values the string facts can take, so that a mistyped literal fails at load time.
+_TRI = frozenset({"yes", "no", "unknown"})
+_ALERTS = frozenset({
+    "", "close_notify", "unexpected_message", "bad_record_mac", "decryption_failed",
+    "record_overflow", "decompression_failure", "handshake_failure", "no_certificate",
+    "bad_certificate", "unsupported_certificate", "certificate_revoked", "certificate_expired",
+    "certificate_unknown", "illegal_parameter", "unknown_ca", "access_denied", "decode_error",
+    "decrypt_error", "export_restriction", "protocol_version", "insufficient_security",
+    "internal_error", "inappropriate_fallback", "user_canceled", "no_renegotiation",
+    "missing_extension", "unsupported_extension", "certificate_unobtainable",
+    "unrecognized_name", "bad_certificate_status_response", "bad_certificate_hash_value",
+    "unknown_psk_identity", "certificate_required", "no_application_protocol",
+})
+_AGENT_KINDS = frozenset({
+    "midsecpolicy", "auth-user-null", "soap-401", "ssl-exception", "encryption-keys-mismatch",
+    "invalid-client-cert", "unable-to-validate-ca", "chain-verification-failed",
+})
+_CHECKS = frozenset({"hostname", "chain", "revocation"})
+FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
+    "handshake": {
+        **{name: _TRI for name in (
+            "request_logged", "cert_sent", "client_eku_ok", "client_expired",
+            "client_chain_covered", "km_chain_covered", "km_self_signed", "km_eku_ok",
+            "km_expired")},
+        "ca_state": frozenset({"listed", "empty", "absent", "malformed", "none"}),
+        "outcome": frozenset({"completed", "failed", "unknown"}),
+        "alert_received": _ALERTS,
+        "alert_sent": _ALERTS,
+        "failure_alert": frozenset(a.upper() for a in _ALERTS),
+        "tls_version": frozenset({"", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}),
+        "agent_kinds": _AGENT_KINDS,
+        "policy_checks_off": _CHECKS,
+    },
+    "agent": {
+        "kind": _AGENT_KINDS,
+        "check": _CHECKS | {""},
+        "value": frozenset({"", "true", "false"}),
+    },
+}
+FACT_CLASSES: dict[str, type] = {"handshake": HandshakeFacts, "agent": AgentFacts}
+
+# field name -> (required, description) ; "required" may depend on scope (checked below)
+FIELDS: dict[str, str] = {
+    "id": "stable id MTLS-NNN, never reused; the file is named <id>-<root_cause>.yaml",
+    "root_cause": "one of the canonical root-cause ids",
+    "title": "one line naming the problem",
+    "severity": "error | warning | info",
+    "confidence": "confirmed | possible (one candidate of a differential)",
+    "rank": "order among candidates, lower = more likely (default 100)",
+    "scope": "handshake | agent | text (explain only)",
+    "kb": "{article, section} of the KB article the rule follows",
+    "meaning": "what it means",
+    "fix": "list of fix steps",
+    "when": "rule-engine expression over the scope's facts (not for scope text)",
+    "predicate": "optional name of a Python predicate in loganalyzer/predicates.py, ANDed with when",
+    "evidence": "which events to show (vocabulary per scope)",
+    "distinguish": "for possible rules: what tells the candidates apart",
+    "explain": "regexes (case-insensitive) matching pasted error texts",
+}
+DEFAULT_RANK = 100
+
+
+@dataclass(frozen=True, slots=True)
+class KbRef:
+    """Where in the KB article the rule comes from."""
+
+    article: str
+    section: str
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.section}"
+
+    def keys(self) -> tuple[str, str]:
+        """So that ``dict(rule.kb)`` gives ``{"article": ..., "section": ...}``."""
+        return ("article", "section")
+
+    def __getitem__(self, key: str) -> str:
+        if key not in ("article", "section"):
+            raise KeyError(key)
+        return str(getattr(self, key))
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """One loaded, validated rule. ``compiled`` is the rule-engine rule (``None`` for text)."""
+
+    id: str
+    root_cause: str
+    title: str
+    severity: str
+    confidence: str
+    rank: int
+    scope: str
+    kb: KbRef
+    meaning: str
+    fix: tuple[str, ...]
+    when: str | None
+    predicate: str | None
+    evidence: tuple[str, ...]
+    distinguish: str | None
+    explain: tuple[str, ...]
+    compiled: rule_engine.Rule | None = field(repr=False)
+    path: Path = field(repr=False)
+    patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
+
+    def matches(self, facts: Any) -> bool:
+        """True when ``facts`` (of this rule's scope) satisfy ``when`` and the predicate."""
+        if self.compiled is None:
+            return False
+        if not self.compiled.matches(facts):
+            return False
+        return self.predicate is None or bool(PREDICATES[self.predicate](facts))
+
+    def matches_text(self, text: str) -> bool:
+        """True when a pasted message matches one of the ``explain`` patterns."""
+        return any(p.search(text) for p in self.patterns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain metadata (what ``rules list --format json`` and ``explain`` print)."""
+        return {
+            "id": self.id,
+            "root_cause": self.root_cause,
+            "title": self.title,
+            "severity": self.severity,
+            "confidence": self.confidence,
+            "rank": self.rank,
+            "scope": self.scope,
+            "kb": {"article": self.kb.article, "section": self.kb.section},
+            "meaning": self.meaning,
+            "fix": list(self.fix),
+            "when": self.when,
+            "predicate": self.predicate,
+            "evidence": list(self.evidence),
+            "distinguish": self.distinguish,
+            "explain": list(self.explain),
+        }
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules of one folder, ordered by id, plus (with ``collect_errors``) what was wrong."""
+
+    rules: tuple[Rule, ...]
+    directory: Path
+    errors: tuple[RuleLoadError, ...] = ()
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return any(r.id == rule_id for r in self.rules)
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def get(self, rule_id: str) -> Rule | None:
+        """The rule with this id (case-insensitive), or ``None``."""
+        wanted = rule_id.strip().upper()
+        return next((r for r in self.rules if r.id == wanted), None)
+
+    @property
+    def ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def by_root_cause(self, root_cause: str) -> list[Rule]:
+        return [r for r in self.rules if r.root_cause == root_cause]
+
+    def for_scope(self, scope: str) -> list[Rule]:
+        """Rules to evaluate over facts of ``scope`` (``handshake`` or ``agent``), by rank."""
+        return sorted((r for r in self.rules if r.scope == scope), key=lambda r: (r.rank, r.id))
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def rules_dir() -> Path:
+    """The shipped rules folder (checkout or installed wheel)."""
+    from loganalyzer.resources import data_dir
+
+    return data_dir("rules")
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """The rule files of a folder: every ``*.yaml`` / ``*.yml`` (README and the rest ignored)."""
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def load_rules(path: str | Path | None = None, collect_errors: bool = False) -> RuleSet:
+    """Load and validate every rule file in ``path`` (default: the shipped ``rules/``).
+
+    With ``collect_errors=False`` the first problem is raised as a :class:`RuleLoadError`; with
+    ``True`` the valid rules are returned and every problem is in ``RuleSet.errors``.
+    Results are cached per process while the files are unchanged.
+    """
+    directory = _resolve(path)
+    ruleset = _load_cached(directory, _signature(directory))
+    if ruleset.errors and not collect_errors:
+        first = ruleset.errors[0]
+        more = len(ruleset.errors) - 1
+        if more:
+            raise RuleLoadError(
+                f"{first.message} (and {more} more problem{'s' if more > 1 else ''}; "
+                "run `loganalyzer rules check` to list them)",
+                first.where,
+            )
+        raise first
+    return ruleset
+
+
+def check_rules(path: str | Path | None = None) -> list[RuleLoadError]:
+    """Every problem in the rule files of ``path`` (empty list: all good)."""
+    try:
+        directory = _resolve(path)
+    except RuleLoadError as exc:
+        return [exc]
+    return list(_load_cached(directory, _signature(directory)).errors)
+
+
+def match_text(ruleset: RuleSet, text: str) -> list[Rule]:
+    """Rules whose ``explain`` patterns match a pasted error message, most specific first.
+
+    Whitespace runs and typographic quotes are normalised first, since texts pasted from
+    e-mails and the instance UI rarely keep them.
+    """
+    normalised = _normalise_text(text)
+    if not normalised:
+        return []
+    hits = [r for r in ruleset if r.matches_text(normalised)]
+    return sorted(hits, key=lambda r: (r.rank, r.id))
+
+
+def _normalise_text(text: str) -> str:
+    table = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                           "\u00a0": " "})
+    return " ".join(text.translate(table).split())
+
+
+def _resolve(path: str | Path | None) -> Path:
+    if path is None:
+        try:
+            return rules_dir().resolve()
+        except FileNotFoundError as exc:
+            raise RuleLoadError(str(exc)) from None
+    directory = Path(path)
+    if not directory.exists():
+        raise RuleLoadError("no such rules folder", Location(str(directory)))
+    if not directory.is_dir():
+        raise RuleLoadError("not a folder (give the folder that holds the rule files)",
+                            Location(str(directory)))
+    return directory.resolve()
+
+
+def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for p in rule_files(directory):
+        st = p.stat()
+        out.append((p.name, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@lru_cache(maxsize=16)
+def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> RuleSet:
+    del signature  # part of the cache key only
+    rules: list[Rule] = []
+    errors: list[RuleLoadError] = []
+    files = rule_files(directory)
+    if not files:
+        errors.append(RuleLoadError("no rule files (*.yaml) in this folder",
+                                    Location(str(directory))))
+    seen: dict[str, Path] = {}
+    for path in files:
+        rule, problems = _load_file(path)
+        errors.extend(problems)
+        if rule is None:
+            continue
+        if rule.id in seen:
+            errors.append(RuleLoadError(
+                f"field 'id': duplicate id {rule.id} (also in {seen[rule.id].name})",
+                Location(str(path), 1)))
+            continue
+        seen[rule.id] = path
+        rules.append(rule)
+    rules.sort(key=lambda r: r.id)
+    return RuleSet(tuple(rules), directory, tuple(errors))
+
+
+def _load_file(path: Path) -> tuple[Rule | None, list[RuleLoadError]]:
+    """Parse and validate one rule file: the rule (``None`` when broken) and its problems."""
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [RuleLoadError(f"cannot read the file: {exc}", Location(where))]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [RuleLoadError(f"not valid YAML: {problem}", Location(where, line))]
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        return None, [RuleLoadError("a rule file must be a YAML mapping of fields",
+                                    Location(where, 1))]
+    lines: dict[str, int] = {}
+    errors: list[RuleLoadError] = []
+    for key_node, _ in node.value:
+        key = str(key_node.value)
+        if key in lines:
+            errors.append(RuleLoadError(f"field '{key}': given twice",
+                                        Location(where, key_node.start_mark.line + 1)))
+        lines[key] = key_node.start_mark.line + 1
+    v = _Validator(path, data, lines, errors)
+    rule = v.build()
+    return (rule if not errors else None), errors
+
+
+class _Validator:
+    """Checks one file's fields, collecting every problem rather than stopping at the first."""
+
+    def __init__(self, path: Path, data: dict[str, Any], lines: dict[str, int],
+                 errors: list[RuleLoadError]) -> None:
+        self.path, self.data, self.lines, self.errors = path, data, lines, errors
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(RuleLoadError(f"field '{name}': {message}",
+                                         Location(str(self.path), self.lines.get(name, 1))))
+
+    def string(self, name: str, required: bool = True) -> str | None:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.error(name, "missing (required)")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.error(name, f"must be a non-empty string, not {value!r}")
+            return None
+        return value.strip()
+
+    def choice(self, name: str, allowed: Sequence[str]) -> str | None:
+        value = self.string(name)
+        if value is not None and value not in allowed:
+            self.error(name, f"{value!r} is not one of {', '.join(allowed)}")
+            return None
+        return value
+
+    def strings(self, name: str, required: bool = True) -> tuple[str, ...] | None:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.error(name, "missing (required)")
+            return None if required else ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(s, str) and s.strip() for s in value):
+            self.error(name, "must be a list of non-empty strings")
+            return None
+        if required and not value:
+            self.error(name, "must not be empty")
+            return None
+        return tuple(s.strip() for s in value)
+
+    def build(self) -> Rule | None:
+        unknown = sorted(set(self.data) - set(FIELDS))
+        for name in unknown:
+            self.error(name, f"unknown field (known: {', '.join(FIELDS)})")
+
+        rule_id = self.string("id")
+        if rule_id is not None and not ID_PATTERN.match(rule_id):
+            self.error("id", f"{rule_id!r} does not have the form MTLS-NNN")
+            rule_id = None
+        root_cause = self.string("root_cause")
+        if root_cause is not None and root_cause not in CANONICAL_ROOT_CAUSES:
+            self.error("root_cause", f"{root_cause!r} is not a canonical root cause "
+                       f"(see `loganalyzer rules list` or issue 4)")
+            root_cause = None
+        if rule_id and root_cause:
+            expected = f"{rule_id}-{root_cause}"
+            if self.path.stem != expected:
+                self.error("id", f"the file must be named {expected}.yaml to match id and "
+                           "root_cause")
+        title = self.string("title")
+        severity = self.choice("severity", SEVERITIES)
+        confidence = self.choice("confidence", CONFIDENCES)
+        scope = self.choice("scope", SCOPES)
+        rank = self.data.get("rank", DEFAULT_RANK)
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank <= 999:
+            self.error("rank", f"must be a whole number from 0 to 999, not {rank!r}")
+            rank = DEFAULT_RANK
+        kb = self._kb()
+        meaning = self.string("meaning")
+        fix = self.strings("fix")
+        distinguish = self.string("distinguish", required=confidence == "possible")
+        explain = self.strings("explain", required=scope == "text") or ()
+        patterns = self._patterns(explain)
+        when = self.string("when", required=scope in ("handshake", "agent"))
+        predicate = self.string("predicate", required=False)
+        evidence = self.strings("evidence", required=scope == "handshake") or ()
+        compiled = None
+        if scope == "text":
+            for name in ("when", "predicate", "evidence"):
+                if self.data.get(name):
+                    self.error(name, "not allowed for scope text (no log shows this message)")
+        elif scope is not None:
+            if when is not None:
+                compiled = self._compile(when, scope)
+            if predicate is not None and predicate not in PREDICATES:
+                self.error("predicate", f"{predicate!r} is not registered in "
+                           f"loganalyzer/predicates.py (known: {', '.join(PREDICATES) or 'none'})")
+            for item in evidence:
+                if item not in EVIDENCE:
+                    self.error("evidence", f"{item!r} is not a kind of evidence "
+                               f"(known: {', '.join(EVIDENCE)})")
+        if self.errors:
+            return None
+        assert rule_id and root_cause and title and severity and confidence and scope
+        assert kb and meaning and fix is not None
+        return Rule(
+            id=rule_id, root_cause=root_cause, title=title, severity=severity,
+            confidence=confidence, rank=rank, scope=scope, kb=kb, meaning=meaning, fix=fix,
+            when=when, predicate=predicate, evidence=evidence, distinguish=distinguish,
+            explain=explain, compiled=compiled, path=self.path, patterns=patterns,
+        )
+
+    def _kb(self) -> KbRef | None:
+        value = self.data.get("kb")
+        if value is None:
+            self.error("kb", "missing (required): {article: ..., section: ...}")
+            return None
+        if not isinstance(value, dict) or set(value) != {"article", "section"}:
+            self.error("kb", "must be a mapping with exactly the keys article and section")
+            return None
+        article, section = value["article"], value["section"]
+        if not all(isinstance(s, str) and s.strip() for s in (article, section)):
+            self.error("kb", "article and section must be non-empty strings")
+            return None
+        return KbRef(article.strip(), section.strip())
+
+    def _patterns(self, explain: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+        out = []
+        for pattern in explain:
+            try:
+                out.append(re.compile(pattern, re.IGNORECASE))
+            except re.error as exc:
+                self.error("explain", f"pattern {pattern!r} does not compile: {exc}")
+        return tuple(out)
+
+    def _compile(self, when: str, scope: str) -> rule_engine.Rule | None:
+        try:
+            compiled = rule_engine.Rule(when, context=_context(scope))
+        except rule_engine.errors.SymbolResolutionError as exc:
+            hint = f" (did you mean {exc.suggestion!r}?)" if exc.suggestion else ""
+            cls = FACT_CLASSES[scope].__name__
+            self.error("when", f"unknown fact {exc.symbol_name!r} for scope {scope} "
+                       f"(a field of {cls}){hint}")
+            return None
+        except rule_engine.errors.EngineError as exc:
+            self.error("when", f"does not compile: {type(exc).__name__}: {exc.message}")
+            return None
+        result = compiled.statement.expression.result_type
+        if result not in (rule_engine.DataType.BOOLEAN, rule_engine.DataType.UNDEFINED):
+            self.error("when", f"must be a true/false condition, not a {result.name.lower()}")
+            return None
+        for problem in _literal_problems(compiled.statement.expression, scope):
+            self.error("when", problem)
+        return compiled
+
+
+@lru_cache(maxsize=None)
+def _context(scope: str) -> rule_engine.Context:
+    return rule_engine.Context(
+        type_resolver=rule_engine.type_resolver_from_dataclass(FACT_CLASSES[scope]),
+        resolver=rule_engine.resolve_attribute,
+    )
+
+
+def _children(node: Any) -> Iterator[Any]:
+    for name in ("left", "right", "expression", "container", "member", "function",
+                 "condition", "case_true", "case_false", "result", "iterable"):
+        child = getattr(node, name, None)
+        if isinstance(child, re_ast.ExpressionBase):
+            yield child
+    for name in ("arguments", "value"):
+        items = getattr(node, name, None)
+        if isinstance(items, (tuple, list)):
+            yield from (i for i in items if isinstance(i, re_ast.ExpressionBase))
+
+
+def _literal_problems(node: Any, scope: str) -> Iterator[str]:
+    """Catch what type checking lets through: a string literal a fact can never equal, and a
+    ``$builtin`` that does not exist."""
+    values = FACT_VALUES.get(scope, {})
+
+    def symbol(n: Any) -> str | None:
+        if isinstance(n, re_ast.SymbolExpression) and n.scope is None:
+            return n.name
+        return None
+
+    def check(name: str | None, literal: Any, verb: str = "is never") -> Iterator[str]:
+        if name in values and isinstance(literal, re_ast.StringExpression):
+            if literal.value not in values[name]:
+                known = ", ".join(repr(v) for v in sorted(values[name]) if v)
+                yield f"{name} {verb} {literal.value!r} (known values: {known})"
+
+    if isinstance(node, re_ast.ComparisonExpression):
+        yield from check(symbol(node.left), node.right)
+        yield from check(symbol(node.right), node.left)
+    elif isinstance(node, re_ast.ContainsExpression):
+        name = symbol(node.member)
+        if name and isinstance(node.container, re_ast.ArrayExpression):
+            for item in node.container.value:
+                yield from check(name, item)
+        name = symbol(node.container)
+        if name:
+            yield from check(name, node.member, "never holds")
+    elif isinstance(node, re_ast.SymbolExpression) and node.scope == "built-in":
+        if node.name not in rule_engine.Context().builtins:
+            yield f"${node.name} is not a rule-engine built-in"
+    for child in _children(node):
+        yield from _literal_problems(child, scope)

@@ -354,28 +354,29 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
                                     Location(str(directory))))
     seen: dict[str, Path] = {}
     for path in files:
-        rule, problems = _load_file(path)
+        rule, problems, raw_id, id_line = _load_file(path)
         errors.extend(problems)
-        if rule is None:
-            continue
-        if rule.id in seen:
-            errors.append(RuleLoadError(
-                f"field 'id': duplicate id {rule.id} (also in {seen[rule.id].name})",
-                Location(str(path), 1)))
-            continue
-        seen[rule.id] = path
-        rules.append(rule)
+        if raw_id is not None:
+            if raw_id in seen:
+                errors.append(RuleLoadError(
+                    f"field 'id': duplicate id {raw_id} (also in {seen[raw_id].name})",
+                    Location(str(path), id_line)))
+                continue
+            seen[raw_id] = path
+        if rule is not None:
+            rules.append(rule)
     rules.sort(key=lambda r: r.id)
     return RuleSet(tuple(rules), directory, tuple(errors))
 
 
-def _load_file(path: Path) -> tuple[Rule | None, list[RuleLoadError]]:
-    """Parse and validate one rule file: the rule (``None`` when broken) and its problems."""
+def _load_file(path: Path) -> tuple[Rule | None, list[RuleLoadError], str | None, int]:
+    """Parse and validate one rule file: the rule (``None`` when broken), its problems, and the
+    raw id with its line (for the duplicate check, done even when the file is broken)."""
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [RuleLoadError(f"cannot read the file: {exc}", Location(where))]
+        return None, [RuleLoadError(f"cannot read the file: {exc}", Location(where))], None, 0
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -383,10 +384,10 @@ def _load_file(path: Path) -> tuple[Rule | None, list[RuleLoadError]]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         problem = getattr(exc, "problem", None) or str(exc)
-        return None, [RuleLoadError(f"not valid YAML: {problem}", Location(where, line))]
+        return None, [RuleLoadError(f"not valid YAML: {problem}", Location(where, line))], None, 0
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         return None, [RuleLoadError("a rule file must be a YAML mapping of fields",
-                                    Location(where, 1))]
+                                    Location(where, 1))], None, 0
     lines: dict[str, int] = {}
     errors: list[RuleLoadError] = []
     for key_node, _ in node.value:
@@ -397,7 +398,8 @@ def _load_file(path: Path) -> tuple[Rule | None, list[RuleLoadError]]:
         lines[key] = key_node.start_mark.line + 1
     v = _Validator(path, data, lines, errors)
     rule = v.build()
-    return (rule if not errors else None), errors
+    raw_id = data.get("id") if isinstance(data.get("id"), str) else None
+    return (rule if not errors else None), errors, raw_id, lines.get("id", 1)
 
 
 class _Validator:

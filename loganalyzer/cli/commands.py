@@ -1,3 +1,5 @@
 """Imports every subcommand module so each registers itself on the root app."""
 
 from loganalyzer.cli import parse  # noqa: F401
+from loganalyzer.cli import rules  # noqa: F401
+from loganalyzer.cli import explain  # noqa: F401

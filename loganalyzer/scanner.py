@@ -14,14 +14,13 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from loganalyzer.errors import Location, Problem
-from loganalyzer.lines import LineDecoder
+from loganalyzer.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder
 from loganalyzer.records import Dialect, Line, Record
 from loganalyzer.sources import decode_line
 
 BLOCK = 1 << 20
 MAX_LINE = 1 << 20  # longer lines are cut here (and reported) so one line cannot exhaust memory
 SAMPLE_LINES = 200
-_LAUNCH = re.compile(rb"Launching a JVM")
 
 
 @dataclass(slots=True)
@@ -34,7 +33,6 @@ class ScanResult:
     layout: str = ""
     lines: int = 0
     bytes: int = 0
-    jvm_launches: int = 0
 
 
 class _Reader:
@@ -163,12 +161,12 @@ def scan(
         result.layout = decoder.detect(sample)
     else:
         result.layout = layout
-    union = re.compile(b"|".join([d.prefilter.pattern for d in dialects] + [_LAUNCH.pattern]))
-    jvm = 0
+    union = re.compile(b"|".join([d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern]))
+    jvms = JvmCounter()
     pending: Line | None = None  # a line already read that must be looked at afresh
 
     def lines() -> Iterator[Line]:
-        nonlocal jvm, pending
+        nonlocal pending
         while True:
             if pending is not None:
                 line, pending = pending, None
@@ -182,15 +180,9 @@ def scan(
             yield _decode(got)
 
     def _decode(got: tuple[int, bytes]) -> Line:
-        nonlocal jvm
         lineno, raw = got
         prefix, message = decoder.split(decode_line(raw))
-        if prefix.jvm is not None:
-            jvm = prefix.jvm
-        elif prefix.source in (None, "wrapper") and "Launching a JVM" in message:
-            jvm += 1
-            result.jvm_launches += 1
-        return Line(lineno, message, prefix.jvm if prefix.jvm is not None else jvm, prefix.time)
+        return Line(lineno, message, jvms.update(prefix, message), prefix.time)
 
     for line in lines():
         for dialect in dialects:

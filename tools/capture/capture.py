@@ -293,8 +293,9 @@ def free_port() -> int:
 
 def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
     cert = {"right": "server-right", "wrong": "server-wrong", "revocation": "server-revocation"}[srv.cert]
-    args = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", f"{PKI / cert}.pem",
-            "-key", f"{PKI / cert}.key", "-www", "-state", "-msg", "-naccept", str(naccept),
+    # file names are relative: s_server runs in the PKI folder (its -www page echoes the command line)
+    args = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", f"{cert}.pem",
+            "-key", f"{cert}.key", "-www", "-state", "-msg", "-naccept", str(naccept),
             "-no_cache", "-no_ticket", "-num_tickets", "0",
             # a short cipher list, like an instance front end, keeps the -www status page small
             "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
@@ -303,8 +304,8 @@ def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
         args += ["-Verify" if srv.verify == "require" else "-verify", "1", "-verify_return_error"]
         names = {"client-chain": "client-chain.pem", "other": "other-ca.pem", "none": "client-chain.pem"}
         if srv.ca_names != "absent":  # without -CAfile s_server has no CA names to send
-            args += ["-CAfile", str(PKI / names[srv.ca_names])]
-        args += ["-verifyCAfile", str(PKI / {"client-chain": "client-chain.pem"}[srv.verify_ca])]
+            args += ["-CAfile", names[srv.ca_names]]
+        args += ["-verifyCAfile", {"client-chain": "client-chain.pem"}[srv.verify_ca]]
         if srv.ca_names == "none":
             args += ["-no_ca_names"]
     return args
@@ -324,7 +325,7 @@ class ServerProc:
         self.out = out
         self.fh = open(out, "wb")
         # stdbuf: line-buffer stdout so -msg (stdout) and -state/errors (stderr) stay in order
-        self.proc = subprocess.Popen(["stdbuf", "-oL", "-eL", *args], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(["stdbuf", "-oL", "-eL", *args], cwd=PKI, stdin=subprocess.DEVNULL,
                                      stdout=self.fh, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = 15) -> None:

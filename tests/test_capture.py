@@ -228,6 +228,13 @@ def test_rejected_certificates_reach_the_server() -> None:
             assert not c["handshake_completed"]
 
 
+def test_untrusted_client_ca_is_rejected_by_the_server() -> None:
+    for e in _by_scenario(15):
+        c = e["connections"][0]
+        assert c["server_received_client_cert"] and c["server_verify_result"] != "ok", e["name"]
+        assert "fatal unknown_ca" in c["alerts_sent_by_server"], e["name"]
+
+
 def test_client_side_server_certificate_failures() -> None:
     for sid, text in {9: "PKIX path building failed", 10: "No subject alternative DNS name matching acme-lab",
                       14: "revocation"}.items():

@@ -246,6 +246,7 @@ def make_pki(force: bool) -> None:
     # keystores (PKCS12)
     _p12("mid-good.p12", cert="client-good", key="client-good", chain=["client-int", "client-root"])
     _p12("mid-nokey.p12", cert="client-good", key=None, chain=[])
+    _p12("mid-leafonly.p12", cert="client-good", key="client-good", chain=[])
     _p12("mid-expired.p12", cert="client-expired", key="client-expired", chain=["client-int", "client-root"])
     _p12("mid-serverauth.p12", cert="client-serverauth", key="client-serverauth", chain=["client-int", "client-root"])
     _p12("mid-selfsigned.p12", cert="client-selfsigned", key="client-selfsigned", chain=[])
@@ -259,6 +260,7 @@ def make_pki(force: bool) -> None:
 KEYSTORES = {
     "good": ("mid-good.p12", "key + leaf mid-lab-01 + client issuing CA + client root"),
     "nokey": ("mid-nokey.p12", "certificate of mid-lab-01 only, no private key (openssl pkcs12 -nokeys)"),
+    "leafonly": ("mid-leafonly.p12", "key + leaf mid-lab-01 only, no issuing CA / root in the chain"),
     "expired": ("mid-expired.p12", "key + expired leaf mid-lab-expired + client issuing CA + client root"),
     "serverauth": ("mid-serverauth.p12", "key + leaf mid-lab-serverauth (EKU serverAuth only) + chain"),
     "selfsigned": ("mid-selfsigned.p12", "key + self-signed leaf mid-lab-selfsigned"),
@@ -275,6 +277,7 @@ CA_NAMES_MODE = {
     "other": "-CAfile = other CA only (client chain verified with -verifyCAfile)",
     "none": "-no_ca_names (-CAfile = client chain)",
     "absent": "no -CAfile (client chain verified with -verifyCAfile only)",
+    "client-root": "-CAfile = client root only (client chain verified with -verifyCAfile)",
 }
 
 
@@ -302,7 +305,8 @@ def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
             "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"]
     if srv.verify != "none":
         args += ["-Verify" if srv.verify == "require" else "-verify", "1", "-verify_return_error"]
-        names = {"client-chain": "client-chain.pem", "other": "other-ca.pem", "none": "client-chain.pem"}
+        names = {"client-chain": "client-chain.pem", "other": "other-ca.pem", "none": "client-chain.pem",
+                 "client-root": "client-root.pem"}
         if srv.ca_names != "absent":  # without -CAfile s_server has no CA names to send
             args += ["-CAfile", names[srv.ca_names]]
         args += ["-verifyCAfile", {"client-chain": "client-chain.pem"}[srv.verify_ca]]
@@ -316,7 +320,8 @@ def configured_ca_names(srv: Server) -> list[str] | None:
         return None
     if srv.ca_names in ("none", "absent"):
         return []
-    return pem_subjects(PKI / ("client-chain.pem" if srv.ca_names == "client-chain" else "other-ca.pem"))
+    return pem_subjects(PKI / {"client-chain": "client-chain.pem", "other": "other-ca.pem",
+                               "client-root": "client-root.pem"}[srv.ca_names])
 
 
 class ServerProc:

@@ -124,6 +124,13 @@ SURPRISES = """\
   `Fatal (DECODE_ERROR): Invalid certificate_authorities extension: insufficient data` and sends a
   `decode_error` alert, with or without `javax.net.debug` (`jdk17-tls13-empty-ca-ext-*`). With debug on,
   the exception's stack trace runs through `SSLLogger` formatting the CertificateRequest.
+- **SunX509 matches on any issuer in the keystore chain**: when the server names only the client ROOT,
+  the full keystore chain (leaf + issuing CA + root) matches and the handshake succeeds
+  (`*-root-name-only-full-chain-*`), while a keystore holding only the leaf sends an EMPTY Certificate
+  (`*-root-name-only-leaf-keystore-*`): the leaf's issuer (the issuing CA) is not in the list.
+- **Client certificate from a CA the server does not trust** (no CA names sent): SunX509 sends it with the
+  other CA in the chain; openssl reports verify error 19 `self-signed certificate in certificate chain`
+  and sends `unknown_ca`.
 - **SunX509 checks neither EKU nor validity**: the serverAuth-only and the expired certificates are
   sent; openssl rejects them (verify error 26 `unsuitable certificate purpose` -> alert
   `unsupported_certificate`; verify error 10 `certificate has expired` -> alert `certificate_expired`).

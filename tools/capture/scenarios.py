@@ -26,6 +26,7 @@ SCENARIO_TITLES = {
     12: "javax.net.debug=ssl only on a JDK where 'ssl' prints almost nothing",
     13: "no javax.net.debug at all (only the application's exception)",
     14: "revocation checking fails (CRL/OCSP responder unreachable)",
+    15: "client certificate from a CA the server does not trust",
 }
 
 
@@ -35,7 +36,8 @@ class Server:
 
     cert: str = "right"  # right | wrong | revocation  (server leaf, all issued by the server root)
     verify: str = "require"  # require (-Verify 1) | optional (-verify 1) | none
-    ca_names: str = "client-chain"  # client-chain | other | none (-no_ca_names) | absent (no -CAfile)
+    # client-chain | client-root | other | none (-no_ca_names) | absent (no -CAfile)
+    ca_names: str = "client-chain"
     verify_ca: str = "client-chain"  # what the server trusts for client certificates
 
 
@@ -48,7 +50,7 @@ class Capture:
     debug: str | None  # javax.net.debug value, None = not set
     layout: str  # wrapper.logfile.format
     tz: str = "America/New_York"
-    keystore: str = "good"  # good | nokey | expired | serverauth | selfsigned | otherca
+    keystore: str = "good"  # good | leafonly | nokey | expired | serverauth | selfsigned | otherca
     truststore: str = "server"  # server | other
     mode: str = "single"  # single | policy | concurrent | restart
     servers: list[Server] = field(default_factory=lambda: [Server()])
@@ -97,6 +99,14 @@ MATRIX: list[Capture] = [
     _c(4, 21, "1.2", "ca-mismatch", ALL, "TM", servers=[Server(ca_names="other")]),
     _c(4, 11, "1.3", "ca-mismatch", HSV, "LPZM", servers=[Server(ca_names="other")]),
     _c(4, 25, "1.3", "ca-mismatch", HS, "PTM", tz="UTC", servers=[Server(ca_names="other")]),
+    _c(4, 17, "1.3", "root-name-only-leaf-keystore", HSV, "LPZM", keystore="leafonly",
+       servers=[Server(ca_names="client-root")],
+       note="server names only the client ROOT; the keystore holds the leaf without its issuing CA, "
+            "so SunX509 cannot link the leaf to a named CA"),
+    _c(1, 21, "1.2", "root-name-only-full-chain", HS, "LPZM", servers=[Server(ca_names="client-root")],
+       note="server names only the client ROOT; the keystore chain contains the root, SunX509 matches it"),
+    _c(15, 25, "1.2", "otherca-cert-no-ca-names", HS, "PTM", keystore="otherca", servers=[Server(ca_names="none")],
+       note="no CA names, client certificate from a CA the server does not trust (verify error 20)"),
     # 5 keystore without a private key
     _c(5, 17, "1.2", "no-private-key", HS, "M", keystore="nokey"),
     _c(5, 25, "1.3", "no-private-key", HSV, "LPZTM", keystore="nokey"),

@@ -44,8 +44,9 @@ class GrammarError(LogAnalyzerError):
 class Problem:
     """Something in the input that was skipped or cut short: reported, never fatal.
 
-    ``kind`` is ``input`` (file or archive member unreadable), ``skipped`` (not a log),
-    or ``unparsed`` (a record no grammar accepted; the rest of the file is still analysed).
+    ``kind`` is ``input`` (file or archive member unreadable: exit code 2), ``skipped`` (not a
+    log), ``unparsed`` (a record no grammar accepted; the rest of the file is still analysed)
+    or ``notice`` (read, but not whole: an overlong line was cut).
     """
 
     where: Location

@@ -105,7 +105,8 @@ class CertificateRequest(Event):
 
     ``ca_names`` holds the requested issuer DNs. ``ca_state`` says how they were given:
     ``listed`` (names present), ``empty`` (TLS 1.2 empty list, JDK 8 ``<Empty>``), ``absent``
-    (TLS 1.3 without the certificate_authorities extension) or ``malformed``.
+    (TLS 1.3 without the certificate_authorities extension), ``malformed``, or ``unknown``
+    (the record's body was cut or could not be parsed).
     ``ca_split`` says how a TLS 1.2 comma-joined list was split: ``exact`` when the format is
     unambiguous, ``known`` when split on DNs known from the log, ``heuristic`` otherwise.
     """

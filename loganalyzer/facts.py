@@ -15,12 +15,47 @@ from loganalyzer.dn import normalise
 from loganalyzer.handshakes import Handshake
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
-CLIENT_REJECTION_ALERTS = (
-    "bad_certificate", "unknown_ca", "certificate_unknown", "access_denied",
-    "unsupported_certificate", "certificate_expired", "certificate_revoked",
-    "certificate_required", "handshake_failure", "decrypt_error",
-)
 AGENT_WINDOW = timedelta(minutes=10)
+
+# The values each string fact can take: rules comparing a fact with anything else fail to load.
+_TRI = frozenset({"yes", "no", "unknown"})
+_ALERTS = frozenset({
+    "", "close_notify", "unexpected_message", "bad_record_mac", "decryption_failed",
+    "record_overflow", "decompression_failure", "handshake_failure", "no_certificate",
+    "bad_certificate", "unsupported_certificate", "certificate_revoked", "certificate_expired",
+    "certificate_unknown", "illegal_parameter", "unknown_ca", "access_denied", "decode_error",
+    "decrypt_error", "export_restriction", "protocol_version", "insufficient_security",
+    "internal_error", "inappropriate_fallback", "user_canceled", "no_renegotiation",
+    "missing_extension", "unsupported_extension", "certificate_unobtainable",
+    "unrecognized_name", "bad_certificate_status_response", "bad_certificate_hash_value",
+    "unknown_psk_identity", "certificate_required", "no_application_protocol",
+})
+_AGENT_KINDS = frozenset({
+    "midsecpolicy", "auth-user-null", "soap-401", "ssl-exception", "encryption-keys-mismatch",
+    "invalid-client-cert", "unable-to-validate-ca", "chain-verification-failed",
+})
+_CHECKS = frozenset({"hostname", "chain", "revocation"})
+FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
+    "handshake": {
+        **{name: _TRI for name in (
+            "request_logged", "cert_sent", "client_eku_ok", "client_expired",
+            "client_chain_covered", "km_chain_covered", "km_self_signed", "km_eku_ok",
+            "km_expired")},
+        "ca_state": frozenset({"listed", "empty", "absent", "malformed", "unknown", "none"}),
+        "outcome": frozenset({"completed", "failed", "unknown"}),
+        "alert_received": _ALERTS,
+        "alert_sent": _ALERTS,
+        "failure_alert": frozenset(a.upper() for a in _ALERTS),
+        "tls_version": frozenset({"", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}),
+        "agent_kinds": _AGENT_KINDS,
+        "policy_checks_off": _CHECKS,
+    },
+    "agent": {
+        "kind": _AGENT_KINDS,
+        "check": _CHECKS | {""},
+        "value": frozenset({"", "true", "false"}),
+    },
+}
 
 
 def _tri(value: bool | None) -> str:
@@ -41,7 +76,7 @@ class HandshakeFacts:
     # -- the server's request for a client certificate
     cert_requested: bool = False  # a CertificateRequest was logged
     request_logged: str = UNKNOWN  # yes: request seen; no: handshake logged past that point without one
-    ca_state: str = "none"  # listed | empty | absent | malformed | none (no request)
+    ca_state: str = "none"  # listed | empty | absent | malformed | unknown (body cut) | none (no request)
     ca_count: int = 0
     ca_names: list[str] = field(default_factory=list)
     # -- what the MID Server sent
@@ -55,7 +90,8 @@ class HandshakeFacts:
     client_chain_covered: str = UNKNOWN  # some cert of the sent chain has an issuer in the CA names
     # -- the MID Server's key manager
     km_logged: bool = False  # any key-manager output for this JVM
-    km_aliases: int = 0  # aliases with a private key (``found key for``)
+    km_debug_on: bool = False  # the JVM's ``keymanager`` debug output was on (so silence is proof)
+    km_aliases: int = 0  # keys the JVM is known to hold: ``found key for`` aliases, or chains it sent
     km_chain_covered: str = UNKNOWN  # a keystore chain has an issuer among the CA names
     km_self_signed: str = UNKNOWN  # every keystore leaf is self-signed
     km_eku_ok: str = UNKNOWN  # some keystore leaf allows client authentication
@@ -118,8 +154,9 @@ def derive(h: Handshake, timeline: list[Handshake], agent: list[ev.AgentEvent]) 
 
     km = h.key_manager
     f.km_logged = km.logged
-    f.km_aliases = len(km.aliases)
-    chains = [chain for _, chain in km.aliases if chain]
+    f.km_debug_on = h.km_debug_on
+    chains = _known_chains(h, timeline)
+    f.km_aliases = len(chains)
     if chains:
         leaves = [chain[0] for chain in chains]
         f.km_self_signed = _tri(all(leaf.self_signed for leaf in leaves))
@@ -162,6 +199,19 @@ def derive(h: Handshake, timeline: list[Handshake], agent: list[ev.AgentEvent]) 
          if a.kind == "midsecpolicy" and a.detail.get("value") == "false"}
     )
     return f
+
+
+def _known_chains(h: Handshake, timeline: list[Handshake]) -> list[tuple[ev.CertInfo, ...]]:
+    """The certificate chains this JVM holds keys for: dumped by the key manager, or sent in any
+    handshake of the same JVM (it could only send what its keystore has)."""
+    chains: dict[tuple[str, ...], tuple[ev.CertInfo, ...]] = {}
+    for _, chain in h.key_manager.aliases:
+        if chain:
+            chains[tuple(c.subject for c in chain)] = chain
+    for other in timeline:
+        if other.path == h.path and other.thread.jvm == h.thread.jvm and other.client_chain:
+            chains.setdefault(tuple(c.subject for c in other.client_chain), other.client_chain)
+    return list(chains.values())
 
 
 def _ended_before(a: Handshake, b: Handshake) -> bool:

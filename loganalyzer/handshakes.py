@@ -56,6 +56,7 @@ class Handshake:
     failure: ev.Failure | None = None
     completed: bool = False
     closed: bool = False
+    km_debug_on: bool = False  # the JVM's keymanager debug output was on
     events: list[ev.Event] = field(default_factory=list)
 
     @property
@@ -94,16 +95,21 @@ _HANDSHAKE_EVENTS = (
 )
 
 
-def build(path: str, events: list[ev.Event]) -> list[Handshake]:
-    """Group one file's events (in file order) into handshakes; see the module docstring."""
+def build(path: str, events: list[ev.Event], km_debug_jvms: frozenset[int] = frozenset()) -> list[Handshake]:
+    """Group one file's events (in file order) into handshakes; see the module docstring.
+
+    ``km_debug_jvms`` are the JVM instances whose key-manager debug output was on.
+    """
     known = _known_dns(events)
     open_by_thread: dict[tuple[int, str], Handshake] = {}
     found_by_jvm: dict[int, dict[str, ev.KeyFound]] = {}
     done: list[Handshake] = []
+    last_app: tuple[int, Handshake] | None = None  # the latest exception the app printed
 
     def start(event: ev.Event) -> Handshake:
         hs = Handshake(path=path, thread=event.thread, start=event.where, end=event.where,
-                       start_time=event.time, end_time=event.time)
+                       start_time=event.time, end_time=event.time,
+                       km_debug_on=event.thread.jvm in km_debug_jvms)
         found = found_by_jvm.get(event.thread.jvm, {})
         hs.key_manager = KeyManagerView(found=tuple(found.values()))
         done.append(hs)
@@ -119,12 +125,18 @@ def build(path: str, events: list[ev.Event]) -> list[Handshake]:
             _apply(hs, event, known)
             continue
         if isinstance(event, ev.Failure) and event.by_app:
-            target = open_by_thread.get(key) if event.thread.name else _latest(done, event)
+            if event.thread.name:
+                target = open_by_thread.get(key)
+            elif last_app is not None and (event.caused_by or event.where.line - last_app[0] <= 3):
+                target = last_app[1]  # the stack trace under the MID line that reported it
+            else:
+                target = _latest(done, event)
             if target is None or not _app_failure_joins(target, event):
                 target = start(event)
                 if event.thread.name:
                     open_by_thread[key] = target
             _apply(target, event, known)
+            last_app = (event.where.line, target)
             continue
         if not isinstance(event, (*_HANDSHAKE_EVENTS, ev.Closed)):
             continue
@@ -233,3 +245,36 @@ def _resplit(request: ev.CertificateRequest, known: tuple[str, ...]) -> ev.Certi
         return request
     names, how = split_list(request.raw_ca_text, known)
     return replace(request, ca_names=names, ca_split=how)
+
+
+def join_rotated(older: list[Handshake], newer: list[Handshake]) -> list[Handshake]:
+    """Stitch a rotated set: carry the JVM number into the newer file, and rejoin a connection
+    that rotation cut in two. Returns the newer file's handshakes that remain on their own.
+
+    A layout without a ``jvm N`` column only learns the JVM number from a launch line, which
+    the newer file may lack: its JVM 0 is then the older file's last JVM. A connection is cut
+    when the older file's last handshake of a thread never ended and the newer file's first
+    one of that thread does not start with a ClientHello.
+    """
+    if older:
+        last_jvm = older[-1].thread.jvm
+        for h in newer:
+            if h.thread.jvm == 0 and last_jvm:
+                h.thread = replace(h.thread, jvm=last_jvm)
+    tails: dict[tuple[int, str], Handshake] = {}
+    for h in older:
+        tails[(h.thread.jvm, h.thread.name)] = h
+    kept: list[Handshake] = []
+    seen: set[tuple[int, str]] = set()
+    for h in newer:
+        key = (h.thread.jvm, h.thread.name)
+        head = tails.get(key)
+        first = key not in seen
+        seen.add(key)
+        if (first and head is not None and head.outcome == "unknown" and not head.closed
+                and not any(isinstance(e, ev.ClientHello) for e in h.events)):
+            for event in h.events:
+                _apply(head, event, ())
+            continue
+        kept.append(h)
+    return kept

@@ -35,28 +35,7 @@ def mutual_auth_expected(f: HandshakeFacts) -> bool:
     )
 
 
-def keymanager_debug_on(f: HandshakeFacts) -> bool:
-    """The JVM's ``keymanager`` debug output was on, so a missing ``found key for`` line proves
-    the keystore holds no private key + certificate.
-
-    Stands in for a missing fact (``km_debug_on``: derivable from the ``javax.net.debug`` value
-    the log shows, the JDK version, or other ``keymanager``-gated lines of the same JVM).
-    ``km_logged`` cannot serve: it is also true for the handshake's own "No X.509 cert
-    selected" lines, which print without the ``keymanager`` option. Until the fact exists this
-    returns False, and the empty-keystore case stays a ``possible`` candidate.
-    """
-    return bool(getattr(f, "km_debug_on", False))
-
-
-def keymanager_debug_off(f: HandshakeFacts) -> bool:
-    """The negation of :func:`keymanager_debug_on`, for the ``possible`` rules of the same group
-    (keeps confirmed and possible versions mutually exclusive)."""
-    return not keymanager_debug_on(f)
-
-
 #: name -> predicate(facts) -> bool. Which scope a predicate suits is in its docstring.
 PREDICATES: dict[str, Callable[[Any], bool]] = {
     "mutual_auth_expected": mutual_auth_expected,
-    "keymanager_debug_on": keymanager_debug_on,
-    "keymanager_debug_off": keymanager_debug_off,
 }

@@ -20,7 +20,7 @@ from loganalyzer.legacy import LegacyDialect
 from loganalyzer.midlog import MidLineDialect
 from loganalyzer.scanner import scan
 from loganalyzer.sources import Source, decode_line, iter_sources
-from loganalyzer.unified import Interpreter, UnifiedDialect
+from loganalyzer.unified import Interpreter, UnifiedDialect, km_debug_jvms
 
 
 @dataclass(slots=True)
@@ -110,7 +110,7 @@ def read_file(source: Source, stream: BinaryIO) -> FileReading:
         reading.problems.extend(legacy.problems)
         events.sort(key=lambda e: e.where.line)
     reading.agent_events = list(parse_agent_lines(source.path, mid_lines))
-    reading.handshakes = hs_mod.build(source.path, events)
+    reading.handshakes = hs_mod.build(source.path, events, km_debug_jvms(result.records))
     return reading
 
 
@@ -149,5 +149,8 @@ def read(paths: Sequence[str], stdin: BinaryIO | None = None) -> Reading:
         by_group.setdefault(source.group, MidServer(source.group)).files.append(file_reading)
     for server in by_group.values():
         server.files.sort(key=lambda f: (f.source.role != "wrapper", -f.source.rotation, f.source.path))
+        wrappers = [f for f in server.files if f.source.role == "wrapper"]
+        for older, newer in zip(wrappers, wrappers[1:]):
+            newer.handshakes = hs_mod.join_rotated(older.handshakes, newer.handshakes)
         reading.servers.append(server)
     return reading

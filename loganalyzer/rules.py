@@ -25,7 +25,7 @@ import rule_engine.ast as re_ast
 import yaml
 
 from loganalyzer.errors import Location, RuleLoadError
-from loganalyzer.facts import AgentFacts, HandshakeFacts
+from loganalyzer.facts import FACT_VALUES, AgentFacts, HandshakeFacts
 from loganalyzer.predicates import PREDICATES
 
 #: The public contract of the JSON output: root-cause id -> one-line meaning (issue 4).
@@ -78,44 +78,6 @@ EVIDENCE: dict[str, str] = {
 }
 
 #: Values the string facts can take, so that a mistyped literal fails at load time.
-_TRI = frozenset({"yes", "no", "unknown"})
-_ALERTS = frozenset({
-    "", "close_notify", "unexpected_message", "bad_record_mac", "decryption_failed",
-    "record_overflow", "decompression_failure", "handshake_failure", "no_certificate",
-    "bad_certificate", "unsupported_certificate", "certificate_revoked", "certificate_expired",
-    "certificate_unknown", "illegal_parameter", "unknown_ca", "access_denied", "decode_error",
-    "decrypt_error", "export_restriction", "protocol_version", "insufficient_security",
-    "internal_error", "inappropriate_fallback", "user_canceled", "no_renegotiation",
-    "missing_extension", "unsupported_extension", "certificate_unobtainable",
-    "unrecognized_name", "bad_certificate_status_response", "bad_certificate_hash_value",
-    "unknown_psk_identity", "certificate_required", "no_application_protocol",
-})
-_AGENT_KINDS = frozenset({
-    "midsecpolicy", "auth-user-null", "soap-401", "ssl-exception", "encryption-keys-mismatch",
-    "invalid-client-cert", "unable-to-validate-ca", "chain-verification-failed",
-})
-_CHECKS = frozenset({"hostname", "chain", "revocation"})
-FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
-    "handshake": {
-        **{name: _TRI for name in (
-            "request_logged", "cert_sent", "client_eku_ok", "client_expired",
-            "client_chain_covered", "km_chain_covered", "km_self_signed", "km_eku_ok",
-            "km_expired")},
-        "ca_state": frozenset({"listed", "empty", "absent", "malformed", "none"}),
-        "outcome": frozenset({"completed", "failed", "unknown"}),
-        "alert_received": _ALERTS,
-        "alert_sent": _ALERTS,
-        "failure_alert": frozenset(a.upper() for a in _ALERTS),
-        "tls_version": frozenset({"", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}),
-        "agent_kinds": _AGENT_KINDS,
-        "policy_checks_off": _CHECKS,
-    },
-    "agent": {
-        "kind": _AGENT_KINDS,
-        "check": _CHECKS | {""},
-        "value": frozenset({"", "true", "false"}),
-    },
-}
 FACT_CLASSES: dict[str, type] = {"handshake": HandshakeFacts, "agent": AgentFacts}
 
 # field name -> (required, description) ; "required" may depend on scope (checked below)

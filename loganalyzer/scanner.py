@@ -125,21 +125,29 @@ class _Reader:
             Problem(
                 Location(self.path, self.lineno),
                 f"line is {size / 1e6:.1f} MB long; only its first {MAX_LINE // 1024} KiB were read",
+                kind="notice",
             )
         )
 
     def seek_candidate(self, pattern: re.Pattern[bytes]) -> bool:
-        """Move to the start of the next line holding a match; False when none is left."""
+        """Move to the start of the next line holding a match; False when none is left.
+
+        Only the unfinished last line of a block is searched again after the next read, and a
+        line that grows past MAX_LINE without a match is skipped, so time stays linear and
+        memory flat even for a file that is one endless line.
+        """
         while True:
             m = pattern.search(self.buf, self.pos)
             if m:
                 start = self.buf.rfind(b"\n", 0, m.start()) + 1
                 self.pos = max(start, self.pos)
                 return True
-            # keep the partial last line: a match may straddle the block boundary
             cut = self.buf.rfind(b"\n", self.pos)
             if cut >= 0:
                 self.pos = cut + 1
+            elif len(self.buf) - self.pos > MAX_LINE:
+                self._cut_long_line()
+                continue
             if not self._fill():
                 return False
 

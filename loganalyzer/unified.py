@@ -40,6 +40,22 @@ def parse_time(text: str) -> datetime | None:
         return None
 
 
+# Records that only print when the key manager's debug output is on: its own lines, or lines
+# that need "all" or the sslctx shortcut, which turn every option on (jsse-debug-formats §1.11).
+_KM_DEBUG_MARKERS = (
+    "found key for", "matching alias", "KeyMgr:", "Ignore alias", "init keymanager",
+    "trigger seeding of SecureRandom", "Raw read", "Raw write", "Plaintext before ENCRYPTION",
+)
+
+
+def km_debug_jvms(records: list[Record]) -> frozenset[int]:
+    """The JVM instances whose records prove the ``keymanager`` debug option was on."""
+    return frozenset(
+        r.thread.jvm for r in records
+        if r.dialect == "unified" and r.message.startswith(_KM_DEBUG_MARKERS)
+    )
+
+
 class UnifiedDialect:
     """Finds and cuts JDK 11+ records; see :class:`loganalyzer.records.Dialect`."""
 
@@ -372,8 +388,13 @@ class Interpreter:
         return [ev.ClientCertificate(**base, chain=chain)]
 
     def certificate_request(self, record: Record) -> list[ev.Event]:
-        node = self._body(record)
         base = self._base(record, '"certificate authorities"', "CN=", "OU=", "O=", "DC=", "C=")
+        try:
+            node = self._body(record)
+        except LarkError as exc:
+            # The header alone proves a certificate was requested; the names are unknown.
+            self.problems.append(_unparsed(record, exc))
+            return [ev.CertificateRequest(**base, ca_state="unknown")]
         req = get(node, "CertificateRequest", []) or []
         if get(req, "certificate_request_context") is not None or get(req, "extensions") is not None:
             ca_ext = find(req, "certificate_authorities (47)")

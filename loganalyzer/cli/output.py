@@ -25,6 +25,9 @@ def write_json(document: object) -> None:
 
 def report_problems(problems, console: Console) -> None:
     """One line per problem, naming file and line, on stderr."""
+    from rich.text import Text
+
     for p in problems:
-        style = "yellow" if p.kind == "unparsed" else "red"
-        console.print(f"[{style}]{p.kind}[/]: {p}", highlight=False, markup=True, soft_wrap=True)
+        style = "red" if p.kind == "input" else "yellow"
+        # Text, not markup: a path may hold "[" and must print as it is
+        console.print(Text.assemble((p.kind, style), f": {p}"), highlight=False, soft_wrap=True)

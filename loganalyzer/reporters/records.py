@@ -119,3 +119,17 @@ def parse_document(reading: Reading) -> dict[str, Any]:
         "problems": [problem(p) for p in reading.problems],
         "skipped": reading.skipped,
     }
+
+
+def analyze_document(reading: Reading, diagnoses: list) -> dict[str, Any]:
+    """The ``analyze --format json`` document: the public contract (see the README)."""
+    doc = parse_document(reading)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "inputs": doc["inputs"],
+        "diagnoses": [d.as_dict() for d in diagnoses],
+        "handshakes": doc["handshakes"],
+        "agent_events": doc["agent_events"],
+        "problems": doc["problems"],
+        "skipped": doc["skipped"],
+    }

@@ -50,7 +50,7 @@ def handshake_tables(reading: Reading) -> list[Table]:
     for server in reading.servers:
         if not server.handshakes:
             continue
-        table = Table(title=f"TLS handshakes in {server.group}", show_lines=True, title_justify="left")
+        table = Table(title=Text(f"TLS handshakes in {server.group}"), show_lines=True, title_justify="left")
         for column in ("line", "JVM", "thread", "host", "TLS", "cert req.", "CA names", "cert sent", "outcome"):
             table.add_column(column, overflow="fold")
         for h in server.handshakes:
@@ -70,3 +70,35 @@ def handshake_tables(reading: Reading) -> list[Table]:
             )
         tables.append(table)
     return tables
+
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold green"}
+
+
+def diagnosis_panels(diagnoses) -> list:
+    """One panel per diagnosis: headline, meaning, evidence (file:line and the line), fix, KB."""
+    from rich.console import Group
+    from rich.panel import Panel
+
+    panels = []
+    for n, d in enumerate(diagnoses, 1):
+        style = SEVERITY_STYLE.get(d.severity, "bold")
+        head = Text.assemble(
+            (f"{d.severity.upper()} ", style),
+            (f"{d.root_cause}", "bold"),
+            (f"  ({d.confidence}, rule {d.rule}, seen {d.handshakes}×)", "dim"),
+        )
+        parts: list = [head, Text(d.meaning.strip())]
+        if d.distinguish:
+            parts.append(Text.assemble(("To tell the candidates apart: ", "italic"), d.distinguish.strip()))
+        if d.evidence:
+            parts.append(Text("Evidence", style="bold"))
+            for e in d.evidence:
+                parts.append(Text.assemble((f"  {e.path}:{e.line}  ", "cyan"), e.text))
+        if d.fix:
+            parts.append(Text("Fix", style="bold"))
+            parts.extend(Text(f"  {i}. {step}") for i, step in enumerate(d.fix, 1))
+        if d.kb:
+            parts.append(Text(f"KB: {d.kb.get('article', '')} — {d.kb.get('section', '')}", style="dim"))
+        panels.append(Panel(Group(*parts), title=Text(f"{n}. {d.title}"), title_align="left", border_style=style))
+    return panels

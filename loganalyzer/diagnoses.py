@@ -1,0 +1,200 @@
+"""Diagnoses: rules evaluated over facts, folded into root causes with evidence and fixes.
+
+Each rule is evaluated on every handshake (or agent event) of a MID Server. Hits of one rule
+become one diagnosis per MID Server, citing the first handshakes it fired on. Where the log
+cannot tell causes apart, several ``possible`` diagnoses come back, most likely first; a
+``confirmed`` error on a handshake silences the ``possible`` ones of that same handshake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from loganalyzer import events as ev
+from loganalyzer.facts import derive, derive_agent
+from loganalyzer.handshakes import Handshake
+from loganalyzer.reading import MidServer, Reading
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+CONFIDENCE_ORDER = {"confirmed": 0, "possible": 1}
+MAX_EVIDENCE_HANDSHAKES = 3
+
+# Which events a rule's ``evidence`` names pull out of a handshake.
+EVIDENCE_EVENTS: dict[str, tuple[type[ev.Event], ...]] = {
+    "hello": (ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion),
+    "server_certificate": (ev.ServerCertificate,),
+    "request": (ev.CertificateRequest,),
+    "client_certificate": (ev.ClientCertificate, ev.NoClientCertificate),
+    "key_manager": (ev.KeyManagerClass, ev.KeySelection, ev.KeyFound),
+    "alert": (ev.Alert,),
+    "failure": (ev.Failure,),
+    "finished": (ev.Finished,),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    path: str
+    line: int
+    text: str
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    """One root cause found in one MID Server's logs."""
+
+    root_cause: str
+    rule: str
+    severity: str
+    confidence: str
+    title: str
+    meaning: str
+    fix: list[str]
+    kb: dict[str, str]
+    mid_server: str
+    distinguish: str = ""
+    rank: int = 0
+    evidence: list[Evidence] = field(default_factory=list)
+    handshakes: int = 0  # how many handshakes (or agent events) the rule fired on
+    first_seen: datetime | None = None
+    first_line: tuple[str, int] = ("", 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "root_cause": self.root_cause,
+            "rule": self.rule,
+            "severity": self.severity,
+            "confidence": self.confidence,
+            "title": self.title,
+            "meaning": self.meaning,
+            "mid_server": self.mid_server,
+            "occurrences": self.handshakes,
+            "first_seen": self.first_seen.isoformat(sep=" ") if self.first_seen else None,
+            "evidence": [{"path": e.path, "line": e.line, "text": e.text} for e in self.evidence],
+            "fix": list(self.fix),
+            "kb": dict(self.kb),
+            "distinguish": self.distinguish or None,
+        }
+
+
+def diagnose(reading: Reading, rules) -> list[Diagnosis]:
+    """Every diagnosis for every MID Server in ``reading``, most important first."""
+    out: list[Diagnosis] = []
+    for server in reading.servers:
+        out.extend(_diagnose_server(server, rules))
+    out.sort(key=sort_key)
+    return out
+
+
+def sort_key(d: Diagnosis) -> tuple:
+    return (
+        SEVERITY_ORDER.get(d.severity, 9),
+        CONFIDENCE_ORDER.get(d.confidence, 9),
+        d.rank,
+        d.mid_server,
+        d.first_line,
+        d.rule,
+    )
+
+
+def _matches(rule, facts) -> bool:
+    return bool(rule.matches(facts))
+
+
+def _diagnose_server(server: MidServer, rules) -> list[Diagnosis]:
+    timeline = server.handshakes
+    agent = server.agent_events
+    hits: dict[str, list[tuple[Handshake | None, ev.Event | None]]] = {}
+    by_id = {}
+    for h in timeline:
+        facts = derive(h, timeline, agent)
+        fired = [r for r in rules.for_scope("handshake") if _matches(r, facts)]
+        if any(r.confidence == "confirmed" and r.severity in ("error", "warning") for r in fired):
+            fired = [r for r in fired if r.confidence == "confirmed"]
+        for rule in fired:
+            hits.setdefault(rule.id, []).append((h, None))
+            by_id[rule.id] = rule
+    for event in agent:
+        facts = derive_agent(event, timeline)
+        for rule in rules.for_scope("agent"):
+            if _matches(rule, facts):
+                hits.setdefault(rule.id, []).append((_failed_near(event, timeline), event))
+                by_id[rule.id] = rule
+    return [_fold(by_id[rid], server.group, found) for rid, found in hits.items()]
+
+
+def _failed_near(event: ev.AgentEvent, timeline: list[Handshake]) -> Handshake | None:
+    """The failed handshake an agent-log line most likely stems from (closest before it)."""
+    if event.time is None:
+        return None
+    failed = [h for h in timeline if h.outcome == "failed" and h.start_time and h.start_time <= event.time]
+    return failed[-1] if failed else None
+
+
+def _fold(rule, group: str, found: list[tuple[Handshake | None, ev.Event | None]]) -> Diagnosis:
+    evidence: list[Evidence] = []
+    seen: set[tuple[str, int]] = set()
+    first_time = None
+    first_line = ("", 0)
+    for h, agent_event in found[:MAX_EVIDENCE_HANDSHAKES]:
+        cited: list[ev.Event] = []
+        if agent_event is not None:
+            cited.append(agent_event)
+        if h is not None:
+            cited.extend(_evidence_events(h, rule.evidence))
+        for event in cited:
+            for item in _evidence_lines(event):
+                key = (item.path, item.line)
+                if key not in seen:
+                    seen.add(key)
+                    evidence.append(item)
+    for h, agent_event in found:
+        anchor = agent_event or (h.events[0] if h and h.events else None)
+        if anchor is not None:
+            first_time = anchor.time
+            first_line = (anchor.where.path, anchor.where.line)
+            break
+    return Diagnosis(
+        root_cause=rule.root_cause,
+        rule=rule.id,
+        severity=rule.severity,
+        confidence=rule.confidence,
+        title=rule.title,
+        meaning=rule.meaning,
+        fix=list(rule.fix),
+        kb=dict(rule.kb),
+        mid_server=group,
+        distinguish=rule.distinguish or "",
+        rank=rule.rank,
+        evidence=evidence,
+        handshakes=len(found),
+        first_seen=first_time,
+        first_line=first_line,
+    )
+
+
+def _evidence_events(h: Handshake, names: Sequence[str]) -> list[ev.Event]:
+    wanted = tuple(t for name in names for t in EVIDENCE_EVENTS.get(name, ()))
+    picked = [e for e in h.events if isinstance(e, wanted)]
+    if "key_manager" in names:
+        picked = list(h.key_manager.found) + picked
+    if not picked and h.events:
+        picked = [h.events[0]]
+    return sorted(picked, key=lambda e: (e.where.path, e.where.line))
+
+
+def _evidence_lines(event: ev.Event) -> list[Evidence]:
+    items = [Evidence(event.where.path, event.where.line, event.text)]
+    items.extend(Evidence(event.where.path, n, text) for n, text in event.lines)
+    return items
+
+
+def analyze_paths(paths: Sequence[str], rules=None) -> list[Diagnosis]:
+    """Read ``paths`` and diagnose them with the shipped rules (or ``rules``)."""
+    from loganalyzer.reading import read
+    from loganalyzer.rules import load_rules
+
+    return diagnose(read(paths), rules or load_rules())

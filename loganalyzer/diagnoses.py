@@ -178,7 +178,16 @@ def _fold(rule, group: str, found: list[tuple[Handshake | None, ev.Event | None]
 
 def _evidence_events(h: Handshake, names: Sequence[str]) -> list[ev.Event]:
     wanted = tuple(t for name in names for t in EVIDENCE_EVENTS.get(name, ()))
-    picked = [e for e in h.events if isinstance(e, wanted)]
+    picked = []
+    failures: set[str] = set()
+    for e in h.events:
+        if not isinstance(e, wanted):
+            continue
+        if isinstance(e, ev.Failure):
+            if e.message in failures:  # JSSE, the app and its stack trace report it again
+                continue
+            failures.add(e.message)
+        picked.append(e)
     if "key_manager" in names:
         picked = list(h.key_manager.found) + picked
     if not picked and h.events:

@@ -424,7 +424,13 @@ class Interpreter:
     def found_key(self, record: Record) -> list[ev.Event]:
         alias = record.message.split(":", 1)[1].strip()
         chain = certificates(self._body(record)) if record.body or record.truncated else ()
-        return [ev.KeyFound(**self._base(record), alias=alias, chain=chain)]
+        base = self._base(record, '"subject"', '"issuer"')
+        # cite the leaf's subject and every issuer up the chain: what a CA list must cover
+        first_subject = next((i for i, (_, t) in enumerate(base["lines"]) if t.startswith('"subject"')), None)
+        base["lines"] = tuple(
+            x for i, x in enumerate(base["lines"]) if x[1].startswith('"issuer"') or i == first_subject
+        )
+        return [ev.KeyFound(**base, alias=alias, chain=chain)]
 
     def key_selection(self, record: Record) -> list[ev.Event]:
         msg = record.message

@@ -7,7 +7,7 @@ from rich.text import Text
 
 from loganalyzer.dn import atoms
 from loganalyzer.handshakes import Handshake
-from loganalyzer.reading import Reading
+from loganalyzer.reading import MidServer, Reading
 
 
 def _yes_no(value: bool | None) -> str:
@@ -44,32 +44,34 @@ def _ca_names(h: Handshake) -> str:
 
 
 def handshake_tables(reading: Reading) -> list[Table]:
-    """One table per MID Server, one row per handshake: where, who, what was asked, what was
-    sent, how it ended. Full DNs are in the JSON output; the table shows their first RDN."""
-    tables = []
-    for server in reading.servers:
-        if not server.handshakes:
-            continue
-        table = Table(title=Text(f"TLS handshakes in {server.group}"), show_lines=True, title_justify="left")
-        for column in ("line", "JVM", "thread", "host", "TLS", "cert req.", "CA names", "cert sent", "outcome"):
-            table.add_column(column, overflow="fold")
-        for h in server.handshakes:
-            sent = _yes_no(h.client_cert_sent)
-            if h.client_chain:
-                sent += f": {short_dn(h.client_chain[0].subject)}"
-            table.add_row(
-                f"{h.path.rsplit('/', 1)[-1]}:{h.start.line}",
-                str(h.thread.jvm),
-                h.thread.name or "-",
-                h.sni or "-",
-                h.version or "-",
-                _yes_no(h.cert_requested) if h.request or h.version else "?",
-                _ca_names(h),
-                sent,
-                _outcome(h),
-            )
-        tables.append(table)
-    return tables
+    """One table per MID Server that has handshakes."""
+    return [t for t in (handshake_table(s) for s in reading.servers) if t is not None]
+
+
+def handshake_table(server: MidServer) -> Table | None:
+    """One row per handshake: where, who, what was asked, what was sent, how it ended.
+    Full DNs are in the JSON output; the table shows their first RDN."""
+    if not server.handshakes:
+        return None
+    table = Table(title=Text(f"TLS handshakes in {server.group}"), show_lines=True, title_justify="left")
+    for column in ("line", "JVM", "thread", "host", "TLS", "cert req.", "CA names", "cert sent", "outcome"):
+        table.add_column(column, overflow="fold")
+    for h in server.handshakes:
+        sent = _yes_no(h.client_cert_sent)
+        if h.client_chain:
+            sent += f": {short_dn(h.client_chain[0].subject)}"
+        table.add_row(
+            f"{h.path.rsplit('/', 1)[-1]}:{h.start.line}",
+            str(h.thread.jvm),
+            h.thread.name or "-",
+            h.sni or "-",
+            h.version or "-",
+            _yes_no(h.cert_requested) if h.request or h.version else "?",
+            _ca_names(h),
+            sent,
+            _outcome(h),
+        )
+    return table
 
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold green"}
@@ -93,8 +95,12 @@ def diagnosis_panels(diagnoses) -> list:
             parts.append(Text.assemble(("To tell the candidates apart: ", "italic"), d.distinguish.strip()))
         if d.evidence:
             parts.append(Text("Evidence", style="bold"))
+            current = None
             for e in d.evidence:
-                parts.append(Text.assemble((f"  {e.path}:{e.line}  ", "cyan"), e.text))
+                if e.path != current:
+                    current = e.path
+                    parts.append(Text(f"  {e.path}", style="cyan"))
+                parts.append(Text.assemble((f"  {e.line:>7}  ", "cyan"), e.text))
         if d.fix:
             parts.append(Text("Fix", style="bold"))
             parts.extend(Text(f"  {i}. {step}") for i, step in enumerate(d.fix, 1))

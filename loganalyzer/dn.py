@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 
 _ATOM_TYPE = re.compile(r"\s*([A-Za-z][\w.-]*|OID(?:\.\d+)+|\d+(?:\.\d+)+)\s*=")
-_CONTINUES_DN = {"C", "DC", "O", "OU", "L", "ST", "STREET", "EMAILADDRESS", "UID", "SERIALNUMBER"}
-_TYPE_ALIASES = {"E": "EMAILADDRESS", "S": "ST", "SN": "SERIALNUMBER"}
+_TYPE_ALIASES = {"E": "EMAILADDRESS", "S": "ST"}
+_ESCAPED = re.compile(r"\\(.)")
 
 
 def atoms(text: str) -> list[str]:
@@ -64,7 +64,7 @@ def _atom_key(atom: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
-    value = value.replace('\\"', '"')
+    value = _ESCAPED.sub(r"\1", value)  # RFC 4514 "Acme\, Inc." is RFC 1779 "Acme, Inc."
     return f"{kind}={' '.join(value.lower().split())}"
 
 
@@ -120,14 +120,12 @@ def split_list(text: str, known: Iterable[str] = ()) -> tuple[tuple[str, ...], s
 
 
 def _heuristic(parts: list[str]) -> list[str]:
-    """Start a new DN where an atom repeats the first DN's leading type after a trailing one."""
+    """Start a new DN where the first DN's leading type (CN, or DC for AD-style names) comes
+    back after an atom of another type; runs of the same type (DC=a, DC=b) stay together."""
     first = atom_type(parts[0])
     groups: list[list[str]] = [[parts[0]]]
     for prev, atom in zip(parts, parts[1:]):
-        kind = atom_type(atom)
-        if kind == first and atom_type(prev) != first and atom_type(prev) in _CONTINUES_DN:
-            groups.append([atom])
-        elif kind == first and first == "CN" and atom_type(prev) != "CN":
+        if atom_type(atom) == first and atom_type(prev) != first:
             groups.append([atom])
         else:
             groups[-1].append(atom)

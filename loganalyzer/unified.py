@@ -97,7 +97,7 @@ class UnifiedDialect:
 # ----------------------------------------------------------------------------- body parsing
 
 _GLUED_CLOSERS = re.compile(r"^(\s*)\]\}(,?)\s*$")
-_GLUED_BRACE = re.compile(r'^(.*(?:"|\)))\}(,?)\s*$')
+_GLUED_BRACE = re.compile(r"^(.*\S)\}(,?)\s*$")
 _HEX_LINE = re.compile(r"^\s*[0-9A-F]{4}: ")
 
 
@@ -401,6 +401,8 @@ class Interpreter:
             if ca_ext is None:
                 return [ev.CertificateRequest(**base, tls13=True, ca_state="absent")]
             names = get(ca_ext, "certificate authorities", []) or []
+            if isinstance(names, str):  # printed on one line: "certificate authorities": []
+                names = list(split_list(names)[0])
             dns = tuple(x for x in names if isinstance(x, str) and x)
             # JSSE prints its own parse error in place of the names ("Invalid
             # certificate_authorities extension: …", "unparseable distinguished name: …")

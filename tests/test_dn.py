@@ -207,17 +207,11 @@ def test_normalise_gives_a_stable_key() -> None:
     assert normalise("") == ""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dn.py:_atom_key unescapes only '\\\\\"': the RFC 4514 form 'CN=Acme\\\\, Inc.' and the "
-    "RFC 1779 form JSSE prints, 'CN=\"Acme, Inc.\"', name the same DN but get different keys"))
 def test_rfc4514_escapes_and_rfc1779_quotes_are_the_same_dn() -> None:
     assert same_dn("CN=Acme\\, Inc., C=US", 'CN="Acme, Inc.", C=US')
     assert same_dn("CN=Plus\\+Sign", 'CN="Plus+Sign"')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dn.py:_TYPE_ALIASES maps 'SN' to SERIALNUMBER, but SN is surname (RFC 4519, OID 2.5.4.4; "
-    "JSSE prints SURNAME), so a surname and a serial number compare equal"))
 def test_sn_is_a_surname_not_a_serial_number() -> None:
     assert not same_dn("SN=12345, CN=X", "SERIALNUMBER=12345, CN=X")
 
@@ -280,10 +274,6 @@ def test_a_known_name_that_is_not_in_the_list_changes_nothing() -> None:
     assert split_list(REF_LIST, ["CN=Unrelated, C=FR"]) == (REF_NAMES, "heuristic")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dn.py:_heuristic only starts a new DN after a C/DC/O/OU/... atom (or at CN after a non-CN "
-    "atom); DC-first (AD-style) names end in CN, so a list of them is never split without known "
-    "names (reference §2.2 names DC as a first type the heuristic must handle)"))
 def test_heuristic_split_of_dc_first_names() -> None:
     ad = "[DC=com, DC=example, CN=Users, CN=Issuing CA 01, DC=org, DC=other, CN=Root]"
     assert split_list(ad)[0] == ("DC=com, DC=example, CN=Users, CN=Issuing CA 01",

@@ -326,10 +326,6 @@ def test_tls13_certificate_request(body: list[str], state: str, names: tuple[str
     assert (event.tls13, event.ca_state, event.ca_names, event.ca_split) == (True, state, names, "exact")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "unified.py:Interpreter.certificate_request iterates a one-line scalar "
-    "'\"certificate authorities\": []' character by character: ca_names ('[', ']'), state "
-    "'malformed' instead of () and 'empty'"))
 def test_tls13_certificate_authorities_printed_as_an_empty_pair_of_brackets() -> None:
     body = _cr13(['    "certificate_authorities (47)": {', '      "certificate authorities": []', "    },"])
     [event], _ = _events("Consuming CertificateRequest handshake message", body)
@@ -628,13 +624,8 @@ CAUSED_BY = [("jdk17-tls12-untrusted-server-tm", "sun.security.validator.Validat
              ("jdk21-tls13-untrusted-server-ptm", "sun.security.validator.ValidatorException"),
              ("jdk17-tls12-revocation-unreachable-tm", "sun.security.validator.ValidatorException"),
              ("jdk25-tls13-revocation-unreachable-lpztm", "sun.security.validator.ValidatorException")]
-CAUSED_BY_BUG = (
-    "unified.py:normalise only splits a '}' glued after '\"' or ')'; a throwable with a "
-    "'Caused by' ends '  \t... 19 more}', so parse_body fails on it")
 
 
-@pytest.mark.xfail(strict=True, reason=CAUSED_BY_BUG + ": Interpreter.fatal silently loses the "
-                   "exception class of real PKIX failures")
 @pytest.mark.parametrize("name,cls", CAUSED_BY)
 def test_fatal_with_a_caused_by_chain_keeps_its_exception_class(name: str, cls: str) -> None:
     record = next(r for r in _records(name) if r.message.startswith("Fatal ("))
@@ -643,8 +634,6 @@ def test_fatal_with_a_caused_by_chain_keeps_its_exception_class(name: str, cls: 
     assert event.exception == cls
 
 
-@pytest.mark.xfail(strict=True, reason=CAUSED_BY_BUG + ": Interpreter.handling_exception reports "
-                   "such a record as unparsed and drops its Failure")
 def test_handling_exception_with_a_caused_by_chain() -> None:
     """The real throwable body of a PKIX failure, under a 'handling exception' header (JSSE
     logs the same throwable there, e.g. in TLS 1.3)."""

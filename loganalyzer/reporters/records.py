@@ -45,6 +45,7 @@ def handshake(h: Handshake) -> dict[str, Any]:
         "path": h.path,
         "line": h.start.line,
         "end_line": h.end.line,
+        "end_path": h.end.path,  # differs from path when rotation cut the connection
         "jvm": h.thread.jvm,
         "thread": h.thread.name,
         "time": _time(h.start_time),

@@ -60,7 +60,7 @@ def handshake_table(server: MidServer) -> Table | None:
         sent = _yes_no(h.client_cert_sent)
         if h.client_chain:
             sent += f": {short_dn(h.client_chain[0].subject)}"
-        table.add_row(
+        cells = (
             f"{h.path.rsplit('/', 1)[-1]}:{h.start.line}",
             str(h.thread.jvm),
             h.thread.name or "-",
@@ -69,8 +69,9 @@ def handshake_table(server: MidServer) -> Table | None:
             _yes_no(h.cert_requested) if h.request or h.version else "?",
             _ca_names(h),
             sent,
-            _outcome(h),
         )
+        # Text, not markup: thread names and DNs are log text and may hold "[...]"
+        table.add_row(*(Text(c) for c in cells), _outcome(h))
     return table
 
 

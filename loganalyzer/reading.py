@@ -6,7 +6,7 @@ One file is the unit of work (``read_file``), so batch scans can run files on ma
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -83,13 +83,19 @@ class Reading:
         return [h for s in self.servers for h in s.handshakes]
 
 
-def read_file(source: Source, stream: BinaryIO) -> FileReading:
-    """Read one log: a MID agent log into agent events, anything else into handshakes."""
+ProgressHook = Callable[[int], None]
+
+
+def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = None) -> FileReading:
+    """Read one log: a MID agent log into agent events, anything else into handshakes.
+
+    ``on_bytes`` is told how many bytes were read as reading goes on (for progress bars).
+    """
     if source.role == "agent":
-        return _read_agent(source, stream)
+        return _read_agent(source, stream, on_bytes)
     legacy = LegacyDialect()
     dialects = (UnifiedDialect(), legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
-    result = scan(stream, source.path, dialects)
+    result = scan(stream, source.path, dialects, on_bytes=on_bytes)
     reading = FileReading(source, result.layout, result.lines, result.bytes, len(result.records))
     reading.problems.extend(result.problems)
     interpreter = Interpreter(reading.problems)
@@ -114,13 +120,15 @@ def read_file(source: Source, stream: BinaryIO) -> FileReading:
     return reading
 
 
-def _read_agent(source: Source, stream: BinaryIO) -> FileReading:
+def _read_agent(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None) -> FileReading:
     reading = FileReading(source, layout="agent")
 
     def lines() -> Iterable[tuple[int, str]]:
         for lineno, raw in enumerate(stream, 1):
             reading.lines = lineno
             reading.bytes += len(raw)
+            if on_bytes is not None:
+                on_bytes(len(raw))
             yield lineno, decode_line(raw)
 
     try:
@@ -132,7 +140,9 @@ def _read_agent(source: Source, stream: BinaryIO) -> FileReading:
     return reading
 
 
-def read(paths: Sequence[str], stdin: BinaryIO | None = None) -> Reading:
+def read(
+    paths: Sequence[str], stdin: BinaryIO | None = None, on_bytes: ProgressHook | None = None
+) -> Reading:
     """Read every input named in ``paths``; bad inputs become problems, never exceptions."""
     reading = Reading()
     by_group: dict[str, MidServer] = {}
@@ -144,7 +154,7 @@ def read(paths: Sequence[str], stdin: BinaryIO | None = None) -> Reading:
                 reading.problems.append(item)
             continue
         source, stream = item
-        file_reading = read_file(source, stream)
+        file_reading = read_file(source, stream, on_bytes)
         reading.problems.extend(file_reading.problems)
         by_group.setdefault(source.group, MidServer(source.group)).files.append(file_reading)
     for server in by_group.values():

@@ -38,8 +38,12 @@ class ScanResult:
 class _Reader:
     """Iterates raw lines from block-sized reads, tracking the line number and byte count."""
 
-    def __init__(self, stream: BinaryIO, path: str, problems: list[Problem]) -> None:
+    def __init__(
+        self, stream: BinaryIO, path: str, problems: list[Problem],
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> None:
         self.stream = stream
+        self.on_bytes = on_bytes
         self.path = path
         self.problems = problems
         self.buf = b""
@@ -64,6 +68,8 @@ class _Reader:
             self.eof = True
             return False
         self.nbytes += len(chunk)
+        if self.on_bytes is not None:
+            self.on_bytes(len(chunk))
         self._count_to(self.pos)
         self.buf = self.buf[self.pos :] + chunk
         self.counted -= self.pos
@@ -158,10 +164,14 @@ def scan(
     dialects: Sequence[Dialect],
     *,
     layout: str | None = None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> ScanResult:
-    """Cut the records of ``dialects`` out of ``stream``; never raises for bad content."""
+    """Cut the records of ``dialects`` out of ``stream``; never raises for bad content.
+
+    ``on_bytes`` is called with the size of every block read (for progress bars).
+    """
     result = ScanResult(path)
-    reader = _Reader(stream, path, result.problems)
+    reader = _Reader(stream, path, result.problems, on_bytes)
     decoder = LineDecoder(layout)
     if layout is None:
         reader._fill()

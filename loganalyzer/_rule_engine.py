@@ -1,0 +1,71 @@
+"""Imports rule-engine with its parser tables taken from a cache.
+
+rule-engine builds the LALR tables of its expression language (with PLY) every time it is
+imported, which costs 0.4-0.6 s of every ``loganalyzer`` start. PLY can read those tables
+from a generated module instead, and checks the module's signature against the grammar, so a
+stale table is never used. The module is written once per rule-engine version into the user's
+cache folder; when that fails (read-only home, another PLY), the import simply costs its time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+_TABLES = "rule_engine.parser.parsetab"
+
+
+def _cache_dir() -> Path | None:
+    try:
+        tag = version("rule-engine")
+    except PackageNotFoundError:
+        return None
+    base = os.environ.get("LOGANALYZER_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    sub = "" if os.environ.get("LOGANALYZER_CACHE_DIR") else "loganalyzer"
+    return root / sub / f"rule-engine-{tag}"
+
+
+def _preload(tables: Path) -> bool:
+    """Register the cached table module under the name PLY imports; False when there is none."""
+    if not tables.is_file():
+        return False
+    try:
+        spec = importlib.util.spec_from_file_location(_TABLES, tables)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception:  # a broken cache file is rebuilt below
+        return False
+    sys.modules[_TABLES] = module
+    return True
+
+
+def _write(folder: Path, engine) -> None:
+    """Generate the table module with PLY itself, into a temporary folder, then move it in place."""
+    from rule_engine._vendor.ply import yacc
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        yacc.yacc(module=engine.Rule.parser, debug=False, write_tables=True, outputdir=tmp,
+                  tabmodule="parsetab", errorlog=yacc.NullLogger())
+        os.replace(Path(tmp) / "parsetab.py", folder / "parsetab.py")
+
+
+def _import():
+    folder = _cache_dir()
+    cached = folder is not None and _preload(folder / "parsetab.py")
+    import rule_engine
+
+    if folder is not None and not cached:
+        try:
+            _write(folder, rule_engine)
+        except Exception:  # noqa: S110  (a cache is an optimisation; never fail for it)
+            pass
+    return rule_engine
+
+
+rule_engine = _import()

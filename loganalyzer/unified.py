@@ -99,15 +99,35 @@ class UnifiedDialect:
 _GLUED_CLOSERS = re.compile(r"^(\s*)\]\}(,?)\s*$")
 _GLUED_BRACE = re.compile(r"^(.*\S)\}(,?)\s*$")
 _HEX_LINE = re.compile(r"^\s*[0-9A-F]{4}: ")
+_CA_LIST_OPEN = re.compile(r'^\s*"certificate authorities"\s*:\s*\[\s*$')
+# Marks a DN line (TLS 1.3 CA list) whose last value ends in "[" or "{" (JSSE does not quote
+# those), so the grammar reads it as a name and not as a container opening; removed again.
+_KEEP_BARE = "\x01"
 
 
 def normalise(lines: tuple[str, ...] | list[str]) -> str:
     """Put the closers JSSE glues onto content lines on lines of their own."""
     out: list[str] = []
     n = len(lines)
+    in_ca_list = False
     for i, line in enumerate(lines):
         if _HEX_LINE.match(line):
             out.append(line)
+            continue
+        if _CA_LIST_OPEN.match(line):
+            in_ca_list = True
+            out.append(line)
+            continue
+        if in_ca_list:
+            stripped = line.rstrip()
+            nxt = next((x for x in lines[i + 1 : n] if x.strip()), "")
+            if stripped.strip() == "]" or (stripped.endswith("]") and nxt.strip().startswith("}")):
+                in_ca_list = False
+                out += [stripped[:-1], "]"] if stripped.strip() != "]" else [stripped]
+            elif stripped.endswith(("[", "{")):
+                out.append(stripped + _KEEP_BARE)
+            else:
+                out.append(line)
             continue
         m = _GLUED_CLOSERS.match(line)
         if m:
@@ -156,7 +176,7 @@ class _ToNodes(Transformer):
 
     @v_args(inline=True)
     def bare(self, text):
-        return str(text).strip()
+        return str(text).strip().removesuffix(_KEEP_BARE)
 
     def bare_list(self, items):
         return (str(items[0]).rstrip(" [").strip(), [i for i in items[1:-1]])

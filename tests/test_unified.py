@@ -332,10 +332,6 @@ def test_tls13_certificate_authorities_printed_as_an_empty_pair_of_brackets() ->
     assert (event.ca_names, event.ca_state) == ((), "empty")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "grammars/jsse_unified.lark: BARE may not end in '[' or '{' (BARE_OPEN takes a line ending "
-    "in '[' as an opening list), so a TLS 1.3 CA name whose last value ends in '[' or '{' (JSSE "
-    "does not quote them) makes the whole CertificateRequest unparsed and the request is lost"))
 @pytest.mark.parametrize("end", ["[", "{"])
 def test_tls13_ca_name_ending_in_an_opening_bracket(end: str) -> None:
     dns = (f"CN=Odd CA, O=Brackets{end}", "CN=Second CA, C=DE")

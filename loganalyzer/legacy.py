@@ -33,6 +33,7 @@ from loganalyzer import events as ev
 from loganalyzer.errors import Location, Problem
 from loganalyzer.grammars import parser
 from loganalyzer.records import Line, Record
+from loganalyzer.unified import RECEIVED_ALERT, split_exception
 
 MAX_BODY_LINES = 20_000
 GRAMMAR = "jsse_legacy"
@@ -324,21 +325,11 @@ def parse_block(record: Record) -> dict:
 
 # ----------------------------------------------------------------------------- interpretation
 
-_EXCEPTION = re.compile(r"^(?P<cls>[\w.$]+(?:Exception|Error))(?:: ?(?P<msg>.*))?$")
-_RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
 _CHOOSING = re.compile(
     r"^KeyMgr: choosing key: (?P<alias>.+?)(?: \(verified: (?P<why>[^)]*)\))?\s*$"
 )
 _BEST = re.compile(r"^ssl: \[(?P<alias>.+?) \(verified: (?P<why>[^)]*)\)")
 _IGNORING = re.compile(r"^Ignoring alias (?P<alias>[^:]+): (?P<why>.*)$")
-
-
-def split_exception(text: str) -> tuple[str, str]:
-    """``javax.net.ssl.SSLHandshakeException: msg`` -> (class, msg); (``""``, text) otherwise."""
-    m = _EXCEPTION.match(text.strip())
-    if not m:
-        return "", text.strip()
-    return m.group("cls"), (m.group("msg") or "").strip()
 
 
 @dataclass(slots=True)
@@ -482,7 +473,7 @@ class Interpreter:
     def exception(self, record: Record) -> list[ev.Event]:
         text = _kind(record.message)[1].group("text")  # type: ignore[index]
         cls, message = split_exception(text)
-        alert = _RECEIVED_ALERT.search(message)
+        alert = RECEIVED_ALERT.search(message)
         return [
             ev.Failure(
                 **self._base(record),

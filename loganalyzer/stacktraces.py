@@ -12,7 +12,7 @@ from datetime import datetime
 from loganalyzer import events as ev
 from loganalyzer.errors import Location
 from loganalyzer.records import Line, Record
-from loganalyzer.unified import split_exception
+from loganalyzer.unified import RECEIVED_ALERT, split_exception
 
 _CLASSES = (
     r"javax\.net\.ssl\.SSL\w*Exception|sun\.security\.validator\.ValidatorException"
@@ -21,7 +21,6 @@ _CLASSES = (
     r"|java\.security\.cert\.CertPathValidatorException"
 )
 _EXCEPTION = re.compile(rf"(?P<text>(?:Caused by: )?(?:{_CLASSES})(?::.*)?)$")
-_RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
 # The MID Server logs its own lines as "11/26/26 14:09:37 (905) ECCSender.1 SEVERE *** ERROR *** …"
 _MID_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d \(\d+\) (?P<thread>\S+) ")
 
@@ -59,7 +58,7 @@ def interpret(record: Record, when: datetime | None = None) -> ev.Failure:
     """The exception record as a Failure; ``Caused by`` lines are kept as their own failures."""
     caused_by = record.message.startswith("Caused by: ")
     cls, msg = split_exception(record.message.removeprefix("Caused by: "))
-    m = _RECEIVED_ALERT.search(msg)
+    m = RECEIVED_ALERT.search(msg)
     return ev.Failure(
         where=record.where,
         thread=record.thread,

@@ -299,7 +299,7 @@ def cert_info(node: Node) -> ev.CertInfo:
 # ----------------------------------------------------------------------------- interpretation
 
 _ALERT_PREFIX = re.compile(r"^\((?P<alert>[a-z_]+)\) ")
-_RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
+RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
 _FATAL = re.compile(r"^Fatal \((?P<alert>[A-Z_]+)\): (?P<reason>.*)$", re.S)
 _WRITE_ALERT = re.compile(r"^WRITE: \S+ alert\((?P<alert>[a-z_]+)\)")
 _EXCEPTION_LINE = re.compile(r"^(?P<cls>[\w.$]+(?:Exception|Error)): ?(?P<msg>.*)$")
@@ -501,7 +501,7 @@ class Interpreter:
         exc, msg = _throwable(self._body(record))
         if not exc and not msg:
             return []
-        m = _RECEIVED_ALERT.search(msg)
+        m = RECEIVED_ALERT.search(msg)
         alert = m.group("alert").upper() if m else ""
         return [ev.Failure(**self._base(record), alert=alert, message=msg, exception=exc)]
 

@@ -4,3 +4,5 @@ from loganalyzer.cli import parse  # noqa: F401
 from loganalyzer.cli import rules  # noqa: F401
 from loganalyzer.cli import explain  # noqa: F401
 from loganalyzer.cli import analyze  # noqa: F401
+from loganalyzer.cli import certs  # noqa: F401
+from loganalyzer.cli import selfcheck  # noqa: F401

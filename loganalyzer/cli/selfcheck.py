@@ -1,0 +1,119 @@
+"""``loganalyzer self-check``: certificate files, config.xml, the instance and logs in one report.
+
+Also holds what ``certs``, ``config`` and ``probe`` share: the output formats, the password
+sources and the exit-code policy (the same as ``analyze``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+
+import typer
+
+from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from loganalyzer.cli.app import app
+from loganalyzer.cli.output import report_problems, stderr, stdout, write_json
+
+EXIT_HELP = ("Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at "
+             "least one such finding; 2 usage error or an input that could not be read (bad "
+             "file, wrong password, malformed XML, unreachable instance), after the other "
+             "inputs were checked.")
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+_RANK = {"info": 0, "warning": 1, "error": 2}
+
+FORMAT_OPTION = typer.Option(ReportFormat.text, "--format", "-f", help="Output format.")
+FAIL_ON_OPTION = typer.Option(FailOn.warning, "--fail-on",
+                              help="Lowest severity that makes the exit code 1 (never: always 0).")
+PASSWORD_ENV_OPTION = typer.Option(
+    None, "--password-env", metavar="VAR",
+    help="Environment variable holding the password of PKCS#12 files and encrypted keys "
+         "(otherwise asked for on a terminal).")
+
+
+def passwords(password_env: str | None):
+    """(password, ask): from the named variable, or a hidden prompt when stdin is a terminal."""
+    if password_env:
+        value = os.environ.get(password_env)
+        if value is None:
+            stderr().print(f"loganalyzer: error: --password-env: the variable {password_env} "
+                           "is not set", markup=False, highlight=False)
+            raise typer.Exit(EXIT_ERROR)
+        return value.encode(), None
+    if not sys.stdin.isatty():
+        return None, None
+
+    def ask(what: str) -> bytes | None:
+        return typer.prompt(f"Password of {what}", hide_input=True, default="",
+                            show_default=False, err=True).encode()
+
+    return None, ask
+
+
+def emit(check, format: ReportFormat, fail_on: FailOn) -> None:
+    """Write the report, the unread inputs on stderr, and exit with analyze's policy."""
+    from loganalyzer.selfcheck import render_html, render_markdown, render_text
+
+    if format is ReportFormat.json:
+        write_json(check.as_dict())
+    elif format is ReportFormat.markdown:
+        sys.stdout.write(render_markdown(check))
+    elif format is ReportFormat.html:
+        sys.stdout.write(render_html(check))
+    else:
+        render_text(check, stdout())
+    report_problems(check.problems, stderr())
+    if any(p.kind == "input" for p in check.problems):
+        raise typer.Exit(EXIT_ERROR)
+    threshold = _RANK.get(fail_on.value)
+    failing = threshold is not None and any(_RANK.get(f.severity, 0) >= threshold
+                                            for f in check.findings)
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+@app.command("self-check")
+def self_check(
+    logs: list[str] = typer.Option([], "--logs", help="Log files, folders or archives (repeat)."),
+    certs: list[str] = typer.Option([], "--certs",
+                                    help="Certificate / key files: PEM, DER, PKCS#12 (repeat)."),
+    config: str | None = typer.Option(None, "--config", help="The MID Server's config.xml."),
+    instance: str | None = typer.Option(None, "--instance",
+                                        help="https://INSTANCE to probe live."),
+    password_env: str | None = PASSWORD_ENV_OPTION,
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
+    format: ReportFormat = FORMAT_OPTION,
+    fail_on: FailOn = FAIL_ON_OPTION,
+) -> None:
+    """Run every check that has input and write one report: certificate files, config.xml,
+    the instance's TLS endpoint, and the logs; cross-checks the client certificate's issuer
+    chain against the CA names the logs or the probe show (ca-chain-incomplete, naming the
+    missing CA). Findings use analyze's root-cause ids.
+
+    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at least one
+    such finding; 2 usage error or an input that could not be read, after the others ran.
+    """
+    from loganalyzer.selfcheck import run
+
+    if not (logs or certs or config or instance):
+        stderr().print("loganalyzer: error: give at least one of --logs, --certs, --config, "
+                       "--instance", markup=False, highlight=False)
+        raise typer.Exit(EXIT_ERROR)
+    password, ask = passwords(password_env)
+    check = run(logs=logs, cert_files=certs, config=config, instance=instance,
+                password=password, ask=ask, timeout=timeout)
+    emit(check, format, fail_on)

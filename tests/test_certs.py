@@ -1,0 +1,397 @@
+"""``loganalyzer certs``: a lab PKI made with the openssl CLI in a temporary folder, checked the
+way the KB does (split, chain, hashes, EKU, self-signed, validity, key match, formats).
+
+The PKI fixture is shared with test_selfcheck.py and test_probe.py (``from test_certs import``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loganalyzer import certs
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "lab-secret"
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+
+DN = {
+    "root": "/C=US/O=Acme Lab, Inc./OU=Acme Lab PKI/CN=Acme Lab Client Root CA",
+    "int": "/C=US/O=Acme Lab, Inc./OU=Acme Lab PKI/CN=Acme Lab Client Issuing CA 1",
+    "good": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-01.acme.example",
+    "serverauth": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-serverauth.acme.example",
+    "expired": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-expired.acme.example",
+    "selfsigned": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-selfsigned.acme.example",
+    "other": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-other.acme.example",
+    # names that exercise OpenSSL's canonical form: case, runs of spaces, UTF-8, e-mail (IA5)
+    "odd": "/C=DE/O=  Grüße   GmbH /OU=Ops+UID=Mixed Case/CN=MiD   Odd.Example/"
+           "emailAddress=Ops@Example.COM",
+    "server": "/C=US/O=Lab Instance Trust/CN=localhost",
+}
+CA_EXT = ("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+          "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+CLIENT_EXT = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+              "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\n"
+              "authorityKeyIdentifier=keyid\n")
+SERVER_EXT = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+              "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
+
+
+class Pki:
+    """The lab PKI: ``path(name)`` is name.pem, ``key(name)`` name.key."""
+
+    def __init__(self, folder: Path) -> None:
+        self.dir = folder
+
+    def ossl(self, *args: str, input: bytes | None = None) -> str:
+        done = subprocess.run(["openssl", *args], cwd=self.dir, capture_output=True,
+                              input=input, timeout=60)
+        assert done.returncode == 0, done.stderr.decode()
+        return done.stdout.decode()
+
+    def path(self, name: str) -> Path:
+        return self.dir / f"{name}.pem"
+
+    def key(self, name: str) -> Path:
+        return self.dir / f"{name}.key"
+
+    def text(self, *names: str) -> str:
+        return "".join((self.dir / n).read_text() for n in names)
+
+    def write(self, name: str, text: str | bytes) -> Path:
+        p = self.dir / name
+        p.write_bytes(text.encode() if isinstance(text, str) else text)
+        return p
+
+    def newkey(self, name: str, rsa: bool = False) -> None:
+        if rsa:
+            self.ossl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                      "-out", f"{name}.key")
+        else:
+            self.ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-out", f"{name}.key")
+
+    def root(self, name: str) -> None:
+        self.newkey(name)
+        self.ossl("req", "-x509", "-new", "-key", f"{name}.key", "-subj", DN[name], "-days",
+                  "3650", "-sha256", "-out", f"{name}.pem", "-addext",
+                  "basicConstraints=critical,CA:TRUE", "-addext",
+                  "keyUsage=critical,keyCertSign,cRLSign", "-utf8")
+
+    def issue(self, name: str, issuer: str, ext: str, days: int = 825,
+              rsa: bool = False) -> None:
+        self.newkey(name, rsa)
+        self.write(f"{name}.ext", ext)
+        self.ossl("req", "-new", "-key", f"{name}.key", "-subj", DN[name], "-utf8",
+                  "-multivalue-rdn", "-out", f"{name}.csr")
+        self.ossl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem", "-CAkey",
+                  f"{issuer}.key", "-CAcreateserial", "-days", str(days), "-sha256",
+                  "-extfile", f"{name}.ext", "-out", f"{name}.pem")
+
+    def issue_expired(self, name: str, issuer: str, ext: str) -> None:
+        """notAfter in the past: ``openssl ca -startdate/-enddate`` (x509 -req cannot)."""
+        self.newkey(name)
+        self.write(f"{name}.ext", ext)
+        self.ossl("req", "-new", "-key", f"{name}.key", "-subj", DN[name], "-out",
+                  f"{name}.csr")
+        db = self.dir / "ca-db"
+        db.mkdir(exist_ok=True)
+        (db / "index.txt").write_text("")
+        (db / "serial").write_text("1000\n")
+        self.write("ca.cnf",
+                   "[ ca ]\ndefault_ca = lab\n[ lab ]\n"
+                   f"dir = {db}\ndatabase = $dir/index.txt\nserial = $dir/serial\n"
+                   f"new_certs_dir = $dir\ncertificate = {self.path(issuer)}\n"
+                   f"private_key = {self.key(issuer)}\ndefault_md = sha256\npolicy = any\n"
+                   "unique_subject = no\ncopy_extensions = none\n[ any ]\n"
+                   "countryName = optional\norganizationName = optional\n"
+                   "organizationalUnitName = optional\ncommonName = supplied\n")
+        now = time.time()
+        start = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now - 400 * 86400))
+        end = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now - 35 * 86400))
+        self.ossl("ca", "-batch", "-config", "ca.cnf", "-in", f"{name}.csr", "-out",
+                  f"{name}.pem", "-startdate", start, "-enddate", end, "-extfile",
+                  f"{name}.ext", "-notext")
+
+    def hashes(self, pem: Path) -> tuple[str, str]:
+        out = self.ossl("x509", "-hash", "-issuer_hash", "-noout", "-in", str(pem)).split()
+        return out[0], out[1]
+
+
+def make_pki(folder: Path) -> Pki:
+    pki = Pki(folder)
+    pki.root("root")
+    pki.issue("int", "root", CA_EXT, days=3000)
+    pki.issue("good", "int", CLIENT_EXT, rsa=True)
+    pki.issue("serverauth", "int", CLIENT_EXT.replace("clientAuth", "serverAuth"))
+    pki.issue("other", "int", CLIENT_EXT)
+    pki.issue("odd", "int", CLIENT_EXT)
+    pki.issue_expired("expired", "int", CLIENT_EXT)
+    pki.newkey("selfsigned")
+    pki.ossl("req", "-x509", "-new", "-key", "selfsigned.key", "-subj", DN["selfsigned"],
+             "-days", "825", "-sha256", "-out", "selfsigned.pem", "-addext",
+             "extendedKeyUsage=clientAuth", "-addext",
+             "keyUsage=critical,digitalSignature,keyEncipherment")
+    pki.issue("server", "root", SERVER_EXT)
+    # the vendor's bundle: private key, leaf, intermediate, root (PKCS#8 key first, as the KB)
+    pki.write("bundle.pem", pki.text("good.key", "good.pem", "int.pem", "root.pem"))
+    pki.write("chain.pem", pki.text("int.pem", "root.pem"))
+    return pki
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+def run(*args: str, env: dict | None = None, stdin: str | None = None
+        ) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it, so exit codes and stderr are the real ones."""
+    base = {"NO_COLOR": "1", "COLUMNS": "200", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    return subprocess.run([sys.executable, "-m", "loganalyzer", *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**base, **(env or {})}, input=stdin,
+                          timeout=120)
+
+
+def causes(report: certs.CertReport, min_severity: str = "warning") -> set[str]:
+    rank = {"info": 0, "warning": 1, "error": 2}
+    return {f.root_cause for f in report.findings
+            if rank[f.severity] >= rank[min_severity] and f.root_cause}
+
+
+def checked(*paths, **kw) -> certs.CertReport:
+    return certs.check(certs.load([str(p) for p in paths], **kw))
+
+
+# ----------------------------------------------------------------------------- hashes
+
+
+@pytest.mark.parametrize("name", ["root", "int", "good", "serverauth", "selfsigned", "odd",
+                                  "expired"])
+def test_hashes_equal_openssls(pki, name):
+    cert = certs.load([pki.path(name)]).certs[0]
+    assert (cert.subject_hash, cert.issuer_hash) == pki.hashes(pki.path(name))
+
+
+def test_chain_hashes_link_like_the_kb_example(pki):
+    """KB Q&A: each certificate's issuer hash is the next one's hash; the root's two are equal."""
+    report = checked(pki.dir / "bundle.pem")
+    hashes = [(l.cert.subject_hash, l.cert.issuer_hash) for l in report.chain]
+    assert [h for h in hashes] == [pki.hashes(pki.path(n)) for n in ("good", "int", "root")]
+    assert hashes[0][1] == hashes[1][0] and hashes[1][1] == hashes[2][0] == hashes[2][1]
+
+
+def test_odd_name_canonical_form(pki):
+    """Case, runs of spaces, UTF-8, a multi-valued RDN and an IA5 e-mail all hash as openssl."""
+    cert = certs.load([pki.path("odd")]).certs[0]
+    assert cert.subject_hash == pki.hashes(pki.path("odd"))[0]
+    assert "Grüße" in cert.subject and "EMAILADDRESS=Ops@Example.COM" in cert.subject
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def test_good_bundle_passes(pki):
+    report = checked(pki.dir / "bundle.pem")
+    assert report.leaf.subject.startswith("CN=mid-lab-01.acme.example")
+    assert [l.status for l in report.chain] == ["signed", "signed", "self-signed"]
+    assert report.chain_complete and report.key_matches is True
+    assert causes(report, "warning") == set()
+    assert report.leaf.key_text == "RSA 2048 bits"
+
+
+def test_good_bundle_from_separate_files_in_any_order(pki):
+    report = checked(pki.path("root"), pki.key("good"), pki.path("int"), pki.path("good"))
+    assert report.chain_complete and report.key_matches
+    assert causes(report) == set()
+
+
+@pytest.mark.parametrize("name,cause,words", [
+    ("serverauth", "not-a-client-certificate", "TLS Web Server Authentication"),
+    ("selfsigned", "self-signed-client-cert", "self-signed"),
+    ("expired", "client-cert-expired", "expired on"),
+])
+def test_bad_leaf_reported_with_kb_fix(pki, name, cause, words):
+    files = [pki.key(name), pki.path(name)] + ([] if name == "selfsigned" else
+                                               [pki.path("int"), pki.path("root")])
+    report = checked(*files)
+    hits = [f for f in report.findings if f.root_cause == cause]
+    assert hits and hits[0].severity == "error" and words in hits[0].detail
+    # title, fix and KB section come from the rule with that root cause
+    from loganalyzer.rules import load_rules
+
+    rule = load_rules()[hits[0].rule]
+    assert rule.root_cause == cause and hits[0].fix == rule.fix and hits[0].title == rule.title
+    assert hits[0].where.path.endswith(f"{name}.pem")
+
+
+def test_missing_intermediate_names_the_missing_link(pki):
+    report = checked(pki.key("good"), pki.path("good"), pki.path("root"))
+    hit = next(f for f in report.findings if f.check == "certs.chain")
+    assert hit.root_cause == "ca-chain-incomplete" and hit.severity == "error"
+    assert "CN=Acme Lab Client Issuing CA 1" in hit.detail
+    assert pki.hashes(pki.path("good"))[1] in hit.detail  # the missing issuer's hash
+    assert report.chain[-1].status == "missing" and not report.chain_complete
+    assert "openssl verify" in " ".join(hit.fix)
+
+
+def test_missing_root_is_reported(pki):
+    report = checked(pki.path("good"), pki.path("int"))
+    hit = next(f for f in report.findings if f.check == "certs.chain")
+    assert "CN=Acme Lab Client Root CA" in hit.detail and "root" in hit.detail
+
+
+def test_key_that_does_not_match(pki):
+    report = checked(pki.key("other"), pki.path("good"), pki.path("int"), pki.path("root"))
+    hit = next(f for f in report.findings if f.check == "certs.key-mismatch")
+    assert hit.root_cause == "client-cert-not-in-keystore" and hit.severity == "error"
+    assert report.key_matches is False
+    assert "private key + certificate" in " ".join(hit.fix) or "private key" in " ".join(hit.fix)
+
+
+def test_der_certificate_is_read_and_reported_not_pem(pki):
+    der = pki.dir / "good.cer"
+    pki.ossl("x509", "-in", "good.pem", "-outform", "der", "-out", str(der))
+    report = checked(der, pki.path("int"), pki.path("root"))
+    hit = next(f for f in report.findings if f.check == "certs.not-pem")
+    assert hit.root_cause == "ca-list-empty" and hit.rule == "MTLS-212"
+    assert f"openssl x509 -inform der -in {der}" in hit.detail
+    assert report.chain_complete
+    assert report.leaf.subject_hash == pki.hashes(pki.path("good"))[0]
+
+
+def test_pkcs12_with_password(pki):
+    p12 = pki.dir / "good.p12"
+    pki.ossl("pkcs12", "-export", "-out", str(p12), "-inkey", "good.key", "-in", "good.pem",
+             "-certfile", "chain.pem", "-passout", f"pass:{PASSWORD}")
+    asked = []
+    report = certs.check(certs.load([str(p12)], ask=lambda what: asked.append(what) or
+                                    PASSWORD.encode()))
+    assert asked and "PKCS#12" in asked[0]
+    assert report.chain_complete and report.key_matches
+    hit = next(f for f in report.findings if f.check == "certs.not-pem")
+    assert "openssl pkcs12 -in" in hit.detail and hit.fix
+    # wrong password, no password: one problem each, never an exception
+    wrong = certs.load([str(p12)], password=b"nope")
+    assert wrong.problems and "wrong password" in wrong.problems[0].message
+    none = certs.load([str(p12)])
+    assert "password" in none.problems[0].message
+
+
+def test_pkcs1_and_encrypted_keys(pki):
+    pki.ossl("pkey", "-in", "good.key", "-traditional", "-out", "good-pkcs1.key")
+    report = checked(pki.dir / "good-pkcs1.key", pki.path("good"))
+    assert any(f.check == "certs.key-format" for f in report.findings) and report.key_matches
+    pki.ossl("pkcs8", "-topk8", "-in", "good.key", "-out", "good-enc.key", "-passout",
+             f"pass:{PASSWORD}")
+    report = checked(pki.dir / "good-enc.key", pki.path("good"))
+    assert any(f.check == "certs.key-encrypted" for f in report.findings)
+    report = checked(pki.dir / "good-enc.key", pki.path("good"), password=PASSWORD.encode())
+    assert report.key_matches is True
+
+
+def test_garbage_and_unreadable_are_problems(pki, tmp_path):
+    junk = tmp_path / "junk.pem"
+    junk.write_bytes(os.urandom(2000))
+    cut = tmp_path / "cut.pem"
+    cut.write_text(pki.path("good").read_text()[:300])
+    b64 = tmp_path / "bare.txt"
+    b64.write_text("MIIBszCCAVmgAwIBAgIUQ\n")
+    bundle = certs.load([str(junk), str(cut), str(b64), str(tmp_path / "absent.pem"),
+                         str(tmp_path)])
+    messages = [str(p) for p in bundle.problems]
+    assert len(messages) == 5 and not bundle.certs
+    assert "-----END" in messages[1] and "cut.pem:1" in messages[1]
+    assert "BEGIN CERTIFICATE" in messages[2] and "no such file" in messages[3]
+
+
+# ----------------------------------------------------------------------------- split
+
+
+def test_split_writes_the_kb_files(pki, tmp_path):
+    report = checked(pki.dir / "bundle.pem")
+    written = certs.split(report, tmp_path / "out")
+    names = [w.path.name for w in written]
+    assert names == list(certs.SPLIT_NAMES)
+    key_file, leaf_file, ca_file = (tmp_path / "out" / n for n in names)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert key_file.read_text().count("BEGIN CERTIFICATE") == 1
+    assert "PRIVATE KEY" not in leaf_file.read_text() + ca_file.read_text()
+    assert ca_file.read_text() == pki.text("int.pem", "root.pem")
+    # the split files verify the way the KB checks a chain
+    pki.ossl("verify", "-CAfile", str(pki.path("root")), "-untrusted", str(pki.path("int")),
+             str(leaf_file))
+    # the key is written nowhere else
+    keys = [p for p in tmp_path.rglob("*") if p.is_file() and "PRIVATE KEY" in p.read_text()]
+    assert keys == [key_file]
+
+
+def test_split_tightens_an_existing_key_file_and_refuses_symlinks(pki, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / certs.SPLIT_NAMES[0]).write_text("old")
+    os.chmod(out / certs.SPLIT_NAMES[0], 0o644)
+    certs.split(checked(pki.dir / "bundle.pem"), out)
+    assert stat.S_IMODE((out / certs.SPLIT_NAMES[0]).stat().st_mode) == 0o600
+    link_dir = tmp_path / "link"
+    link_dir.mkdir()
+    (link_dir / certs.SPLIT_NAMES[0]).symlink_to(tmp_path / "elsewhere.pem")
+    with pytest.raises(certs.InputError):
+        certs.split(checked(pki.dir / "bundle.pem"), link_dir)
+    assert not (tmp_path / "elsewhere.pem").exists()
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_cli_good_bundle_exit_0_and_hashes(pki):
+    done = run("certs", str(pki.dir / "bundle.pem"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("good", "int", "root"):
+        subject_hash, issuer_hash = pki.hashes(pki.path(name))
+        assert subject_hash in done.stdout and issuer_hash in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_json_and_exit_1_on_findings(pki):
+    done = run("certs", str(pki.key("serverauth")), str(pki.path("serverauth")),
+               str(pki.dir / "chain.pem"), "--format", "json")
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert doc["findings"][0]["root_cause"] == "not-a-client-certificate"
+    assert doc["certs"]["chain_complete"] is True
+
+
+def test_cli_pkcs12_password_env_and_split(pki, tmp_path):
+    p12 = pki.dir / "cli.p12"
+    pki.ossl("pkcs12", "-export", "-out", str(p12), "-inkey", "good.key", "-in", "good.pem",
+             "-certfile", "chain.pem", "-passout", f"pass:{PASSWORD}")
+    done = run("certs", str(p12), "--password-env", "P12PASS", "--split", str(tmp_path / "s"),
+               env={"P12PASS": PASSWORD})
+    assert done.returncode == 1, done.stderr  # not PEM: a warning
+    assert (tmp_path / "s" / certs.SPLIT_NAMES[0]).exists()
+    assert "openssl pkcs12 -in" in done.stdout
+    bad = run("certs", str(p12), "--password-env", "P12PASS", env={"P12PASS": "wrong"})
+    assert bad.returncode == 2 and "wrong password" in bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    unset = run("certs", str(p12), "--password-env", "NOT_SET_ANYWHERE")
+    assert unset.returncode == 2 and "NOT_SET_ANYWHERE" in unset.stderr
+
+
+def test_cli_garbage_is_one_line_exit_2(tmp_path):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x30\x82\xff\xff" + os.urandom(500))
+    done = run("certs", str(junk))
+    assert done.returncode == 2 and "junk.bin" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert run("certs").returncode == 2

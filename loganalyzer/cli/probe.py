@@ -1,0 +1,45 @@
+"""``loganalyzer probe https://INSTANCE``: the KB's live checks of the instance's endpoint."""
+
+from __future__ import annotations
+
+import typer
+
+from loganalyzer.cli.app import app
+from loganalyzer.cli.selfcheck import (FAIL_ON_OPTION, FORMAT_OPTION, PASSWORD_ENV_OPTION,
+                                       FailOn, ReportFormat, emit, passwords)
+
+
+@app.command()
+def probe(
+    url: str = typer.Argument(..., help="The instance, e.g. https://acme.service-now.com"),
+    cert: list[str] = typer.Option([], "--cert", help="Client certificate (chain) file."),
+    key: str | None = typer.Option(None, "--key", help="Its private key (if not in --cert)."),
+    password_env: str | None = PASSWORD_ENV_OPTION,
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
+    format: ReportFormat = FORMAT_OPTION,
+    fail_on: FailOn = FAIL_ON_OPTION,
+) -> None:
+    """Ask the instance what the KB's troubleshooting asks: the Server header (snow_adc =
+    ADCv2), /adcv2/supports_tls (true or mixed), and whether the TLS handshake requests a
+    client certificate and with which CA names; with --cert/--key, also a handshake with that
+    certificate and its outcome, and the CA names checked against its issuer chain.
+
+    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at least one
+    such finding; 2 usage error or the instance could not be reached (DNS, refused, timeout).
+    """
+    from loganalyzer.selfcheck import run
+
+    try:
+        import OpenSSL  # noqa: F401
+    except ImportError:
+        from loganalyzer.cli import EXIT_ERROR
+        from loganalyzer.cli.output import stderr
+
+        stderr().print("loganalyzer: error: probe needs pyOpenSSL: pip install "
+                       "'loganalyzer[probe]'", markup=False, highlight=False)
+        raise typer.Exit(EXIT_ERROR)
+    files = list(cert) + ([key] if key else [])
+    password, ask = passwords(password_env) if files else (None, None)
+    check = run(cert_files=files, instance=url, password=password, ask=ask, timeout=timeout)
+    check.command = "probe"
+    emit(check, format, fail_on)

@@ -178,8 +178,11 @@ def read_logs(paths: Sequence[str]) -> tuple[LogSummary, list[Finding], list[Pro
         if h.ca_names in seen:
             continue
         seen.add(h.ca_names)
-        summary.ca_names.append(CaNames("logs", h.ca_names, h.request.where,
-                                        h.request.raw_ca_text or h.request.text))
+        # point at the line that lists the names (the record starts a few lines earlier)
+        line, text = next(((n, t) for n, t in reversed(h.request.lines) if "CN=" in t or
+                           "=" in t.partition("[")[2]), (h.request.where.line, h.request.text))
+        summary.ca_names.append(CaNames("logs", h.ca_names,
+                                        Location(h.request.where.path, line), text))
     findings = []
     for d in summary.diagnoses:
         findings.append(Finding(

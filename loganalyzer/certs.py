@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
@@ -425,7 +427,9 @@ def load(paths: Iterable[str | Path], password: bytes | None = None,
         path = str(p)
         try:
             data = _read(path)
-            _load_one(bundle, path, data, passwords)
+            with warnings.catch_warnings():  # e.g. a negative serial in an old CA: still read
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                _load_one(bundle, path, data, passwords)
         except InputError as exc:
             bundle.problems.append(Problem(exc.where or Location(path), exc.message))
     return bundle

@@ -395,3 +395,20 @@ def test_cli_garbage_is_one_line_exit_2(tmp_path):
     assert done.returncode == 2 and "junk.bin" in done.stderr
     assert "Traceback" not in done.stderr
     assert run("certs").returncode == 2
+
+
+SYSTEM_CERTS = Path("/etc/ssl/certs")
+
+
+@pytest.mark.skipif(not SYSTEM_CERTS.is_dir(), reason="no /etc/ssl/certs")
+def test_hashes_equal_the_system_stores_rehash_links():
+    """``openssl rehash`` names each CA <subject hash>.N: real-world names, many encodings."""
+    import re
+
+    links = [p for p in SYSTEM_CERTS.iterdir() if re.fullmatch(r"[0-9a-f]{8}\.\d+", p.name)]
+    if not links:
+        pytest.skip("no hash links in /etc/ssl/certs")
+    loaded = [(p, certs.load([p]).certs) for p in links]
+    wrong = [(p.name, c[0].subject_hash) for p, c in loaded
+             if c and c[0].subject_hash != p.name.split(".")[0]]
+    assert wrong == [] and sum(1 for _, c in loaded if c) > 10

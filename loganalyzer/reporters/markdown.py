@@ -1,74 +1,108 @@
-"""Markdown report: the same content as the terminal report, ready to paste into a case."""
+"""Markdown report: the same content as the terminal report, ready to paste into a support case.
+
+Built from the plain document, like every renderer, so ``--redact`` applies to it unchanged.
+Log text goes into code blocks (never interpreted); table cells are escaped.
+"""
 
 from __future__ import annotations
 
-from loganalyzer.diagnoses import Diagnosis
-from loganalyzer.reading import Reading
-from loganalyzer.reporters.text import short_dn
+from typing import Any
+
+from loganalyzer.reporters.records import analyze_document, diagnoses_of, handshakes_of, mid_servers
+from loganalyzer.reporters.timeline import rows
+from loganalyzer.reporters.timeline import short_dn  # noqa: F401  (kept: other modules import it here)
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
 
 
-def render(reading: Reading, diagnoses: list[Diagnosis]) -> str:
-    out: list[str] = ["# MID Server mutual TLS analysis", ""]
-    files = reading.files
+def _fence(lines: list[str]) -> list[str]:
+    """A code block whose fence no log line can close."""
+    fence = "```"
+    while any(fence in line for line in lines):
+        fence += "`"
+    return [fence + "text", *lines, fence]
+
+
+def _diagnosis(d: dict[str, Any], n: int) -> list[str]:
+    out = [f"### {n}. {d['title']}", ""]
     out.append(
-        f"Read {len(files)} file(s), {sum(f.lines for f in files):,} lines, "
-        f"{len(reading.handshakes)} TLS handshake(s)."
+        f"**{d['severity'].upper()}** · root cause `{d['root_cause']}` · **{d['confidence']}**"
+        f" · rule `{d['rule']}` · seen {d.get('occurrences') or 0}×"
+        + (f" · first {d['first_seen'][:23]}" if d.get("first_seen") else "")
+    )
+    out += ["", d["meaning"].strip(), ""]
+    if d.get("distinguish"):
+        out += [f"*To tell the candidates apart:* {d['distinguish'].strip()}", ""]
+    if d["evidence"]:
+        out += ["**Evidence**", ""]
+        out += _fence([f"{e['path']}:{e['line']}: {e['text']}" for e in d["evidence"]])
+        out.append("")
+    if d["fix"]:
+        kb = d.get("kb") or {}
+        head = "**Fix**"
+        if kb:
+            head += f" (KB *{kb.get('article', '')}*, section “{kb.get('section', '')}”)"
+        out += [head, ""]
+        out += [f"{i}. {step}" for i, step in enumerate(d["fix"], 1)]
+        out.append("")
+    return out
+
+
+def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
+    out = [f"#### TLS handshakes in `{group}`", ""]
+    out.append("| time | where | JVM | thread | host | TLS | cert requested | CA names | cert sent | outcome |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows(handshakes, group):
+        cells = (r.time, r.where, r.jvm, r.thread, r.host, r.tls, r.requested,
+                 "; ".join(r.ca_names), r.sent, r.outcome_text)
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    out.append("")
+    return out
+
+
+def render_document(doc: dict[str, Any]) -> str:
+    """The Markdown report of an ``analyze`` (or ``parse``) document."""
+    inputs = doc.get("inputs", [])
+    analysed = "diagnoses" in doc
+    out: list[str] = ["# MID Server mutual TLS analysis", ""]
+    if doc.get("redacted"):
+        out += ["> Redacted: host, instance and user names, IP and e-mail addresses, DN values and "
+                "certificate serials are replaced by pseudonyms (the same value, the same pseudonym).", ""]
+    out.append(
+        f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
+        f"{len(doc.get('handshakes', []))} TLS handshake(s)."
+        + (f" {len(doc['diagnoses'])} diagnosis(es)." if analysed else "")
     )
     out.append("")
-    if not diagnoses:
+    if analysed and doc["diagnoses"]:
+        out += ["| # | severity | root cause | confidence | MID Server |", "|---|---|---|---|---|"]
+        out += [f"| {n} | {d['severity']} | `{d['root_cause']}` | {d['confidence']} "
+                f"| {_cell(d['mid_server'])} |" for n, d in enumerate(doc["diagnoses"], 1)]
+        out.append("")
+    elif analysed:
         out += ["No mutual-TLS problem was found.", ""]
-    for n, d in enumerate(diagnoses, 1):
-        out.append(f"## {n}. {d.title}")
-        out.append("")
-        out.append(
-            f"**{d.severity.upper()}** · root cause `{d.root_cause}` · {d.confidence} · rule `{d.rule}`"
-            f" · MID Server `{d.mid_server}` · seen {d.handshakes}×"
-        )
-        out.append("")
-        out.append(d.meaning.strip())
-        out.append("")
-        if d.distinguish:
-            out += [f"*To tell the candidates apart:* {d.distinguish.strip()}", ""]
-        if d.evidence:
-            out.append("**Evidence**")
-            out.append("")
-            out.append("```text")
-            out += [f"{e.path}:{e.line}: {e.text}" for e in d.evidence]
-            out.append("```")
-            out.append("")
-        if d.fix:
-            out.append("**Fix**")
-            out.append("")
-            out += [f"{i}. {step}" for i, step in enumerate(d.fix, 1)]
-            out.append("")
-        if d.kb:
-            out += [f"KB: *{d.kb.get('article', '')}*, section “{d.kb.get('section', '')}”.", ""]
-    if reading.handshakes:
-        out += ["## Handshakes", ""]
-        out.append("| where | JVM | thread | host | TLS | cert requested | CA names | cert sent | outcome |")
-        out.append("|---|---|---|---|---|---|---|---|---|")
-        for h in reading.handshakes:
-            ca = "; ".join(short_dn(n) for n in h.ca_names) or (h.request.ca_state if h.request else "")
-            sent = {True: "yes", False: "no", None: "?"}[h.client_cert_sent]
-            if h.client_chain:
-                sent += f" ({short_dn(h.client_chain[0].subject)})"
-            end = h.outcome
-            if h.alert_received:
-                end += f": received {h.alert_received.description}"
-            elif h.failure is not None:
-                end += f": {h.failure.message}"
-            out.append(
-                "| " + " | ".join(_cell(x) for x in (
-                    f"{h.path}:{h.start.line}", str(h.thread.jvm), h.thread.name or "-", h.sni or "-",
-                    h.version or "-", "yes" if h.cert_requested else "no", ca, sent, end)) + " |"
-            )
-        out.append("")
-    if reading.problems:
+    number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
+    for group in mid_servers(doc):
+        out += [f"## MID Server logs: `{group}`", ""]
+        if analysed:
+            mine = diagnoses_of(doc, group)
+            if not mine:
+                out += ["No mutual-TLS problem found.", ""]
+            for d in mine:
+                out += _diagnosis(d, number[id(d)])
+        handshakes = handshakes_of(doc, group)
+        if handshakes:
+            out += _timeline(handshakes, group)
+    if doc.get("problems"):
         out += ["## Input problems", ""]
-        out += [f"- `{p.where}` ({p.kind}): {p.message}" for p in reading.problems]
+        out += [f"- `{p['path']}:{p['line']}` ({p['kind']}): {p['message']}" if p["line"]
+                else f"- `{p['path']}` ({p['kind']}): {p['message']}" for p in doc["problems"]]
         out.append("")
     return "\n".join(out)
+
+
+def render(reading, diagnoses) -> str:
+    """The Markdown report of a reading and its diagnoses (kept for callers of the old API)."""
+    return render_document(analyze_document(reading, diagnoses))

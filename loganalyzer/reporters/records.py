@@ -1,4 +1,8 @@
-"""Plain-data views of the models (dicts and lists), shared by the JSON, table and batch outputs."""
+"""Plain-data views of the models (dicts and lists), shared by every output.
+
+The JSON documents built here are what every renderer (text, Markdown, HTML) reads, so that
+redaction is one document-to-document step (:mod:`loganalyzer.redaction`) in front of all of them.
+"""
 
 from __future__ import annotations
 
@@ -110,6 +114,7 @@ def parse_document(reading: Reading) -> dict[str, Any]:
     """The ``parse --format json`` document."""
     return {
         "schema_version": SCHEMA_VERSION,
+        "redacted": False,
         "inputs": [file_input(f) for f in reading.files],
         "handshakes": [handshake(h) for h in reading.handshakes],
         "agent_events": [
@@ -127,6 +132,7 @@ def analyze_document(reading: Reading, diagnoses: list) -> dict[str, Any]:
     doc = parse_document(reading)
     return {
         "schema_version": SCHEMA_VERSION,
+        "redacted": False,
         "inputs": doc["inputs"],
         "diagnoses": [d.as_dict() for d in diagnoses],
         "handshakes": doc["handshakes"],
@@ -134,3 +140,32 @@ def analyze_document(reading: Reading, diagnoses: list) -> dict[str, Any]:
         "problems": doc["problems"],
         "skipped": doc["skipped"],
     }
+
+
+def mid_servers(doc: dict[str, Any]) -> list[str]:
+    """The MID Servers (log folders) of a document, in reading order, each once."""
+    seen: dict[str, None] = {}
+    for item in doc.get("inputs", []):
+        seen.setdefault(item["mid_server"], None)
+    for d in doc.get("diagnoses", []):
+        seen.setdefault(d["mid_server"], None)
+    return list(seen)
+
+
+def diagnoses_of(doc: dict[str, Any], group: str) -> list[dict[str, Any]]:
+    """The diagnoses of one MID Server."""
+    return [d for d in doc.get("diagnoses", []) if d["mid_server"] == group]
+
+
+def handshakes_of(doc: dict[str, Any], group: str) -> list[dict[str, Any]]:
+    """The handshakes of one MID Server: those that start in one of its files."""
+    server_of = {item["path"]: item["mid_server"] for item in doc.get("inputs", [])}
+    return [h for h in doc.get("handshakes", []) if server_of.get(h["path"]) == group]
+
+
+def relative(path: str, group: str) -> str:
+    """``path`` inside its MID Server folder (``wrapper.log``), so table cells stay short."""
+    for sep in ("/", "!", "\\"):
+        if group and path.startswith(group + sep):
+            return path[len(group) + 1:]
+    return path

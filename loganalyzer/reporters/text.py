@@ -1,111 +1,204 @@
-"""Terminal rendering with rich: tables and panels built from the plain-data views."""
+"""Terminal report with rich, built from the plain document (so redaction applies before it).
+
+Per MID Server: a headline panel per diagnosis (severity, root cause, confidence, title), what it
+means, the evidence lines (file:line, the words that prove it highlighted), the fix as numbered
+steps with the KB section, then the handshake timeline. It is laid out to read at 80 columns;
+colour is the console's business (none when not a terminal or ``NO_COLOR`` is set).
+"""
 
 from __future__ import annotations
 
+from io import StringIO
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from loganalyzer.dn import atoms
-from loganalyzer.handshakes import Handshake
-from loganalyzer.reading import MidServer, Reading
+from loganalyzer.reporters import evidence as ev_mod
+from loganalyzer.reporters.records import diagnoses_of, handshakes_of, mid_servers, relative
+from loganalyzer.reporters.timeline import rows, short_dn  # noqa: F401  (short_dn: public name)
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold green"}
+OUTCOME_STYLE = {"completed": "green", "failed": "red", "unknown": "yellow"}
+HIGHLIGHT = "bold magenta"
+INDENT = 2
 
 
-def _yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "?"}[value]
+def _plural(n: int, word: str, many: str = "") -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
-def _outcome(h: Handshake) -> Text:
-    if h.outcome == "completed":
-        return Text("completed", style="green")
-    if h.outcome == "unknown":
-        return Text("unknown", style="yellow")
-    detail = ""
-    if h.alert_received:
-        detail = f"received {h.alert_received.description}"
-    elif h.failure is not None:
-        detail = h.failure.message[:70]
-    elif h.alert_sent:
-        detail = f"sent {h.alert_sent.description}"
-    return Text(f"failed: {detail}" if detail else "failed", style="red")
+def summary(doc: dict[str, Any]) -> Text:
+    """One line: what was read and what was found."""
+    inputs = doc.get("inputs", [])
+    parts = [
+        f"Read {_plural(len(inputs), 'file')} ({sum(i['lines'] for i in inputs):,} lines)",
+        _plural(len(doc.get("handshakes", [])), "TLS handshake"),
+    ]
+    if "diagnoses" in doc:
+        counts = {s: sum(1 for d in doc["diagnoses"] if d["severity"] == s) for s in SEVERITY_STYLE}
+        found = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        parts.append(_plural(len(doc["diagnoses"]), "diagnosis", "diagnoses") + (f": {found}" if found else ""))
+    line = Text(" · ".join(parts))
+    if doc.get("redacted"):
+        line.append("\nRedacted: names, addresses, DN values and serials are pseudonyms.", style="bold")
+    return line
 
 
-def short_dn(dn: str) -> str:
-    """The first RDN's value (usually the CN): enough to recognise a CA in a narrow column."""
-    first = atoms(dn)[:1]
-    return first[0].split("=", 1)[-1].strip('"') if first else dn
+def highlighted(text: str) -> Text:
+    """An evidence line with the words that prove the cause in bold."""
+    out = Text()
+    for piece, strong in ev_mod.pieces(text):
+        out.append(piece, style=HIGHLIGHT if strong else None)
+    return out
 
 
-def _ca_names(h: Handshake) -> str:
-    if not h.cert_requested:
-        return ""
-    if h.request is not None and h.request.ca_state != "listed":
-        return f"({h.request.ca_state})"
-    return "\n".join(short_dn(n) for n in h.ca_names)
+def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
+    """Headline panel, meaning, evidence, fix and KB section of one diagnosis (a plain dict)."""
+    style = SEVERITY_STYLE.get(d["severity"], "bold")
+    head = Text.assemble(
+        (d["severity"].upper(), style), "  ", (d["root_cause"], "bold"), "  ",
+        (f"({d['confidence']})", "bold cyan" if d["confidence"] == "confirmed" else "cyan"),
+    )
+    seen = f"rule {d['rule']} · seen {_plural(d.get('occurrences') or 0, 'time')}"
+    if d.get("first_seen"):
+        seen += f" · first {d['first_seen'][:23]}"
+    panel = Panel(
+        Group(head, Text(d["title"], style="bold"), Text(seen, style="dim")),
+        title=Text(f"{n}"), title_align="left", border_style=style, box=box.ROUNDED,
+    )
+    body: list[RenderableType] = [Text(d["meaning"].strip())]
+    if d.get("distinguish"):
+        body.append(Text.assemble(("To tell the candidates apart: ", "italic"), d["distinguish"].strip()))
+    if d["evidence"]:
+        body.append(Text("Evidence", style="bold"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="cyan")
+        grid.add_column(overflow="fold")
+        for e in d["evidence"]:
+            grid.add_row(Text(f"{relative(e['path'], group)}:{e['line']}"), highlighted(e["text"]))
+        body.append(Padding(grid, (0, 0, 0, INDENT)))
+    if d["fix"]:
+        kb = d.get("kb") or {}
+        fix_head = Text("Fix", style="bold")
+        if kb:
+            fix_head.append(f"  (KB “{kb.get('article', '')}”, section “{kb.get('section', '')}”)", style="dim")
+        body.append(fix_head)
+        steps = Table.grid(padding=(0, 1))
+        steps.add_column(no_wrap=True, justify="right")
+        steps.add_column()
+        for i, step in enumerate(d["fix"], 1):
+            steps.add_row(Text(f"{i}."), Text(step))
+        body.append(Padding(steps, (0, 0, 0, INDENT)))
+    return Group(panel, Padding(Group(*body), (0, 0, 1, INDENT)))
 
 
-def handshake_tables(reading: Reading) -> list[Table]:
-    """One table per MID Server that has handshakes."""
-    return [t for t in (handshake_table(s) for s in reading.servers) if t is not None]
+def timeline_table(handshakes: list[dict[str, Any]], group: str) -> Table | None:
+    """One row per handshake: when, where, which JVM and thread, to which host, what the
+    instance asked for, what the MID sent, how it ended.
 
-
-def handshake_table(server: MidServer) -> Table | None:
-    """One row per handshake: where, who, what was asked, what was sent, how it ended.
-    Full DNs are in the JSON output; the table shows their first RDN."""
-    if not server.handshakes:
+    To fit 80 columns, what every row shares (the file, the host) moves into the title.
+    """
+    if not handshakes:
         return None
-    table = Table(title=Text(f"TLS handshakes in {server.group}"), show_lines=True, title_justify="left")
-    for column in ("line", "JVM", "thread", "host", "TLS", "cert req.", "CA names", "cert sent", "outcome"):
-        table.add_column(column, overflow="fold")
-    for h in server.handshakes:
-        sent = _yes_no(h.client_cert_sent)
-        if h.client_chain:
-            sent += f": {short_dn(h.client_chain[0].subject)}"
-        cells = (
-            f"{h.path.rsplit('/', 1)[-1]}:{h.start.line}",
-            str(h.thread.jvm),
-            h.thread.name or "-",
-            h.sni or "-",
-            h.version or "-",
-            _yes_no(h.cert_requested) if h.request or h.version else "?",
-            _ca_names(h),
-            sent,
-        )
+    timeline = rows(handshakes, group)
+    files = {r.where.rpartition(":")[0] for r in timeline}
+    hosts = {r.host for r in timeline}
+    title = Text(f"TLS handshakes in {group}", style="bold")
+    shared = [f"file {next(iter(files))}"] if len(files) == 1 else []
+    shared += [f"host {next(iter(hosts))}"] if len(hosts) == 1 else []
+    if shared:
+        title.append(f" ({', '.join(shared)})", style="dim")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 1), collapse_padding=True, show_lines=True)
+    columns = ["line" if len(files) == 1 else "where", "time", "JVM", "thread"]
+    columns += ["host"] if len(hosts) > 1 else []
+    columns += ["TLS"]
+    for name in columns:
+        table.add_column(name, overflow="fold", no_wrap=name in ("line", "time", "JVM", "TLS"))
+    table.add_column("client certificate · outcome", overflow="fold", ratio=1)
+    for row in timeline:
         # Text, not markup: thread names and DNs are log text and may hold "[...]"
-        table.add_row(*(Text(c) for c in cells), _outcome(h))
+        cells = [Text(row.where.rpartition(":")[2] if len(files) == 1 else row.where),
+                 Text(row.time.rpartition(".")[0] or row.time), Text(row.jvm), Text(row.thread)]
+        cells += [Text(row.host)] if len(hosts) > 1 else []
+        cells += [Text(row.tls.removeprefix("TLSv"))]
+        table.add_row(*cells, story(row))
     return table
 
 
-SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold green"}
+def story(row) -> Text:
+    """Requested (with the CA names), sent, outcome: three short lines of one timeline cell."""
+    out = Text.assemble(("requested: ", "dim"), row.requested)
+    if row.ca_names:
+        out.append(" · CAs: ", style="dim")
+        out.append(", ".join(row.ca_names))
+    out.append("\nsent: ", style="dim")
+    out.append(row.sent + "\n")
+    out.append(row.outcome, style=OUTCOME_STYLE.get(row.outcome, ""))
+    if row.detail:
+        out.append(f": {row.detail}")
+    return out
 
 
-def diagnosis_panels(diagnoses) -> list:
-    """One panel per diagnosis: headline, meaning, evidence (file:line and the line), fix, KB."""
-    from rich.console import Group
-    from rich.panel import Panel
+def report(doc: dict[str, Any]) -> list[RenderableType]:
+    """The whole report: ``analyze`` documents get diagnoses, ``parse`` documents only timelines."""
+    analysed = "diagnoses" in doc
+    out: list[RenderableType] = [summary(doc)]
+    groups = mid_servers(doc)
+    number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
+    for group in groups:
+        if analysed:
+            out.append(Rule(Text(f"MID Server logs: {group}"), align="left"))
+            mine = diagnoses_of(doc, group)
+            if not mine:
+                out.append(Text("No mutual-TLS problem found."))
+            out.extend(diagnosis_block(d, number[id(d)], group) for d in mine)
+        table = timeline_table(handshakes_of(doc, group), group)
+        if table is not None:
+            out.append(table)
+    if not groups:
+        out.append(Text("No log found in the inputs." if analysed else "No TLS handshake found in the inputs."))
+    elif not analysed and not doc["handshakes"]:
+        out.append(Text("No TLS handshake found in the inputs."))
+    return out
 
-    panels = []
-    for n, d in enumerate(diagnoses, 1):
-        style = SEVERITY_STYLE.get(d.severity, "bold")
-        head = Text.assemble(
-            (f"{d.severity.upper()} ", style),
-            (f"{d.root_cause}", "bold"),
-            (f"  ({d.confidence}, rule {d.rule}, seen {d.handshakes}×)", "dim"),
-        )
-        parts: list = [head, Text(d.meaning.strip())]
-        if d.distinguish:
-            parts.append(Text.assemble(("To tell the candidates apart: ", "italic"), d.distinguish.strip()))
-        if d.evidence:
-            parts.append(Text("Evidence", style="bold"))
-            current = None
-            for e in d.evidence:
-                if e.path != current:
-                    current = e.path
-                    parts.append(Text(f"  {e.path}", style="cyan"))
-                parts.append(Text.assemble((f"  {e.line:>7}  ", "cyan"), e.text))
-        if d.fix:
-            parts.append(Text("Fix", style="bold"))
-            parts.extend(Text(f"  {i}. {step}") for i, step in enumerate(d.fix, 1))
-        if d.kb:
-            parts.append(Text(f"KB: {d.kb.get('article', '')} — {d.kb.get('section', '')}", style="dim"))
-        panels.append(Panel(Group(*parts), title=Text(f"{n}. {d.title}"), title_align="left", border_style=style))
-    return panels
+
+def render(doc: dict[str, Any], width: int = 80, color: bool = False) -> str:
+    """The report as a string (for ``-o FILE`` and snapshots)."""
+    buffer = StringIO()
+    console = Console(file=buffer, width=width, no_color=not color, force_terminal=color,
+                      color_system="standard" if color else None, highlight=False, soft_wrap=False)
+    for item in report(doc):
+        console.print(item)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The names other modules used before the reporters read plain documents; they still work.
+
+
+def handshake_tables(reading) -> list[Table]:
+    """One table per MID Server that has handshakes."""
+    from loganalyzer.reporters.records import parse_document
+
+    doc = parse_document(reading)
+    return [t for g in mid_servers(doc) if (t := timeline_table(handshakes_of(doc, g), g))]
+
+
+def handshake_table(server) -> Table | None:
+    """The timeline table of one :class:`~loganalyzer.reading.MidServer`."""
+    from loganalyzer.reporters.records import handshake
+
+    return timeline_table([handshake(h) for h in server.handshakes], server.group)
+
+
+def diagnosis_panels(diagnoses) -> list[Group]:
+    """One block per diagnosis (``Diagnosis`` objects or their ``as_dict()``)."""
+    items = [d if isinstance(d, dict) else d.as_dict() for d in diagnoses]
+    return [diagnosis_block(d, n, d.get("mid_server", "")) for n, d in enumerate(items, 1)]

@@ -1,0 +1,210 @@
+"""HTML report: one self-contained file that opens offline and can be attached to a case.
+
+Everything is inline (CSS in a ``<style>`` element, no scripts, fonts, images or links outside
+the page), so the file shows the same wherever it is opened and calls nothing home. Built from
+the plain document like every renderer, so ``--redact`` applies to it unchanged. All log text
+is escaped; the only markup comes from this module.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any
+
+from loganalyzer import __version__
+from loganalyzer.reporters import evidence as ev_mod
+from loganalyzer.reporters.records import (analyze_document, diagnoses_of, handshakes_of, mid_servers,
+                                           relative)
+from loganalyzer.reporters.timeline import rows
+
+_CSS = """
+:root { --err: #b42318; --warn: #b54708; --info: #067647; --ink: #1d2939; --muted: #667085;
+        --line: #d0d5dd; --soft: #f2f4f7; --mark: #fef0c7; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--ink); background: #fff; }
+header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 24px; }
+header { padding-top: 24px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 17px; margin: 4px 0 8px; }
+h4 { font-size: 14px; margin: 16px 0 6px; text-transform: uppercase; letter-spacing: .04em;
+     color: var(--muted); }
+code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 13px; }
+.summary { color: var(--muted); margin: 0 0 16px; }
+.redacted { display: inline-block; padding: 2px 8px; border-radius: 4px; background: var(--ink);
+            color: #fff; font-size: 12px; font-weight: 600; margin-left: 8px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
+th { background: var(--soft); font-size: 13px; white-space: nowrap; }
+.overview td:first-child, .overview th:first-child { width: 2em; }
+.badge { display: inline-block; min-width: 64px; text-align: center; padding: 1px 8px;
+         border-radius: 4px; font-size: 12px; font-weight: 700; color: #fff; }
+.sev-error .badge, .badge.sev-error { background: var(--err); }
+.sev-warning .badge, .badge.sev-warning { background: var(--warn); }
+.sev-info .badge, .badge.sev-info { background: var(--info); }
+.diagnosis { border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 6px;
+             padding: 14px 18px; margin: 16px 0; }
+.diagnosis.sev-error { border-left-color: var(--err); }
+.diagnosis.sev-warning { border-left-color: var(--warn); }
+.diagnosis.sev-info { border-left-color: var(--info); }
+.headline { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; font-size: 16px; }
+.cause { font-size: 16px; font-weight: 700; }
+.confidence { font-weight: 600; }
+.meta { color: var(--muted); font-size: 13px; margin: 0 0 8px; }
+.distinguish { font-style: italic; }
+.evidence td { padding: 3px 8px; border-bottom: 1px solid var(--soft); }
+.evidence td.loc { white-space: nowrap; color: var(--muted); width: 1%; }
+.evidence td code { white-space: pre-wrap; word-break: break-all; }
+mark { background: var(--mark); font-weight: 700; padding: 0 1px; }
+ol.fix li { margin: 4px 0; }
+.kb { text-transform: none; letter-spacing: 0; font-weight: 400; }
+.timeline td { font-size: 13px; }
+.timeline tr:nth-child(even) td { background: #fcfcfd; }
+.timeline td.outcome-completed { color: var(--info); font-weight: 600; }
+.timeline td.outcome-failed { color: var(--err); font-weight: 600; }
+.timeline td.outcome-unknown { color: var(--warn); font-weight: 600; }
+.timeline td.no { color: var(--err); }
+.problems li { margin: 2px 0; }
+footer { color: var(--muted); font-size: 12px; padding-top: 24px; padding-bottom: 24px; }
+@media print { .diagnosis { break-inside: avoid; } }
+"""
+
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _prose(text: str) -> str:
+    """Escaped text whose `backticked` parts become code."""
+    return _BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", _e(text.strip()))
+
+
+def _evidence_line(text: str) -> str:
+    return "".join(f"<mark>{_e(piece)}</mark>" if strong else _e(piece)
+                   for piece, strong in ev_mod.pieces(text))
+
+
+def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
+    sev = d["severity"]
+    out = [f'<article class="diagnosis sev-{_e(sev)}" id="d{n}">']
+    out.append(
+        f'<div class="headline"><span class="badge">{_e(sev.upper())}</span>'
+        f'<code class="cause">{_e(d["root_cause"])}</code>'
+        f'<span class="confidence">{_e(d["confidence"])}</span></div>'
+    )
+    out.append(f"<h3>{n}. {_e(d['title'])}</h3>")
+    meta = f"rule {_e(d['rule'])} · seen {_e(d.get('occurrences') or 0)}×"
+    if d.get("first_seen"):
+        meta += f" · first {_e(d['first_seen'][:23])}"
+    out.append(f'<p class="meta">{meta}</p>')
+    out.append(f"<p>{_prose(d['meaning'])}</p>")
+    if d.get("distinguish"):
+        out.append(f'<p class="distinguish">To tell the candidates apart: {_prose(d["distinguish"])}</p>')
+    if d["evidence"]:
+        out.append("<h4>Evidence</h4>")
+        out.append('<table class="evidence"><tbody>')
+        for e in d["evidence"]:
+            out.append(f'<tr><td class="loc mono" title="{_e(e["path"])}">'
+                       f'{_e(relative(e["path"], group))}:{_e(e["line"])}</td>'
+                       f"<td><code>{_evidence_line(e['text'])}</code></td></tr>")
+        out.append("</tbody></table>")
+    if d["fix"]:
+        kb = d.get("kb") or {}
+        kb_text = (f' <span class="kb">— KB “{_e(kb.get("article", ""))}”, section '
+                   f'“{_e(kb.get("section", ""))}”</span>') if kb else ""
+        out.append(f"<h4>Fix{kb_text}</h4>")
+        out.append('<ol class="fix">' + "".join(f"<li>{_prose(s)}</li>" for s in d["fix"]) + "</ol>")
+    out.append("</article>")
+    return out
+
+
+def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
+    head = ("time", "where", "JVM", "thread", "host", "TLS", "cert requested", "CA names",
+            "cert sent", "outcome")
+    out = [f"<h3>TLS handshakes in <code>{_e(group)}</code></h3>",
+           '<table class="timeline"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
+           + "</tr></thead><tbody>"]
+    for r in rows(handshakes, group):
+        sent_class = ' class="no"' if r.sent == "no" and r.requested == "yes" else ""
+        cells = [
+            f'<td class="mono">{_e(r.time)}</td>', f'<td class="mono">{_e(r.where)}</td>',
+            f"<td>{_e(r.jvm)}</td>", f"<td>{_e(r.thread)}</td>", f"<td>{_e(r.host)}</td>",
+            f"<td>{_e(r.tls)}</td>", f"<td>{_e(r.requested)}</td>",
+            "<td>" + "<br>".join(_e(n) for n in r.ca_names) + "</td>",
+            f"<td{sent_class}>{_e(r.sent)}</td>",
+            f'<td class="outcome-{_e(r.outcome)}">{_e(r.outcome_text)}</td>',
+        ]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return out
+
+
+def render_document(doc: dict[str, Any]) -> str:
+    """The HTML page of an ``analyze`` (or ``parse``) document."""
+    inputs = doc.get("inputs", [])
+    analysed = "diagnoses" in doc
+    diagnoses = doc.get("diagnoses", [])
+    title = "MID Server mutual TLS analysis"
+    summary = (f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
+               f"{len(doc.get('handshakes', []))} TLS handshake(s)")
+    if analysed:
+        summary += f", {len(diagnoses)} diagnosis(es)"
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{title}</title>", f"<style>{_CSS}</style></head><body>", "<header>",
+           f"<h1>{title}"
+           + ('<span class="redacted">REDACTED</span>' if doc.get("redacted") else "") + "</h1>",
+           f'<p class="summary">{_e(summary)}.</p>']
+    if analysed and diagnoses:
+        out.append('<table class="overview"><thead><tr><th>#</th><th>severity</th><th>root cause</th>'
+                   "<th>confidence</th><th>what it means</th><th>MID Server</th></tr></thead><tbody>")
+        for n, d in enumerate(diagnoses, 1):
+            out.append(
+                f'<tr><td><a href="#d{n}">{n}</a></td>'
+                f'<td><span class="badge sev-{_e(d["severity"])}">{_e(d["severity"].upper())}</span></td>'
+                f'<td><code>{_e(d["root_cause"])}</code></td><td>{_e(d["confidence"])}</td>'
+                f'<td>{_e(d["title"])}</td><td class="mono">{_e(d["mid_server"])}</td></tr>'
+            )
+        out.append("</tbody></table>")
+    elif analysed:
+        out.append("<p><strong>No mutual-TLS problem was found.</strong></p>")
+    out += ["</header>", "<main>"]
+    number = {id(d): n for n, d in enumerate(diagnoses, 1)}
+    for group in mid_servers(doc):
+        out.append(f"<section><h2>MID Server logs: <code>{_e(group)}</code></h2>")
+        if analysed:
+            mine = diagnoses_of(doc, group)
+            if not mine:
+                out.append("<p>No mutual-TLS problem found.</p>")
+            for d in mine:
+                out += _diagnosis(d, number[id(d)], group)
+        handshakes = handshakes_of(doc, group)
+        if handshakes:
+            out += _timeline(handshakes, group)
+        out.append("</section>")
+    if not inputs:
+        out.append("<p>No log found in the inputs.</p>")
+    if doc.get("problems"):
+        out.append('<section class="problems"><h2>Input problems</h2><ul>')
+        for p in doc["problems"]:
+            where = f"{p['path']}:{p['line']}" if p["line"] else p["path"]
+            out.append(f"<li><code>{_e(where)}</code> ({_e(p['kind'])}): {_e(p['message'])}</li>")
+        out.append("</ul></section>")
+    if inputs:
+        out.append('<section><h2>Files read</h2><table class="inputs"><thead><tr><th>file</th>'
+                   "<th>role</th><th>layout</th><th>lines</th><th>handshakes</th></tr></thead><tbody>")
+        for i in inputs:
+            out.append(f'<tr><td class="mono">{_e(i["path"])}</td><td>{_e(i["role"])}</td>'
+                       f"<td>{_e(i['layout'])}</td><td>{i['lines']:,}</td><td>{i['handshakes']}</td></tr>")
+        out.append("</tbody></table></section>")
+    out += ["</main>", f"<footer>loganalyzer {_e(__version__)}</footer>", "</body></html>", ""]
+    return "\n".join(out)
+
+
+def render(reading, diagnoses) -> str:
+    """The HTML page of a reading and its diagnoses."""
+    return render_document(analyze_document(reading, diagnoses))

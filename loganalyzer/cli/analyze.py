@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
+from pathlib import Path
 
 import typer
 
 from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from loganalyzer.cli.app import app
-from loganalyzer.cli.output import report_problems, stderr, stdout, write_json
+from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
 
 class AnalyzeFormat(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 class FailOn(str, Enum):
@@ -36,53 +37,52 @@ _RANK = {"info": 0, "warning": 1, "error": 2}
 @app.command()
 def analyze(
     paths: list[str] = typer.Argument(..., help="Log files, folders, archives, or - for stdin."),
-    format: AnalyzeFormat = typer.Option(AnalyzeFormat.text, "--format", "-f", help="Output format."),
+    format: AnalyzeFormat = typer.Option(
+        AnalyzeFormat.text, "--format", "-f",
+        help="text (terminal), json (the contract in the README), markdown (for a support case) "
+             "or html (one self-contained file).",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to this file instead of stdout (any format).",
+        dir_okay=False,
+    ),
     fail_on: FailOn = typer.Option(
         FailOn.warning, "--fail-on", help="Lowest severity that makes the exit code 1 (never: always 0)."
     ),
     min_severity: Severity = typer.Option(
         Severity.info, "--min-severity", help="Hide diagnoses below this severity."
     ),
+    redact: bool = typer.Option(
+        False, "--redact",
+        help="Replace instance and host names, IP and e-mail addresses, user names, DN values and "
+             "certificate serials with stable pseudonyms, so the report can be shared.",
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No progress bar on stderr (problems are still reported)."
+    ),
 ) -> None:
-    """Say why mutual TLS fails: root cause, confidence, evidence lines, fix steps, KB section.
+    """Say why mutual TLS fails: root cause, confidence, evidence, fix, KB section.
 
-    Exit codes: 0 nothing at or above --fail-on (default: warning) was diagnosed; 1 at least
-    one such diagnosis; 2 usage error, unreadable input (after the other inputs were analysed)
-    or a broken rule file.
+    Exit codes:
+    0  nothing at or above --fail-on (default: warning) was diagnosed
+    1  at least one diagnosis at or above --fail-on
+    2  usage error, unreadable input (after the others were analysed),
+       unwritable --output file, or a broken rule file
+
+    --min-severity only hides diagnoses; the exit code looks at those shown.
+
+    While a large input is read, a progress bar by bytes goes to stderr when
+    stderr is a terminal (LOGANALYZER_PROGRESS=always|never overrides it).
+    Stdout only ever holds the report.
     """
     from loganalyzer.diagnoses import diagnose
-    from loganalyzer.reading import read
+    from loganalyzer.reporters.records import analyze_document
     from loganalyzer.rules import load_rules
 
     rules = load_rules()
-    reading = read(paths, stdin=sys.stdin.buffer if "-" in paths else None)
+    reading = read_inputs(paths, quiet)
     diagnoses = [d for d in diagnose(reading, rules) if _RANK[d.severity] >= _RANK[min_severity.value]]
-    if format is AnalyzeFormat.json:
-        from loganalyzer.reporters.records import analyze_document
-
-        write_json(analyze_document(reading, diagnoses))
-    elif format is AnalyzeFormat.markdown:
-        from loganalyzer.reporters.markdown import render
-
-        sys.stdout.write(render(reading, diagnoses) + "\n")
-    else:
-        from rich.text import Text
-
-        from loganalyzer.reporters.text import diagnosis_panels, handshake_table
-
-        console = stdout()
-        for server in reading.servers:
-            mine = [d for d in diagnoses if d.mid_server == server.group]
-            console.rule(Text(f"MID Server logs: {server.group}"), align="left")
-            if not mine:
-                console.print("No mutual-TLS problem found.")
-            for panel in diagnosis_panels(mine):
-                console.print(panel)
-            table = handshake_table(server)
-            if table is not None:
-                console.print(table)
-        if not reading.servers:
-            console.print("No log found in the inputs.")
+    emit(analyze_document(reading, diagnoses), format.value, output, redact)
     report_problems(reading.problems, stderr())
     if any(p.kind == "input" for p in reading.problems):
         raise typer.Exit(EXIT_ERROR)

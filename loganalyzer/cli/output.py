@@ -1,26 +1,62 @@
-"""Where the CLI writes: payload to stdout, messages and progress to stderr."""
+"""Where the CLI writes: the report to stdout or ``-o FILE``; messages and progress to stderr.
+
+Stdout carries the report and nothing else, whatever the format, so ``--format json`` output can
+be piped as it is. The progress bar goes to stderr, only while a large input is read, and only
+when stderr is a terminal, unless ``LOGANALYZER_PROGRESS`` says otherwise:
+``always`` (draw it even when stderr is a file or pipe, as tests and CI logs want) or ``never``.
+"""
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
+from loganalyzer.errors import Location, LogAnalyzerError
+
+PROGRESS_ENV = "LOGANALYZER_PROGRESS"
+PROGRESS_THRESHOLD = 8 * 1024 * 1024  # smaller inputs are read before a bar would be noticed
+
+
+def _no_color() -> bool | None:
+    return bool(os.environ.get("NO_COLOR")) or None
+
 
 def stdout() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, soft_wrap=False)
+    return Console(no_color=_no_color(), soft_wrap=False)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
+    return Console(stderr=True, no_color=_no_color())
 
 
-def write_json(document: object) -> None:
-    import json
+def write_json(document: object, output: Path | None = None) -> None:
+    """The document as indented JSON, to ``output`` or stdout."""
+    write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
 
-    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+
+def write_text(text: str, output: Path | None = None) -> None:
+    """``text`` to ``output`` (UTF-8) or to stdout; an unwritable file is a user error."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise LogAnalyzerError(f"cannot write the report: {exc.strerror or exc}", Location(str(output))) from exc
+
+
+def print_report(renderables: list[Any]) -> None:
+    """Rich renderables to stdout, coloured only when stdout is a terminal and NO_COLOR is unset."""
+    console = stdout()
+    for item in renderables:
+        console.print(item)
 
 
 def report_problems(problems, console: Console) -> None:
@@ -31,3 +67,137 @@ def report_problems(problems, console: Console) -> None:
         style = "red" if p.kind == "input" else "yellow"
         # Text, not markup: a path may hold "[" and must print as it is
         console.print(Text.assemble((p.kind, style), f": {p}"), highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+def estimate_bytes(paths: list[str]) -> int | None:
+    """The bytes ``read`` will go through, when the inputs are plain files; None when unknown
+    (stdin, archives and compressed files, whose size on disk is not what is read)."""
+    from loganalyzer.sources import is_archive_name, is_log_name
+
+    total = 0
+    for arg in paths:
+        if arg == "-":
+            return None
+        for path in [arg] if os.path.lexists(arg) else glob.glob(arg, recursive=True):
+            if os.path.isdir(path):
+                for root, _dirs, files in os.walk(path):
+                    for name in files:
+                        if is_archive_name(name):
+                            return None
+                        if is_log_name(name):
+                            total += _size(os.path.join(root, name))
+            elif is_archive_name(path):
+                return None
+            else:
+                total += _size(path)
+    return total
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+class ByteProgress:
+    """The ``on_bytes`` hook of :func:`loganalyzer.reading.read`, drawn as a bar on stderr.
+
+    The bar appears once the input is known to be large (or, when its size is unknown, once that
+    much was read), so small inputs never flash one.
+    """
+
+    def __init__(self, console: Console, total: int | None, transient: bool) -> None:
+        self.console = console
+        self.total = total
+        self.transient = transient
+        self.done = 0
+        self._progress = None
+        self._task = None
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self._progress is None:
+            if max(self.total or 0, self.done) < PROGRESS_THRESHOLD:
+                return
+            self._start()
+        self._progress.update(self._task, completed=self.done)
+
+    def _start(self) -> None:
+        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                   TimeRemainingColumn, TransferSpeedColumn)
+
+        self._progress = Progress(
+            TextColumn("Reading logs"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(), console=self.console, transient=self.transient,
+        )
+        self._task = self._progress.add_task("read", total=self.total)
+        self._progress.start()
+
+    def __enter__(self) -> ByteProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            if self.total is None or self.done > self.total:
+                self._progress.update(self._task, total=self.done)
+            self._progress.update(self._task, completed=self.done)
+            self._progress.stop()
+
+
+def progress(paths: list[str], quiet: bool) -> ByteProgress | None:
+    """The progress hook for reading ``paths``, or None when no bar should be drawn."""
+    setting = os.environ.get(PROGRESS_ENV, "auto").strip().lower()
+    if quiet or setting in ("never", "0", "off", "no"):
+        return None
+    forced = setting in ("always", "1", "on", "yes")
+    console = Console(stderr=True, no_color=_no_color(), force_terminal=True if forced else None)
+    if not forced and not console.is_terminal:
+        return None
+    # On a real terminal the bar vanishes when done; forced into a file, its last state stays.
+    return ByteProgress(console, estimate_bytes(paths), transient=not forced)
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps every reporting command shares
+
+
+def read_inputs(paths: list[str], quiet: bool):
+    """Read ``paths`` (``-`` is stdin), with a progress bar on stderr when one is wanted."""
+    from loganalyzer.reading import read
+
+    stdin = sys.stdin.buffer if "-" in paths else None
+    hook = progress(paths, quiet)
+    if hook is None:
+        return read(paths, stdin=stdin)
+    with hook:
+        return read(paths, stdin=stdin, on_bytes=hook)
+
+
+def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> None:
+    """Render ``doc`` as ``fmt`` (text, json, markdown, html) to ``output`` or stdout."""
+    if redact:
+        from loganalyzer.redaction import redact_document
+
+        doc = redact_document(doc)
+    if fmt == "json":
+        write_json(doc, output)
+    elif fmt == "markdown":
+        from loganalyzer.reporters.markdown import render_document
+
+        write_text(render_document(doc) + "\n", output)
+    elif fmt == "html":
+        from loganalyzer.reporters.html import render_document
+
+        write_text(render_document(doc), output)
+    else:
+        from loganalyzer.reporters import text
+
+        if output is None:
+            print_report(text.report(doc))
+        else:
+            write_text(text.render(doc), output)

@@ -2,45 +2,47 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
+from pathlib import Path
 
 import typer
 
 from loganalyzer.cli import EXIT_ERROR, EXIT_OK
 from loganalyzer.cli.app import app
-from loganalyzer.cli.output import report_problems, stderr, stdout, write_json
+from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
 
 class ParseFormat(str, Enum):
     text = "text"
     json = "json"
+    markdown = "markdown"
+    html = "html"
 
 
 @app.command()
 def parse(
     paths: list[str] = typer.Argument(..., help="Log files, folders, archives, or - for stdin."),
     format: ParseFormat = typer.Option(ParseFormat.text, "--format", "-f", help="Output format."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file instead of stdout (any format).", dir_okay=False
+    ),
+    redact: bool = typer.Option(
+        False, "--redact",
+        help="Replace instance and host names, IP and e-mail addresses, user names, DN values and "
+             "certificate serials with stable pseudonyms.",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
 ) -> None:
-    """Show the TLS handshakes found: where, JVM, thread, host, TLS version, certificate
+    """Show the TLS handshakes found: when, where, JVM, thread, host, TLS version, certificate
     requested (and CA names), certificate sent, outcome.
 
-    Exit code 2 when an input could not be read (after the others were processed).
+    Exit code 2 when an input could not be read (after the others were processed) or the
+    --output file cannot be written.
     """
-    from loganalyzer.reading import read
     from loganalyzer.reporters.records import parse_document
 
-    reading = read(paths, stdin=sys.stdin.buffer if "-" in paths else None)
-    if format is ParseFormat.json:
-        write_json(parse_document(reading))
-    else:
-        from loganalyzer.reporters.text import handshake_tables
-
-        console = stdout()
-        for table in handshake_tables(reading):
-            console.print(table)
-        if not reading.handshakes:
-            console.print("No TLS handshake found in the inputs.")
+    reading = read_inputs(paths, quiet)
+    emit(parse_document(reading), format.value, output, redact)
     report_problems(reading.problems, stderr())
     bad_input = any(p.kind == "input" for p in reading.problems)
     raise typer.Exit(EXIT_ERROR if bad_input else EXIT_OK)

@@ -19,7 +19,7 @@ from loganalyzer.handshakes import Handshake
 from loganalyzer.legacy import LegacyDialect
 from loganalyzer.midlog import MidLineDialect
 from loganalyzer.scanner import scan
-from loganalyzer.sources import Source, decode_line, iter_sources
+from loganalyzer.sources import Item, Source, decode_line, iter_sources
 from loganalyzer.unified import Interpreter, UnifiedDialect, km_debug_jvms
 
 
@@ -144,9 +144,14 @@ def read(
     paths: Sequence[str], stdin: BinaryIO | None = None, on_bytes: ProgressHook | None = None
 ) -> Reading:
     """Read every input named in ``paths``; bad inputs become problems, never exceptions."""
+    return read_items(iter_sources(paths, stdin=stdin), on_bytes)
+
+
+def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> Reading:
+    """Read what :mod:`loganalyzer.sources` yields (a batch task's share of the inputs, say)."""
     reading = Reading()
     by_group: dict[str, MidServer] = {}
-    for item in iter_sources(paths, stdin=stdin):
+    for item in items:
         if isinstance(item, Problem):
             if item.kind == "skipped":
                 reading.skipped += 1

@@ -449,8 +449,12 @@ Item = tuple[Source, BinaryIO] | Problem
 
 
 @dataclass
-class _Entry:
-    """A top-level input found before reading: a file on disk or stdin."""
+class Entry:
+    """A top-level input found before reading: a file on disk or stdin.
+
+    ``group`` is the folder it was found in (the MID Server of its plain logs); ``explicit``
+    says the user named it, so it is read whatever its name.
+    """
 
     path: str
     group: str
@@ -483,6 +487,29 @@ def iter_sources(
     yield from walker.run(paths)
 
 
+def expand_inputs(paths: Iterable[str]) -> Iterator[Entry | Problem]:
+    """The top-level inputs under ``paths``, in reading order, without opening them; never raises.
+
+    Folders are walked and globs expanded as :func:`iter_sources` does; problems (missing paths,
+    skipped names) come first. Batch scans use this to split the work by MID Server folder and
+    archive before anything is read, then hand each share to :func:`iter_entries`.
+    """
+    entries: list[Entry] = []
+    for item in _Walker(Limits(), None).expand(paths):
+        if isinstance(item, Problem):
+            yield item
+        else:
+            entries.append(item)
+    yield from _in_group_order(entries)
+
+
+def iter_entries(
+    entries: Iterable[Entry], *, stdin: BinaryIO | None = None, limits: Limits = Limits()
+) -> Iterator[Item]:
+    """Read entries from :func:`expand_inputs` in the order given, as :func:`iter_sources` does."""
+    yield from _Walker(limits, stdin).read(entries)
+
+
 class _Walker:
     def __init__(self, limits: Limits, stdin: BinaryIO | None) -> None:
         self.limits = limits
@@ -492,14 +519,20 @@ class _Walker:
     # -- top level ------------------------------------------------------------------------
 
     def run(self, paths: Iterable[str]) -> Iterator[Item]:
-        entries: list[_Entry] = []
+        entries: list[Entry] = []
+        for item in self.expand(paths):
+            if isinstance(item, Problem):
+                yield item
+            else:
+                entries.append(item)
+        yield from self.read(_in_group_order(entries))
+
+    def expand(self, paths: Iterable[str]) -> Iterator[Entry | Problem]:
         for arg in paths:
-            for item in self._expand(str(arg)):
-                if isinstance(item, Problem):
-                    yield item
-                else:
-                    entries.append(item)
-        for entry in _in_group_order(entries):
+            yield from self._expand(str(arg))
+
+    def read(self, entries: Iterable[Entry]) -> Iterator[Item]:
+        for entry in entries:
             try:
                 if entry.stdin:
                     yield from self._read_stdin()
@@ -509,9 +542,9 @@ class _Walker:
                 yield Problem(Location(entry.path),
                               f"cannot be read ({type(exc).__name__}: {exc})", "input")
 
-    def _expand(self, arg: str) -> Iterator[_Entry | Problem]:
+    def _expand(self, arg: str) -> Iterator[Entry | Problem]:
         if arg == "-":
-            yield _Entry("<stdin>", "<stdin>", True, stdin=True)
+            yield Entry("<stdin>", "<stdin>", True, stdin=True)
             return
         if _GLOB_CHARS.search(arg) and not os.path.lexists(arg):
             matches = sorted(glob.glob(arg, recursive=True))
@@ -522,7 +555,7 @@ class _Walker:
             return
         yield from self._expand_existing(arg, explicit=True)
 
-    def _expand_existing(self, path: str, *, explicit: bool) -> Iterator[_Entry | Problem]:
+    def _expand_existing(self, path: str, *, explicit: bool) -> Iterator[Entry | Problem]:
         try:
             st = os.stat(path)
         except OSError as exc:
@@ -531,9 +564,9 @@ class _Walker:
         if stat.S_ISDIR(st.st_mode):
             yield from self._walk_dir(path, {(st.st_dev, st.st_ino)})
         else:
-            yield _Entry(path, _dir_group(path), explicit)
+            yield Entry(path, _dir_group(path), explicit)
 
-    def _walk_dir(self, root: str, seen: set[tuple[int, int]]) -> Iterator[_Entry | Problem]:
+    def _walk_dir(self, root: str, seen: set[tuple[int, int]]) -> Iterator[Entry | Problem]:
         try:
             with os.scandir(root) as it:
                 children = sorted(it, key=lambda e: e.name)
@@ -554,7 +587,7 @@ class _Walker:
                 yield Problem(Location(child.path), _os_message(exc), "input")
         for child in sorted(files, key=lambda e: order_key(e.name)):
             if is_log_name(child.name) or is_archive_name(child.name):
-                yield _Entry(child.path, root, explicit=False)
+                yield Entry(child.path, root, explicit=False)
             else:
                 yield Problem(Location(child.path), "not a log file name; skipped", "skipped")
         for child in dirs:
@@ -582,7 +615,7 @@ class _Walker:
             depth=0, layers=0, size=None, compressed=False, seekable_file=None,
         )
 
-    def _read_file(self, entry: _Entry) -> Iterator[Item]:
+    def _read_file(self, entry: Entry) -> Iterator[Item]:
         try:
             f = _open_binary(entry.path)
         except OSError as exc:
@@ -950,7 +983,7 @@ def _dir_group(path: str) -> str:
     return os.path.dirname(path) or "."
 
 
-def _in_group_order(entries: list[_Entry]) -> list[_Entry]:
+def _in_group_order(entries: list[Entry]) -> list[Entry]:
     """Groups in order of first appearance; within a group, rotated sets oldest first."""
     first: dict[str, int] = {}
     for entry in entries:

@@ -8,3 +8,4 @@ from loganalyzer.cli import certs  # noqa: F401
 from loganalyzer.cli import config  # noqa: F401
 from loganalyzer.cli import probe  # noqa: F401
 from loganalyzer.cli import selfcheck  # noqa: F401
+from loganalyzer.cli import scan  # noqa: F401

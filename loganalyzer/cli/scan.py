@@ -1,0 +1,163 @@
+"""``loganalyzer scan``: many folders and archives in, one table of root causes out."""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from loganalyzer.cli.app import app
+from loganalyzer.cli.output import report_problems, stderr, stdout
+
+
+class Executor(str, Enum):
+    process = "process"
+    serial = "serial"
+    dask = "dask"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+_RANK = {"info": 0, "warning": 1, "error": 2}
+_MAX_INPUT_LINES = 20  # the per-input summary of a scan of thousands stays readable
+
+
+@app.command()
+def scan(
+    paths: list[str] = typer.Argument(..., help="Folders (walked recursively), globs, log files "
+                                      "and archives (.zip, .tar, .tar.gz, .gz, nested)."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Write the table to this file: .csv, .jsonl or .parquet "
+        "(without it a short table is printed)."),
+    jobs: Optional[int] = typer.Option(
+        None, "--jobs", "-j", min=1, help="Worker processes (default: all cores; 1 runs in this "
+        "process)."),
+    executor: Executor = typer.Option(
+        Executor.process, "--executor", help="Where tasks run: a process pool on this machine, "
+        "this process only, or a Dask cluster."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786); "
+        "implies --executor dask. Without it, dask starts a local cluster."),
+    fail_on: FailOn = typer.Option(
+        FailOn.never, "--fail-on", help="Lowest severity that makes the exit code 1."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary "
+                               "(problems are still listed)."),
+) -> None:
+    """Scan many logs and archives: one row per MID Server log set and root cause.
+
+    Every MID Server (a folder, or a folder inside an archive) is analysed as 'analyze' would;
+    files that are not logs are skipped and counted. A progress bar by bytes and a summary
+    (counts per root cause and per input, throughput) go to stderr.
+
+    Exit codes: 0 the scan finished and nothing at or above --fail-on (default: never) was
+    found; 1 at least one such diagnosis; 2 usage error, the output cannot be written, or an
+    input or archive member could not be read (the rest is scanned and written first).
+    """
+    if output is not None:
+        from loganalyzer.batch import WRITERS
+
+        if os.path.splitext(output)[1].lower() not in WRITERS:
+            raise typer.BadParameter(f"use a file name ending in {', '.join(WRITERS)}",
+                                     param_hint="--output")
+    if scheduler:
+        executor = Executor.dask
+    from loganalyzer import batch
+    from loganalyzer.executors import make_executor
+
+    runner = make_executor(executor.value, jobs, scheduler)
+    console = stderr()
+    if quiet:
+        result = batch.scan(paths, executor=runner)
+    else:
+        result = _with_progress(batch, paths, runner, console)
+    if output is not None:
+        try:
+            batch.write_table(result.table, output)
+        except OSError as exc:
+            console.print(f"loganalyzer: error: cannot write {output}: "
+                          f"{exc.strerror or exc}", highlight=False, markup=False)
+            raise typer.Exit(EXIT_ERROR)
+    else:
+        _print_table(result.table)
+    report_problems([p for p in result.problems if p.kind == "input"], console)
+    if not quiet:
+        _print_summary(batch.summary(result), output, console)
+    if any(p.kind == "input" for p in result.problems):
+        raise typer.Exit(EXIT_ERROR)
+    threshold = _RANK.get(fail_on.value)
+    failing = threshold is not None and any(_RANK.get(s, 0) >= threshold
+                                            for s in result.table["severity"])
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+def _with_progress(batch, paths, runner, console):
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                               TimeRemainingColumn, TransferSpeedColumn)
+
+    with Progress(TextColumn("scanning"), BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as progress:
+        bar = progress.add_task("scan", total=None)
+
+        def on_plan(plan) -> None:
+            progress.update(bar, total=plan.size)
+
+        return batch.scan(paths, executor=runner, on_plan=on_plan,
+                          on_bytes=lambda n: progress.advance(bar, n))
+
+
+def _print_table(table) -> None:
+    from rich.table import Table
+
+    view = Table(box=None, header_style="bold")
+    view.add_column("root_cause", no_wrap=True)
+    view.add_column("severity")
+    view.add_column("confidence")
+    view.add_column("n", justify="right")
+    view.add_column("first evidence (MID Server log, line)", overflow="fold")
+    for row in table.itertuples(index=False):
+        where = f"{row.archive}!{row.member}" if row.archive else row.member
+        view.add_row(row.root_cause, row.severity, row.confidence, str(row.occurrences),
+                     f"{where}:{row.line}" if row.line else where)
+    console = stdout()
+    if len(table):
+        console.print(view)
+    else:
+        console.print("No diagnosis in the inputs.")
+
+
+def _print_summary(summary, output: str | None, console) -> None:
+    from rich.table import Table
+
+    if summary.by_root_cause:
+        causes = Table(title="Root causes", title_justify="left", box=None,
+                       header_style="bold")
+        for column in ("root_cause", "severity", "log sets"):
+            causes.add_column(column)
+        for cause, severity, rows in summary.by_root_cause:
+            causes.add_row(cause, severity, str(rows))
+        console.print(causes)
+    inputs = Table(title="Inputs", title_justify="left", box=None, header_style="bold")
+    for column in ("archive or folder", "diagnoses", "problems"):
+        inputs.add_column(column, overflow="fold")
+    ranked = sorted(summary.by_input, key=lambda i: (-i[2], -i[1], i[0]))
+    for name, rows, problems in ranked[:_MAX_INPUT_LINES]:
+        inputs.add_row(name, str(rows), str(problems))
+    if len(ranked) > _MAX_INPUT_LINES:
+        inputs.add_row(f"… {len(ranked) - _MAX_INPUT_LINES} more", "", "")
+    if ranked:
+        console.print(inputs)
+    console.print(
+        f"{summary.files} files ({summary.skipped} skipped), {summary.bytes / 1e6:.1f} MB read "
+        f"({summary.disk_bytes / 1e6:.1f} MB on disk), {summary.handshakes} handshakes, "
+        f"{summary.problems} problems, {summary.seconds:.2f} s, {summary.mb_per_s:.1f} MB/s"
+        + (f"; table written to {output}" if output else ""),
+        highlight=False, markup=False,
+    )

@@ -191,7 +191,7 @@ def _http_checks(result: ProbeResult, timeout: float) -> None:
 
 
 def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -> Handshake:
-    from OpenSSL import SSL, crypto
+    from OpenSSL import SSL
 
     from loganalyzer.certs import name_hash, name_text
 
@@ -208,11 +208,7 @@ def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -
 
     ctx.set_info_callback(info)
     if report is not None:
-        ctx.use_certificate(crypto.X509.from_cryptography(report.leaf.x509))
-        for ca in report.cas:
-            if not ca.self_signed:
-                ctx.add_extra_chain_cert(crypto.X509.from_cryptography(ca.x509))
-        ctx.use_privatekey(crypto.PKey.from_cryptography_key(report.key.key))
+        _use_client_cert(ctx, report)
         seen.cert_sent = True
     try:
         sock = socket.create_connection((result.host, result.port), timeout=timeout)
@@ -282,6 +278,23 @@ def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -
             pass
         sock.close()
     return seen
+
+
+def _use_client_cert(ctx, report: CertReport) -> None:
+    """Newer pyOpenSSL takes cryptography objects (and deprecates its own); older ones not."""
+    from OpenSSL import crypto
+
+    chain = [ca.x509 for ca in report.cas if not ca.self_signed]
+    try:
+        ctx.use_certificate(report.leaf.x509)
+        for ca in chain:
+            ctx.add_extra_chain_cert(ca)
+        ctx.use_privatekey(report.key.key)
+    except TypeError:
+        ctx.use_certificate(crypto.X509.from_cryptography(report.leaf.x509))
+        for ca in chain:
+            ctx.add_extra_chain_cert(crypto.X509.from_cryptography(ca))
+        ctx.use_privatekey(crypto.PKey.from_cryptography_key(report.key.key))
 
 
 def _wait(sock: socket.socket, deadline: float, read: bool) -> None:

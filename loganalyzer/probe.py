@@ -241,9 +241,13 @@ def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -
         if seen.version is None:
             v = conn.get_protocol_version_name()
             seen.version = v if v and v != "Unknown" else None
-        peer = conn.get_peer_cert_chain(as_cryptography=True) or []
-        if peer and seen.server_subject is None:
-            seen.server_subject = name_text(peer[0].subject.public_bytes())
+        if seen.server_subject is None:
+            try:
+                peer = conn.get_peer_cert_chain(as_cryptography=True) or []
+            except TypeError:  # pyOpenSSL before as_cryptography
+                peer = [c.to_cryptography() for c in conn.get_peer_cert_chain() or []]
+            if peer:
+                seen.server_subject = name_text(peer[0].subject.public_bytes())
 
     try:
         step(conn.do_handshake)

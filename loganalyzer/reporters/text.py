@@ -42,7 +42,7 @@ def summary(doc: dict[str, Any]) -> Text:
     ]
     if "diagnoses" in doc:
         counts = {s: sum(1 for d in doc["diagnoses"] if d["severity"] == s) for s in SEVERITY_STYLE}
-        found = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        found = ", ".join(_plural(n, s, "info" if s == "info" else "") for s, n in counts.items() if n)
         parts.append(_plural(len(doc["diagnoses"]), "diagnosis", "diagnoses") + (f": {found}" if found else ""))
     line = Text(" · ".join(parts))
     if doc.get("redacted"):
@@ -111,7 +111,8 @@ def timeline_table(handshakes: list[dict[str, Any]], group: str) -> Table | None
     hosts = {r.host for r in timeline}
     title = Text(f"TLS handshakes in {group}", style="bold")
     shared = [f"file {next(iter(files))}"] if len(files) == 1 else []
-    shared += [f"host {next(iter(hosts))}"] if len(hosts) == 1 else []
+    shared += [f"host {next(iter(hosts))}"] if len(hosts) == 1 and hosts != {"-"} else []
+    # one column fewer when every row has the same host (named in the title) or none is known
     if shared:
         title.append(f" ({', '.join(shared)})", style="dim")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -154,7 +155,8 @@ def report(doc: dict[str, Any]) -> list[RenderableType]:
     number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
     for group in groups:
         if analysed:
-            out.append(Rule(Text(f"MID Server logs: {group}"), align="left"))
+            # a Rule would cut a long path short; the path must stay whole to be found again
+            out += [Rule(style="dim"), Text(f"MID Server logs: {group}", style="bold", overflow="fold")]
             mine = diagnoses_of(doc, group)
             if not mine:
                 out.append(Text("No mutual-TLS problem found."))

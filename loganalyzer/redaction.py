@@ -27,8 +27,21 @@ from collections.abc import Callable
 from typing import Any
 
 # Fields a rule wrote; a redactor must never touch them (they would not name a customer anyway).
-RULE_FIELDS = frozenset({"root_cause", "rule", "severity", "confidence", "title", "meaning", "fix",
-                         "kb", "distinguish", "occurrences", "first_seen"})
+RULE_FIELDS = frozenset(
+    {
+        "root_cause",
+        "rule",
+        "severity",
+        "confidence",
+        "title",
+        "meaning",
+        "fix",
+        "kb",
+        "distinguish",
+        "occurrences",
+        "first_seen",
+    }
+)
 # Structured fields whose whole value is known to be of one kind.
 _HOST_FIELDS = frozenset({"host"})
 _SERIAL_FIELDS = frozenset({"serial"})
@@ -46,36 +59,54 @@ _MIN_BARE = 4  # shorter values (C=US) are only replaced where their context mar
 _HOLD_OPEN, _HOLD_CLOSE, _DIGIT0 = "\ue000", "\ue001", 0xE010
 _HELD = re.compile(f"{_HOLD_OPEN}([\ue010-\ue019]+){_HOLD_CLOSE}")
 
-_TLDS = frozenset("""
+_TLDS = frozenset(
+    """
 com net org edu gov mil int io info biz co us uk de fr nl be ch at it es se no dk fi ie pt cz jp cn
 in au nz ca br mx sg hk kr tw za ru il ae ar cl pl tr gr hu ro lu eu asia cloud app dev tech online
 site local localdomain lan corp internal intranet home example test invalid arpa
-""".split())
-_DN_TYPES = (r"CN|OU|O|L|ST|C|DC|STREET|EMAILADDRESS|emailAddress|E|UID|SERIALNUMBER|T|TITLE|"
-             r"GIVENNAME|SURNAME|SN|INITIALS|GENERATION|DNQUALIFIER|PSEUDONYM|POSTALCODE|"
-             r"OID(?:\.\d+)+|\d+(?:\.\d+)+")
+""".split()
+)
+_DN_TYPES = (
+    r"CN|OU|O|L|ST|C|DC|STREET|EMAILADDRESS|emailAddress|E|UID|SERIALNUMBER|T|TITLE|"
+    r"GIVENNAME|SURNAME|SN|INITIALS|GENERATION|DNQUALIFIER|PSEUDONYM|POSTALCODE|"
+    r"OID(?:\.\d+)+|\d+(?:\.\d+)+"
+)
 _DN_ATOM = re.compile(
     rf"(?<![\w.-])(?P<type>{_DN_TYPES})(?P<eq>\s?=\s?)"
     rf"(?P<value>\"(?:[^\"\\]|\\.)*\"?|(?:[^,+\"\]\[\n\\/]|\\.|/(?!(?:{_DN_TYPES})\s?=))*)"
 )
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOST = re.compile(rf"(?<![\w.@-])(?:\*\.)?(?:{_LABEL}\.)+(?P<tld>[A-Za-z]{{2,63}})(?![\w-]|\.[A-Za-z0-9])")
+_HOST = re.compile(
+    rf"(?<![\w.@-])(?:\*\.)?(?:{_LABEL}\.)+(?P<tld>[A-Za-z]{{2,63}})(?![\w-]|\.[A-Za-z0-9])"
+)
 _HOST_WHOLE = re.compile(rf"(?:\*\.)?(?:{_LABEL}\.)+[A-Za-z]{{2,63}}\.?")
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)")
 _H = r"[0-9A-Fa-f]{1,4}"
-_IPV6 = re.compile(rf"(?<![\w:.])(?:(?:{_H}:){{7}}{_H}|(?:{_H}(?::{_H})*)?::(?:{_H}(?::{_H})*)?)(?![\w:])")
+_IPV6 = re.compile(
+    rf"(?<![\w:.])(?:(?:{_H}:){{7}}{_H}|(?:{_H}(?::{_H})*)?::(?:{_H}(?::{_H})*)?)(?![\w:])"
+)
 _EMAIL = re.compile(r"(?<![\w.+%-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
-_URL = re.compile(r"(?i)\b(?P<scheme>[a-z][a-z0-9+.-]*://)(?:(?P<user>[^/\s@:\]\[]+)(?::[^/\s@]*)?@)?"
-                  r"(?P<host>\[[0-9a-f:.]+\]|[^/\s:?#\]\[\"']+)")
-_SERIAL = re.compile(r"(?i)(?P<lead>serial(?:\s*number)?\"?\s*[:=]\s*[\[\"]?\s*)"
-                     r"(?P<value>[0-9a-f]{2,}(?:[:\s][0-9a-f]{2,})*)")
-_USER_ASSIGN = re.compile(r"(?i)(?<![\w.])(?P<lead>(?:mid\.instance\.)?user(?:[._ ]?name)?|login|"
-                          r"uid)(?P<sep>\s*[=:]\s*['\"]?)(?P<value>[^\s'\",;\]\[)(]+)")
-_USER_QUOTED = re.compile(r"(?i)(?<![\w.])(?P<lead>user(?:[ _]?name)?\s+)(?P<q>['\"\[])"
-                          r"(?P<value>[^'\"\]\s]+)(?=['\"\]])")
-_USER_PATH = re.compile(r"(?i)(?P<lead>[/\\](?:home|Users|export[/\\]home|Documents and Settings)[/\\])"
-                        r"(?P<value>[^/\\\s:'\"]+)")
+_URL = re.compile(
+    r"(?i)\b(?P<scheme>[a-z][a-z0-9+.-]*://)(?:(?P<user>[^/\s@:\]\[]+)(?::[^/\s@]*)?@)?"
+    r"(?P<host>\[[0-9a-f:.]+\]|[^/\s:?#\]\[\"']+)"
+)
+_SERIAL = re.compile(
+    r"(?i)(?P<lead>serial(?:\s*number)?\"?\s*[:=]\s*[\[\"]?\s*)"
+    r"(?P<value>[0-9a-f]{2,}(?:[:\s][0-9a-f]{2,})*)"
+)
+_USER_ASSIGN = re.compile(
+    r"(?i)(?<![\w.])(?P<lead>(?:mid\.instance\.)?user(?:[._ ]?name)?|login|"
+    r"uid)(?P<sep>\s*[=:]\s*['\"]?)(?P<value>[^\s'\",;\]\[)(]+)"
+)
+_USER_QUOTED = re.compile(
+    r"(?i)(?<![\w.])(?P<lead>user(?:[ _]?name)?\s+)(?P<q>['\"\[])"
+    r"(?P<value>[^'\"\]\s]+)(?=['\"\]])"
+)
+_USER_PATH = re.compile(
+    r"(?i)(?P<lead>[/\\](?:home|Users|export[/\\]home|Documents and Settings)[/\\])"
+    r"(?P<value>[^/\\\s:'\"]+)"
+)
 _HEX_DUMP = re.compile(r"^(?P<lead>\s*[0-9A-Fa-f]{4,8}:\s)(?:[0-9A-Fa-f]{2}\s){2,}.*$")
 
 
@@ -105,8 +136,9 @@ class Redactor:
 
     # -- pseudonyms -------------------------------------------------------------------------
 
-    def _name(self, kind: str, key: str, original: str, make: Callable[[int], str],
-              bare: bool = True) -> str:
+    def _name(
+        self, kind: str, key: str, original: str, make: Callable[[int], str], bare: bool = True
+    ) -> str:
         found = self._pseudonym.get((kind, key))
         if found is None:
             self._counter[kind] += 1
@@ -118,7 +150,7 @@ class Redactor:
         return found
 
     def host(self, value: str) -> str:
-        """A host name: an instance keeps its vendor domain, any other host becomes hostN.example."""
+        """A host name: an instance keeps its vendor domain, others become host-N.example."""
         stripped = value.rstrip(".")
         key = stripped.lower()
         if key.startswith("*."):
@@ -170,7 +202,9 @@ class Redactor:
         """A value known to be one name (a SAN entry): whichever kind it looks like."""
         if value.lower().startswith(("dns:", "ip:", "email:", "uri:")):
             tag, _, rest = value.partition(":")
-            return f"{tag}:{self.whole(rest)}" if tag.lower() != "uri" else f"{tag}:{self.text(rest)}"
+            return (
+                f"{tag}:{self.whole(rest)}" if tag.lower() != "uri" else f"{tag}:{self.text(rest)}"
+            )
         if _EMAIL.fullmatch(value):
             return self.email(value)
         return self.host(value) if value else value
@@ -196,10 +230,17 @@ class Redactor:
         s = _EMAIL.sub(lambda m: hold(self.email(m.group())), s)
         s = _IPV4.sub(lambda m: hold(self.ip(m.group())), s)
         s = _IPV6.sub(lambda m: m.group() if m.group() == "::" else hold(self.ip(m.group())), s)
-        s = _USER_ASSIGN.sub(lambda m: m.group("lead") + m.group("sep") + hold(self.user(m.group("value"))), s)
-        s = _USER_QUOTED.sub(lambda m: m.group("lead") + m.group("q") + hold(self.user(m.group("value"))), s)
+        s = _USER_ASSIGN.sub(
+            lambda m: m.group("lead") + m.group("sep") + hold(self.user(m.group("value"))), s
+        )
+        s = _USER_QUOTED.sub(
+            lambda m: m.group("lead") + m.group("q") + hold(self.user(m.group("value"))), s
+        )
         s = _USER_PATH.sub(lambda m: m.group("lead") + hold(self.user(m.group("value"))), s)
-        s = _HOST.sub(lambda m: hold(self.host(m.group())) if m.group("tld").lower() in _TLDS else m.group(), s)
+        s = _HOST.sub(
+            lambda m: hold(self.host(m.group())) if m.group("tld").lower() in _TLDS else m.group(),
+            s,
+        )
         if self._bare_pattern is not None:
             s = self._bare_pattern.sub(lambda m: hold(self._bare[m.group().lower()]), s)
         return _HELD.sub(lambda m: held[int("".join(str(ord(c) - _DIGIT0) for c in m.group(1)))], s)
@@ -212,8 +253,14 @@ class Redactor:
         quoted = stripped.startswith('"')
         closing = '"' if quoted and stripped.endswith('"') and len(stripped) > 1 else ""
         pseudonym = hold(self.dn_value(m.group("type"), stripped))
-        return (m.group("type") + m.group("eq") + ('"' if quoted else "") + pseudonym + closing
-                + value[len(stripped):])
+        return (
+            m.group("type")
+            + m.group("eq")
+            + ('"' if quoted else "")
+            + pseudonym
+            + closing
+            + value[len(stripped) :]
+        )
 
     def _url(self, m: re.Match[str], hold: Callable[[str], str]) -> str:
         out = m.group("scheme")
@@ -228,8 +275,10 @@ class Redactor:
 
     def _value(self, key: str | None, value: Any, in_list_of: str | None = None) -> Any:
         if isinstance(value, dict):
-            return {k: (v if k in RULE_FIELDS and key == "diagnoses" else self._value(k, v))
-                    for k, v in value.items()}
+            return {
+                k: (v if k in RULE_FIELDS and key == "diagnoses" else self._value(k, v))
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self._value(key, v, in_list_of=key) for v in value]
         if not isinstance(value, str):
@@ -257,7 +306,9 @@ class Redactor:
         literals = sorted(self._bare, key=len, reverse=True)
         if literals:
             alternatives = "|".join(re.escape(v) for v in literals)
-            self._bare_pattern = re.compile(rf"(?i)(?<![\w.-])(?:{alternatives})(?![\w-]|\.[A-Za-z0-9])")
+            self._bare_pattern = re.compile(
+                rf"(?i)(?<![\w.-])(?:{alternatives})(?![\w-]|\.[A-Za-z0-9])"
+            )
 
 
 def redact_document(doc: dict[str, Any]) -> dict[str, Any]:

@@ -30,8 +30,26 @@ FOLDERS = sorted(p.parent for p in (ROOT / "sample_logs").glob("*/expected.json"
 FAILING = "sample_logs/jdk21-tls12-ca-mismatch-tm"
 _RULES = load_rules()
 _EXTERNAL = ("http", "//", "src=", "@import", "url(")
-_FETCHING_TAGS = {"script", "link", "img", "iframe", "frame", "object", "embed", "source", "video",
-                  "audio", "track", "base", "form", "picture", "svg", "use", "image", "meta"}
+_FETCHING_TAGS = {
+    "script",
+    "link",
+    "img",
+    "iframe",
+    "frame",
+    "object",
+    "embed",
+    "source",
+    "video",
+    "audio",
+    "track",
+    "base",
+    "form",
+    "picture",
+    "svg",
+    "use",
+    "image",
+    "meta",
+}
 
 
 class _Markup(HTMLParser):
@@ -71,7 +89,15 @@ def _assert_self_contained(page: str) -> None:
             continue
         assert tag not in _FETCHING_TAGS, tag
         for name, value in attrs.items():
-            assert name not in ("src", "srcset", "action", "formaction", "data", "poster", "background"), (tag, name)
+            assert name not in (
+                "src",
+                "srcset",
+                "action",
+                "formaction",
+                "data",
+                "poster",
+                "background",
+            ), (tag, name)
             assert not name.startswith("on"), (tag, name)  # no scripts in attributes either
             if name == "href":
                 assert value and value.startswith("#"), value
@@ -93,8 +119,23 @@ def test_every_html_report_is_self_contained(folder: Path) -> None:
 
 def test_the_failing_report_file_has_no_external_reference_at_all(tmp_path: Path) -> None:
     target = tmp_path / "report.html"
-    out = subprocess.run([sys.executable, "-m", "loganalyzer", "analyze", FAILING, "--format", "html",
-                          "-o", str(target)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loganalyzer",
+            "analyze",
+            FAILING,
+            "--format",
+            "html",
+            "-o",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 1 and out.stdout == "", out.stderr
     page = target.read_text(encoding="utf-8")
     for needle in _EXTERNAL:
@@ -137,10 +178,21 @@ def _chromium() -> str | None:
 
 
 def _run_chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-           "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",  # offline: any fetch fails
-           f"--user-data-dir={profile}", *args]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",  # offline: any fetch fails
+        f"--user-data-dir={profile}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
@@ -150,24 +202,51 @@ def test_chromium_renders_the_report_with_cause_and_fix(tmp_path: Path) -> None:
     if browser is None:
         pytest.skip("no Chromium installed (apt-get install chromium chromium-driver)")
     report = tmp_path / "report.html"
-    out = subprocess.run([sys.executable, "-m", "loganalyzer", "analyze", FAILING, "--format", "html",
-                          "-o", str(report)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loganalyzer",
+            "analyze",
+            FAILING,
+            "--format",
+            "html",
+            "-o",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stderr
     url = report.resolve().as_uri()
 
     dom = _run_chromium(browser, tmp_path / "profile-dom", "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom.stdout))
-    for needle in ("MID Server mutual TLS analysis", "ca-chain-incomplete", "confirmed",
-                   "The instance's CA list does not cover the MID Server's certificate chain",
-                   "Compare the 'certificate authorities' of the CertificateRequest",
-                   "Errors: Certificate chain incomplete", "wrapper.log:780",
-                   "TLS handshakes in", "failed: received handshake_failure"):
+    for needle in (
+        "MID Server mutual TLS analysis",
+        "ca-chain-incomplete",
+        "confirmed",
+        "The instance's CA list does not cover the MID Server's certificate chain",
+        "Compare the 'certificate authorities' of the CertificateRequest",
+        "Errors: Certificate chain incomplete",
+        "wrapper.log:780",
+        "TLS handshakes in",
+        "failed: received handshake_failure",
+    ):
         assert needle in text, needle
 
     shot = tmp_path / "report.png"
-    run = _run_chromium(browser, tmp_path / "profile-shot", f"--screenshot={shot}",
-                        "--window-size=1280,2000", "--hide-scrollbars", url)
+    run = _run_chromium(
+        browser,
+        tmp_path / "profile-shot",
+        f"--screenshot={shot}",
+        "--window-size=1280,2000",
+        "--hide-scrollbars",
+        url,
+    )
     assert run.returncode == 0, run.stderr
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -32,8 +32,19 @@ _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 # the lab's host names: the instance (*.service-now.com) and the MID hosts (*.acme.example)
 _HOSTNAME = re.compile(r"(?<![\w.-])(?:[a-z0-9-]+\.)+(?:com|example)(?![\w-]|\.\w)", re.IGNORECASE)
 # Diagnosis fields the rules decide; redaction must leave every one of them as it was.
-_VERDICT = ("root_cause", "rule", "severity", "confidence", "title", "meaning", "fix", "kb",
-            "distinguish", "occurrences", "first_seen")
+_VERDICT = (
+    "root_cause",
+    "rule",
+    "severity",
+    "confidence",
+    "title",
+    "meaning",
+    "fix",
+    "kb",
+    "distinguish",
+    "occurrences",
+    "first_seen",
+)
 
 
 def _analysis(folder: Path) -> dict:
@@ -43,8 +54,14 @@ def _analysis(folder: Path) -> dict:
 
 def _renderings(doc: dict) -> str:
     """Everything the CLI can print for a document, in every format."""
-    return "\n".join((json.dumps(doc, ensure_ascii=False), text.render(doc, width=120),
-                      markdown.render_document(doc), html.render_document(doc)))
+    return "\n".join(
+        (
+            json.dumps(doc, ensure_ascii=False),
+            text.render(doc, width=120),
+            markdown.render_document(doc),
+            html.render_document(doc),
+        )
+    )
 
 
 def _strings(value) -> list[str]:
@@ -67,8 +84,10 @@ def _dn_values(dn: str) -> list[tuple[str, str]]:
     return out
 
 
-def _originals(folder: Path, doc: dict) -> tuple[set[str], set[str], set[tuple[str, str]], set[str]]:
-    """Host names, IPs, DN (type, value) pairs and serials: from expected.json and the handshakes."""
+def _originals(
+    folder: Path, doc: dict
+) -> tuple[set[str], set[str], set[tuple[str, str]], set[str]]:
+    """Host names, IPs, DN (type, value) pairs and serials, from expected.json and handshakes."""
     exp = json.loads((folder / "expected.json").read_text())
     exp_text = json.dumps(exp)
     hosts = {exp["instance_host"]} | set(_HOSTNAME.findall(exp_text))
@@ -126,14 +145,29 @@ def test_diagnoses_are_unchanged_by_redaction(folder: Path) -> None:
     for before, after in zip(clear["diagnoses"], redacted["diagnoses"]):
         assert {k: after[k] for k in _VERDICT} == {k: before[k] for k in _VERDICT}
         assert [e["line"] for e in after["evidence"]] == [e["line"] for e in before["evidence"]]
-    facts = ("line", "end_line", "jvm", "time", "tls_version", "cipher", "cert_requested",
-             "ca_state", "cert_sent", "outcome", "alert_received", "alert_sent")
-    assert [{k: h[k] for k in facts} for h in redacted["handshakes"]] == \
-           [{k: h[k] for k in facts} for h in clear["handshakes"]]
-    assert [len(h["ca_names"]) for h in redacted["handshakes"]] == \
-           [len(h["ca_names"]) for h in clear["handshakes"]]
-    assert [(i["lines"], i["handshakes"]) for i in redacted["inputs"]] == \
-           [(i["lines"], i["handshakes"]) for i in clear["inputs"]]
+    facts = (
+        "line",
+        "end_line",
+        "jvm",
+        "time",
+        "tls_version",
+        "cipher",
+        "cert_requested",
+        "ca_state",
+        "cert_sent",
+        "outcome",
+        "alert_received",
+        "alert_sent",
+    )
+    assert [{k: h[k] for k in facts} for h in redacted["handshakes"]] == [
+        {k: h[k] for k in facts} for h in clear["handshakes"]
+    ]
+    assert [len(h["ca_names"]) for h in redacted["handshakes"]] == [
+        len(h["ca_names"]) for h in clear["handshakes"]
+    ]
+    assert [(i["lines"], i["handshakes"]) for i in redacted["inputs"]] == [
+        (i["lines"], i["handshakes"]) for i in clear["inputs"]
+    ]
 
 
 def test_one_value_one_pseudonym_across_the_whole_report() -> None:
@@ -144,12 +178,19 @@ def test_one_value_one_pseudonym_across_the_whole_report() -> None:
     pairs: list[tuple[str, str]] = []
     for before, after in zip(clear["handshakes"], redacted["handshakes"]):
         pairs.append(("host", before["host"] or "", after["host"] or ""))
-        pairs += [("dn", normalise(a), normalise(b)) for a, b in zip(before["ca_names"], after["ca_names"])]
-        for cb, ca in zip(before["client_chain"] + before["server_chain"],
-                          after["client_chain"] + after["server_chain"]):
-            pairs += [("dn", normalise(cb["subject"]), normalise(ca["subject"])),
-                      ("dn", normalise(cb["issuer"]), normalise(ca["issuer"])),
-                      ("serial", re.sub("[^0-9a-f]", "", cb["serial"].lower()).lstrip("0"), ca["serial"])]
+        pairs += [
+            ("dn", normalise(a), normalise(b))
+            for a, b in zip(before["ca_names"], after["ca_names"])
+        ]
+        for cb, ca in zip(
+            before["client_chain"] + before["server_chain"],
+            after["client_chain"] + after["server_chain"],
+        ):
+            pairs += [
+                ("dn", normalise(cb["subject"]), normalise(ca["subject"])),
+                ("dn", normalise(cb["issuer"]), normalise(ca["issuer"])),
+                ("serial", re.sub("[^0-9a-f]", "", cb["serial"].lower()).lstrip("0"), ca["serial"]),
+            ]
     forward: dict[tuple[str, str], str] = {}
     backward: dict[tuple[str, str], str] = {}
     for kind, original, pseudonym in pairs:
@@ -172,27 +213,86 @@ def test_redaction_never_changes_the_document_it_is_given() -> None:
 # ----------------------------------------------------------------------------- free text
 
 
-@pytest.mark.parametrize("line, gone, kept", [
-    ("Connecting to https://acme-prod.service-now.com:443/api/now", ["acme-prod"], ["https://instance-1.service-now.com:443/api/now"]),
-    ("MIDSecPolicy: hostname verification for host[10.20.30.40] is true", ["10.20.30.40"], ["host[ip-1] is true"]),
-    ("connect to [fe80::1ff:fe23:4567:890a]:8443 failed", ["fe80::1ff:fe23:4567:890a"], ["ipv6-1"]),
-    ("bound to 2001:0db8:85a3:0000:0000:8a2e:0370:7334", ["2001:0db8"], ["ipv6-1"]),
-    ("mail from jane.doe@acme.example about it", ["jane.doe", "acme.example"], ["email-1@example.invalid"]),
-    ("mid.instance.username=svc_mid01", ["svc_mid01"], ["mid.instance.username=user-1"]),
-    ("Could not authenticate user 'jsmith' on the ServiceNow instance", ["jsmith"], ["user 'user-1'"]),
-    ("Could not authenticate user 'null' on the ServiceNow instance", [], ["user 'null' on the ServiceNow instance"]),
-    ("loading C:\\Users\\jsmith\\agent\\conf\\config.xml", ["jsmith"], ["\\Users\\user-1\\agent"]),
-    ("reading /home/jdoe/mid/agent/logs/wrapper.log", ["jdoe"], ["/home/user-1/mid/agent/logs/wrapper.log"]),
-    ('"serial number"      : "32 b4 cd 18 5d 8e 06 5d",', ["32 b4"], ['"serial number"      : "serial-1",']),
-    ("SerialNumber: [    32b4cd18 5d8e065d]", ["32b4cd18"], ["SerialNumber: [    serial-1]"]),
-    ("subject=C = US, O = Acme Lab, CN = mid01.corp.acme.com", ["Acme", "acme", "= US"], ["O = o-2", "CN = host-1.example"]),
-    ("/C=DE/O=Other Corp GmbH/CN=Other Corp Root CA", ["Other Corp"], ["/C=c-1/O=o-2/CN=cn-3"]),
-    ("0000: 30 82 03 2A 30 82 02 12   A0 03 02 01 02 02 14 32  0..*0..........2", ["0..*0"], ["0000: [hex dump redacted]"]),
-    ("javax.net.ssl.SSLHandshakeException: PKIX path building failed", [], ["javax.net.ssl.SSLHandshakeException: PKIX path building failed"]),
-    ("X509KeyManager class: sun.security.ssl.SunX509KeyManagerImpl", [], ["sun.security.ssl.SunX509KeyManagerImpl"]),
-    ("jvm 1 | 2026/11/26 19:18:36 | -Djavax.net.debug=all wrapper.log TLSv1.3 12:34:56.789", [], ["2026/11/26 19:18:36 | -Djavax.net.debug=all wrapper.log TLSv1.3 12:34:56.789"]),
-    ("CN=*.service-now.com, O=ServiceNow, Inc.", [], ["CN=*.service-now.com"]),
-])
+@pytest.mark.parametrize(
+    "line, gone, kept",
+    [
+        (
+            "Connecting to https://acme-prod.service-now.com:443/api/now",
+            ["acme-prod"],
+            ["https://instance-1.service-now.com:443/api/now"],
+        ),
+        (
+            "MIDSecPolicy: hostname verification for host[10.20.30.40] is true",
+            ["10.20.30.40"],
+            ["host[ip-1] is true"],
+        ),
+        (
+            "connect to [fe80::1ff:fe23:4567:890a]:8443 failed",
+            ["fe80::1ff:fe23:4567:890a"],
+            ["ipv6-1"],
+        ),
+        ("bound to 2001:0db8:85a3:0000:0000:8a2e:0370:7334", ["2001:0db8"], ["ipv6-1"]),
+        (
+            "mail from jane.doe@acme.example about it",
+            ["jane.doe", "acme.example"],
+            ["email-1@example.invalid"],
+        ),
+        ("mid.instance.username=svc_mid01", ["svc_mid01"], ["mid.instance.username=user-1"]),
+        (
+            "Could not authenticate user 'jsmith' on the ServiceNow instance",
+            ["jsmith"],
+            ["user 'user-1'"],
+        ),
+        (
+            "Could not authenticate user 'null' on the ServiceNow instance",
+            [],
+            ["user 'null' on the ServiceNow instance"],
+        ),
+        (
+            "loading C:\\Users\\jsmith\\agent\\conf\\config.xml",
+            ["jsmith"],
+            ["\\Users\\user-1\\agent"],
+        ),
+        (
+            "reading /home/jdoe/mid/agent/logs/wrapper.log",
+            ["jdoe"],
+            ["/home/user-1/mid/agent/logs/wrapper.log"],
+        ),
+        (
+            '"serial number"      : "32 b4 cd 18 5d 8e 06 5d",',
+            ["32 b4"],
+            ['"serial number"      : "serial-1",'],
+        ),
+        ("SerialNumber: [    32b4cd18 5d8e065d]", ["32b4cd18"], ["SerialNumber: [    serial-1]"]),
+        (
+            "subject=C = US, O = Acme Lab, CN = mid01.corp.acme.com",
+            ["Acme", "acme", "= US"],
+            ["O = o-2", "CN = host-1.example"],
+        ),
+        ("/C=DE/O=Other Corp GmbH/CN=Other Corp Root CA", ["Other Corp"], ["/C=c-1/O=o-2/CN=cn-3"]),
+        (
+            "0000: 30 82 03 2A 30 82 02 12   A0 03 02 01 02 02 14 32  0..*0..........2",
+            ["0..*0"],
+            ["0000: [hex dump redacted]"],
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: PKIX path building failed",
+            [],
+            ["javax.net.ssl.SSLHandshakeException: PKIX path building failed"],
+        ),
+        (
+            "X509KeyManager class: sun.security.ssl.SunX509KeyManagerImpl",
+            [],
+            ["sun.security.ssl.SunX509KeyManagerImpl"],
+        ),
+        (
+            "jvm 1 | 2026/11/26 19:18:36 | -Djavax.net.debug=all wrapper.log TLSv1.3 12:34:56.789",
+            [],
+            ["2026/11/26 19:18:36 | -Djavax.net.debug=all wrapper.log TLSv1.3 12:34:56.789"],
+        ),
+        ("CN=*.service-now.com, O=ServiceNow, Inc.", [], ["CN=*.service-now.com"]),
+    ],
+)
 def test_free_text(line: str, gone: list[str], kept: list[str]) -> None:
     out = Redactor().text(line)
     for value in gone:
@@ -219,8 +319,14 @@ def test_same_value_same_pseudonym_in_any_form() -> None:
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     env["COLUMNS"] = "200"  # long tmp paths stay on one line
-    return subprocess.run([sys.executable, "-m", "loganalyzer", *args], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "loganalyzer", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_redact_on_a_log_with_ips_and_user_paths(tmp_path: Path) -> None:
@@ -233,8 +339,13 @@ def test_redact_on_a_log_with_ips_and_user_paths(tmp_path: Path) -> None:
         data = (sample / name).read_bytes()
         data = data.replace(b"host[acme-lab.service-now.com]", b"host[10.20.30.40]")
         (folder / name).write_bytes(data)
-    for command in (["analyze", "--format", "json"], ["parse", "--format", "json"],
-                    ["analyze"], ["analyze", "--format", "markdown"], ["analyze", "--format", "html"]):
+    for command in (
+        ["analyze", "--format", "json"],
+        ["parse", "--format", "json"],
+        ["analyze"],
+        ["analyze", "--format", "markdown"],
+        ["analyze", "--format", "html"],
+    ):
         clear = _cli(*command, str(folder))
         redacted = _cli(*command, "--redact", str(folder))
         assert redacted.returncode == clear.returncode, redacted.stderr
@@ -245,8 +356,9 @@ def test_redact_on_a_log_with_ips_and_user_paths(tmp_path: Path) -> None:
             assert secret not in redacted.stdout, (command, secret)
     clear = json.loads(_cli("analyze", "--format", "json", str(folder)).stdout)
     redacted = json.loads(_cli("analyze", "--format", "json", "--redact", str(folder)).stdout)
-    assert [{k: d[k] for k in _VERDICT} for d in redacted["diagnoses"]] == \
-           [{k: d[k] for k in _VERDICT} for d in clear["diagnoses"]]
+    assert [{k: d[k] for k in _VERDICT} for d in redacted["diagnoses"]] == [
+        {k: d[k] for k in _VERDICT} for d in clear["diagnoses"]
+    ]
     assert redacted["diagnoses"][0]["root_cause"] == "server-hostname-mismatch"
 
 
@@ -254,6 +366,8 @@ def test_parse_redact_keeps_the_handshakes() -> None:
     folder = "sample_logs/jdk17-tls12-two-threads-concurrent-lpztm"
     clear = json.loads(_cli("parse", "--format", "json", folder).stdout)
     redacted = json.loads(_cli("parse", "--format", "json", "--redact", folder).stdout)
-    assert [h["thread"] for h in redacted["handshakes"]] == [h["thread"] for h in clear["handshakes"]]
+    assert [h["thread"] for h in redacted["handshakes"]] == [
+        h["thread"] for h in clear["handshakes"]
+    ]
     assert {h["host"] for h in redacted["handshakes"]} == {"instance-1.service-now.com"}
     assert parse_document(read([folder]))["redacted"] is False and redacted["redacted"] is True

@@ -35,7 +35,11 @@ SNAPSHOT_SAMPLES = [
     "jdk17-tls12-no-private-key-m",  # the log cannot tell causes apart: possible candidates
     "jdk11-tls12-success-ptm",  # nothing wrong
 ]
-CLEAN = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "LOGANALYZER_PROGRESS")}
+CLEAN = {
+    k: v
+    for k, v in os.environ.items()
+    if k not in ("NO_COLOR", "FORCE_COLOR", "LOGANALYZER_PROGRESS")
+}
 _RULES = load_rules()
 # SGR parameters that set a colour (foreground, background, 256-colour and truecolour)
 _COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
@@ -58,14 +62,24 @@ def _check_snapshot(name: str, got: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(got, encoding="utf-8")
         return
-    assert path.exists(), f"no snapshot {path.name}: run UPDATE_SNAPSHOTS=1 python -m pytest {__file__}"
+    assert path.exists(), (
+        f"no snapshot {path.name}: run UPDATE_SNAPSHOTS=1 python -m pytest {__file__}"
+    )
     want = path.read_text(encoding="utf-8")
-    assert got == want, f"{path.name} differs; if the change is meant, UPDATE_SNAPSHOTS=1 and review the diff"
+    assert got == want, (
+        f"{path.name} differs; if the change is meant, UPDATE_SNAPSHOTS=1 and review the diff"
+    )
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loganalyzer", *args], capture_output=True,
-                          text=True, cwd=ROOT, env={**CLEAN, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "loganalyzer", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**CLEAN, **(env or {})},
+        timeout=300,
+    )
 
 
 # ----------------------------------------------------------------------------- snapshots
@@ -126,11 +140,13 @@ def test_the_text_report_leads_with_cause_confidence_evidence_and_fix() -> None:
 
 
 def test_evidence_highlights_the_words_that_prove_it() -> None:
-    line = text.highlighted('"certificate authorities": [CN=Other Corp Root CA, O=Other Corp GmbH, C=DE]')
-    strong = [line.plain[s.start:s.end] for s in line.spans if s.style]
+    line = text.highlighted(
+        '"certificate authorities": [CN=Other Corp Root CA, O=Other Corp GmbH, C=DE]'
+    )
+    strong = [line.plain[s.start : s.end] for s in line.spans if s.style]
     assert strong == ["CN=Other Corp Root CA, O=Other Corp GmbH, C=DE"]
     line = text.highlighted("Fatal (HANDSHAKE_FAILURE): Received fatal alert: handshake_failure")
-    strong = [line.plain[s.start:s.end] for s in line.spans if s.style]
+    strong = [line.plain[s.start : s.end] for s in line.spans if s.style]
     assert strong == ["HANDSHAKE_FAILURE", "fatal alert: handshake_failure"]
 
 
@@ -148,7 +164,12 @@ def test_no_colour_off_a_terminal_or_with_no_color() -> None:
 def test_the_old_reporter_names_still_work() -> None:
     """Other commands (scan, selfcheck) may import these; they take the models as before."""
     from loganalyzer.reporters.markdown import render
-    from loganalyzer.reporters.text import diagnosis_panels, handshake_table, handshake_tables, short_dn
+    from loganalyzer.reporters.text import (
+        diagnosis_panels,
+        handshake_table,
+        handshake_tables,
+        short_dn,
+    )
 
     reading = read([str(ROOT / "sample_logs" / "jdk21-tls12-ca-mismatch-tm")])
     diagnoses = diagnose(reading, _RULES)
@@ -164,7 +185,9 @@ def test_the_old_reporter_names_still_work() -> None:
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
 def test_output_file_for_every_format(tmp_path: Path, fmt: str) -> None:
     target = tmp_path / f"report.{fmt}"
-    out = _cli("analyze", "sample_logs/jdk21-tls12-ca-mismatch-tm", "--format", fmt, "-o", str(target))
+    out = _cli(
+        "analyze", "sample_logs/jdk21-tls12-ca-mismatch-tm", "--format", fmt, "-o", str(target)
+    )
     assert out.returncode == 1, out.stderr
     assert out.stdout == "" and out.stderr == ""
     written = target.read_text(encoding="utf-8")
@@ -179,14 +202,18 @@ def test_output_file_for_every_format(tmp_path: Path, fmt: str) -> None:
 
 def test_parse_writes_a_file_too(tmp_path: Path) -> None:
     target = tmp_path / "handshakes.json"
-    out = _cli("parse", "sample_logs/jdk21-tls12-ca-mismatch-tm", "--format", "json", "-o", str(target))
+    out = _cli(
+        "parse", "sample_logs/jdk21-tls12-ca-mismatch-tm", "--format", "json", "-o", str(target)
+    )
     assert out.returncode == 0 and out.stdout == ""
     assert len(json.loads(target.read_text())["handshakes"]) == 1
 
 
 def test_an_unwritable_output_file_is_exit_2_naming_it(tmp_path: Path) -> None:
     target = tmp_path / "no-such-dir" / "report.html"
-    out = _cli("analyze", "sample_logs/jdk25-tls13-success-tm", "--format", "html", "-o", str(target))
+    out = _cli(
+        "analyze", "sample_logs/jdk25-tls13-success-tm", "--format", "html", "-o", str(target)
+    )
     assert out.returncode == 2
     assert str(target) in out.stderr and "Traceback" not in out.stderr
 
@@ -206,7 +233,8 @@ def test_fail_on_and_min_severity() -> None:
     assert code == 1 and set(shown) == {"error"}
 
     warning_only = next(
-        name for name in FOLDERS
+        name
+        for name in FOLDERS
         if {d["severity"] for d in _doc(name)["diagnoses"]} & {"error", "warning"} == {"warning"}
     )
     assert _severities(f"sample_logs/{warning_only}")[0] == 1
@@ -219,8 +247,15 @@ def test_fail_on_and_min_severity() -> None:
 
 def test_help_documents_fail_on_min_severity_and_exit_codes() -> None:
     out = _cli("analyze", "--help", env={"COLUMNS": "120"})
-    for needle in ("--fail-on", "--min-severity", "--redact", "--output", "--quiet", "Exit codes",
-                   "html"):
+    for needle in (
+        "--fail-on",
+        "--min-severity",
+        "--redact",
+        "--output",
+        "--quiet",
+        "Exit codes",
+        "html",
+    ):
         assert needle in out.stdout
 
 
@@ -228,7 +263,7 @@ def test_help_documents_fail_on_min_severity_and_exit_codes() -> None:
 
 
 def _big_log(folder: Path, size: int = 40 * 1024 * 1024) -> Path:
-    """A 40 MB wrapper.log: a real capture, hours of ordinary wrapper and MID lines, the capture again."""
+    """A 40 MB wrapper.log: a real capture, ordinary wrapper and MID lines, the capture again."""
     real = (ROOT / "sample_logs" / "jdk25-tls13-ca-mismatch-ptm" / "wrapper.log").read_bytes()
     ordinary = b"".join(
         b"jvm 1    | 2026/11/26 19:18:37 | 11/26/26 19:18:37 (%03d) ECCQueueMonitor.%d Worker "
@@ -255,7 +290,9 @@ def big_log(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_a_40_mb_log_shows_progress_on_stderr_and_only_json_on_stdout(big_log: Path) -> None:
     assert big_log.stat().st_size >= 40 * 1024 * 1024
-    out = _cli("analyze", "--format", "json", str(big_log.parent), env={"LOGANALYZER_PROGRESS": "always"})
+    out = _cli(
+        "analyze", "--format", "json", str(big_log.parent), env={"LOGANALYZER_PROGRESS": "always"}
+    )
     assert out.returncode == 1, out.stderr
     doc = json.loads(out.stdout)  # the whole of stdout is one JSON document
     assert out.stdout.lstrip().startswith("{") and out.stdout.rstrip().endswith("}")
@@ -268,8 +305,14 @@ def test_a_40_mb_log_shows_progress_on_stderr_and_only_json_on_stdout(big_log: P
 
 @pytest.mark.slow
 def test_no_progress_with_quiet_or_off_a_terminal(big_log: Path) -> None:
-    quiet = _cli("analyze", "--format", "json", "--quiet", str(big_log.parent),
-                 env={"LOGANALYZER_PROGRESS": "always"})
+    quiet = _cli(
+        "analyze",
+        "--format",
+        "json",
+        "--quiet",
+        str(big_log.parent),
+        env={"LOGANALYZER_PROGRESS": "always"},
+    )
     piped = _cli("analyze", "--format", "json", str(big_log.parent))
     for run in (quiet, piped):
         assert run.returncode == 1 and run.stderr == ""
@@ -278,17 +321,28 @@ def test_no_progress_with_quiet_or_off_a_terminal(big_log: Path) -> None:
 
 
 def test_small_inputs_never_flash_a_bar() -> None:
-    out = _cli("analyze", "--format", "json", "sample_logs/jdk25-tls13-success-tm",
-               env={"LOGANALYZER_PROGRESS": "always"})
+    out = _cli(
+        "analyze",
+        "--format",
+        "json",
+        "sample_logs/jdk25-tls13-success-tm",
+        env={"LOGANALYZER_PROGRESS": "always"},
+    )
     assert out.returncode == 0 and out.stderr == ""
 
 
 @pytest.mark.slow
 def test_progress_on_parse_and_stdin_of_unknown_size(big_log: Path) -> None:
     with big_log.open("rb") as stdin:
-        out = subprocess.run([sys.executable, "-m", "loganalyzer", "parse", "--format", "json", "-"],
-                             stdin=stdin, capture_output=True, text=True, cwd=ROOT, timeout=300,
-                             env={**CLEAN, "LOGANALYZER_PROGRESS": "always"})
+        out = subprocess.run(
+            [sys.executable, "-m", "loganalyzer", "parse", "--format", "json", "-"],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+            env={**CLEAN, "LOGANALYZER_PROGRESS": "always"},
+        )
     assert out.returncode == 0, out.stderr
     assert len(json.loads(out.stdout)["handshakes"]) == 2
     assert "Reading logs" in out.stderr

@@ -38,24 +38,32 @@ _RANK = {"info": 0, "warning": 1, "error": 2}
 def analyze(
     paths: list[str] = typer.Argument(..., help="Log files, folders, archives, or - for stdin."),
     format: AnalyzeFormat = typer.Option(
-        AnalyzeFormat.text, "--format", "-f",
+        AnalyzeFormat.text,
+        "--format",
+        "-f",
         help="text (terminal), json (the contract in the README), markdown (for a support case) "
-             "or html (one self-contained file).",
+        "or html (one self-contained file).",
     ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report to this file instead of stdout (any format).",
+        None,
+        "--output",
+        "-o",
+        help="Write the report to this file instead of stdout (any format).",
         dir_okay=False,
     ),
     fail_on: FailOn = typer.Option(
-        FailOn.warning, "--fail-on", help="Lowest severity that makes the exit code 1 (never: always 0)."
+        FailOn.warning,
+        "--fail-on",
+        help="Lowest severity that makes the exit code 1 (never: always 0).",
     ),
     min_severity: Severity = typer.Option(
         Severity.info, "--min-severity", help="Hide diagnoses below this severity."
     ),
     redact: bool = typer.Option(
-        False, "--redact",
+        False,
+        "--redact",
         help="Replace instance and host names, IP and e-mail addresses, user names, DN values and "
-             "certificate serials with stable pseudonyms, so the report can be shared.",
+        "certificate serials with stable pseudonyms, so the report can be shared.",
     ),
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="No progress bar on stderr (problems are still reported)."
@@ -81,7 +89,9 @@ def analyze(
 
     rules = load_rules()
     reading = read_inputs(paths, quiet)
-    diagnoses = [d for d in diagnose(reading, rules) if _RANK[d.severity] >= _RANK[min_severity.value]]
+    diagnoses = [
+        d for d in diagnose(reading, rules) if _RANK[d.severity] >= _RANK[min_severity.value]
+    ]
     emit(analyze_document(reading, diagnoses), format.value, output, redact)
     report_problems(reading.problems, stderr())
     if any(p.kind == "input" for p in reading.problems):

@@ -49,7 +49,9 @@ def write_text(text: str, output: Path | None = None) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise LogAnalyzerError(f"cannot write the report: {exc.strerror or exc}", Location(str(output))) from exc
+        raise LogAnalyzerError(
+            f"cannot write the report: {exc.strerror or exc}", Location(str(output))
+        ) from exc
 
 
 def print_report(renderables: list[Any]) -> None:
@@ -128,12 +130,23 @@ class ByteProgress:
         self._progress.update(self._task, completed=self.done)
 
     def _start(self) -> None:
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                   TimeRemainingColumn, TransferSpeedColumn)
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
 
         self._progress = Progress(
-            TextColumn("Reading logs"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-            TimeRemainingColumn(), console=self.console, transient=self.transient,
+            TextColumn("Reading logs"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=self.transient,
         )
         self._task = self._progress.add_task("read", total=self.total)
         self._progress.start()

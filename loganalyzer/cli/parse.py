@@ -24,12 +24,17 @@ def parse(
     paths: list[str] = typer.Argument(..., help="Log files, folders, archives, or - for stdin."),
     format: ParseFormat = typer.Option(ParseFormat.text, "--format", "-f", help="Output format."),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write to this file instead of stdout (any format).", dir_okay=False
+        None,
+        "--output",
+        "-o",
+        help="Write to this file instead of stdout (any format).",
+        dir_okay=False,
     ),
     redact: bool = typer.Option(
-        False, "--redact",
+        False,
+        "--redact",
         help="Replace instance and host names, IP and e-mail addresses, user names, DN values and "
-             "certificate serials with stable pseudonyms.",
+        "certificate serials with stable pseudonyms.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
 ) -> None:

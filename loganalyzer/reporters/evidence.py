@@ -10,34 +10,37 @@ from __future__ import annotations
 
 import re
 
-_PATTERNS = [re.compile(p) for p in (
-    r"<empty list>",
-    r"\"certificate authorities\": (\[\])",
-    r"\"certificate authorities\": \[(.+?)\]?$",
-    r"^\s*((?:CN|OU|O)=.+?)\]?$",  # a continuation line of a CA-name list
-    r"\"(?:subject|issuer)\"\s*:\s*\"(.+)\",?$",
-    r"[Ff]atal alert: \w+",
-    r"\"description\": \"(\w+)\"",
-    r"alert\((\w+)\)",
-    r"Fatal \((\w+)\)",
-    r"No X\.509 cert(?:ificate)? (?:selected for .+|for client authentication)",
-    r"No available (?:client )?authentication scheme",
-    r"PKIX path (?:building|validation) failed",
-    r"unable to find valid certification path to requested target",
-    r"No subject alternative (?:DNS name|names)[^.]*",
-    r"Unable to determine revocation status[\w ]*",
-    r"Invalid certificate_authorities extension[^\n]*",
-    r"Could not authenticate user '[^']*'",
-    r"MIDSecPolicy: .+ is (true|false)$",
-    r"found key for : (.+)$",
-    r"matching alias: (.+)$",
-    r"Negotiated protocol version: (\S+)",
-    r"encryption keys do not match",
-    r"Invalid client_cert[^\n]*",
-    r"Unable to validate the certificate from CA",
-    r"Failed in client cert chain verification",
-    r"certificate (?:has )?expired|NotAfter: [^,]+",
-)]
+_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"<empty list>",
+        r"\"certificate authorities\": (\[\])",
+        r"\"certificate authorities\": \[(.+?)\]?$",
+        r"^\s*((?:CN|OU|O)=.+?)\]?$",  # a continuation line of a CA-name list
+        r"\"(?:subject|issuer)\"\s*:\s*\"(.+)\",?$",
+        r"[Ff]atal alert: \w+",
+        r"\"description\": \"(\w+)\"",
+        r"alert\((\w+)\)",
+        r"Fatal \((\w+)\)",
+        r"No X\.509 cert(?:ificate)? (?:selected for .+|for client authentication)",
+        r"No available (?:client )?authentication scheme",
+        r"PKIX path (?:building|validation) failed",
+        r"unable to find valid certification path to requested target",
+        r"No subject alternative (?:DNS name|names)[^.]*",
+        r"Unable to determine revocation status[\w ]*",
+        r"Invalid certificate_authorities extension[^\n]*",
+        r"Could not authenticate user '[^']*'",
+        r"MIDSecPolicy: .+ is (true|false)$",
+        r"found key for : (.+)$",
+        r"matching alias: (.+)$",
+        r"Negotiated protocol version: (\S+)",
+        r"encryption keys do not match",
+        r"Invalid client_cert[^\n]*",
+        r"Unable to validate the certificate from CA",
+        r"Failed in client cert chain verification",
+        r"certificate (?:has )?expired|NotAfter: [^,]+",
+    )
+]
 
 
 def spans(text: str) -> list[tuple[int, int]]:

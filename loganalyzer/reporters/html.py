@@ -14,8 +14,13 @@ from typing import Any
 
 from loganalyzer import __version__
 from loganalyzer.reporters import evidence as ev_mod
-from loganalyzer.reporters.records import (analyze_document, diagnoses_of, handshakes_of, mid_servers,
-                                           relative)
+from loganalyzer.reporters.records import (
+    analyze_document,
+    diagnoses_of,
+    handshakes_of,
+    mid_servers,
+    relative,
+)
 from loganalyzer.reporters.timeline import rows
 
 _CSS = """
@@ -27,16 +32,19 @@ body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, s
 header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 24px; }
 header { padding-top: 24px; }
 h1 { font-size: 24px; margin: 0 0 4px; }
-h2 { font-size: 19px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h2 { font-size: 19px; margin: 32px 0 12px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
 h3 { font-size: 17px; margin: 4px 0 8px; }
 h4 { font-size: 14px; margin: 16px 0 6px; text-transform: uppercase; letter-spacing: .04em;
      color: var(--muted); }
-code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 13px; }
+code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+              font-size: 13px; }
 .summary { color: var(--muted); margin: 0 0 16px; }
 .redacted { display: inline-block; padding: 2px 8px; border-radius: 4px; background: var(--ink);
             color: #fff; font-size: 12px; font-weight: 600; margin-left: 8px; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
+th, td { text-align: left; vertical-align: top; padding: 6px 8px;
+         border-bottom: 1px solid var(--line); }
 th { background: var(--soft); font-size: 13px; white-space: nowrap; }
 .overview td:first-child, .overview th:first-child { width: 2em; }
 .badge { display: inline-block; min-width: 64px; text-align: center; padding: 1px 8px;
@@ -84,8 +92,10 @@ def _prose(text: str) -> str:
 
 
 def _evidence_line(text: str) -> str:
-    return "".join(f"<mark>{_e(piece)}</mark>" if strong else _e(piece)
-                   for piece, strong in ev_mod.pieces(text))
+    return "".join(
+        f"<mark>{_e(piece)}</mark>" if strong else _e(piece)
+        for piece, strong in ev_mod.pieces(text)
+    )
 
 
 def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
@@ -103,37 +113,66 @@ def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
     out.append(f'<p class="meta">{meta}</p>')
     out.append(f"<p>{_prose(d['meaning'])}</p>")
     if d.get("distinguish"):
-        out.append(f'<p class="distinguish">To tell the candidates apart: {_prose(d["distinguish"])}</p>')
+        out.append(
+            f'<p class="distinguish">To tell the candidates apart: {_prose(d["distinguish"])}</p>'
+        )
     if d["evidence"]:
         out.append("<h4>Evidence</h4>")
         out.append('<table class="evidence"><tbody>')
         for e in d["evidence"]:
-            out.append(f'<tr><td class="loc mono" title="{_e(e["path"])}">'
-                       f'{_e(relative(e["path"], group))}:{_e(e["line"])}</td>'
-                       f"<td><code>{_evidence_line(e['text'])}</code></td></tr>")
+            out.append(
+                f'<tr><td class="loc mono" title="{_e(e["path"])}">'
+                f"{_e(relative(e['path'], group))}:{_e(e['line'])}</td>"
+                f"<td><code>{_evidence_line(e['text'])}</code></td></tr>"
+            )
         out.append("</tbody></table>")
     if d["fix"]:
         kb = d.get("kb") or {}
-        kb_text = (f' <span class="kb">— KB “{_e(kb.get("article", ""))}”, section '
-                   f'“{_e(kb.get("section", ""))}”</span>') if kb else ""
+        kb_text = (
+            (
+                f' <span class="kb">— KB “{_e(kb.get("article", ""))}”, section '
+                f"“{_e(kb.get('section', ''))}”</span>"
+            )
+            if kb
+            else ""
+        )
         out.append(f"<h4>Fix{kb_text}</h4>")
-        out.append('<ol class="fix">' + "".join(f"<li>{_prose(s)}</li>" for s in d["fix"]) + "</ol>")
+        out.append(
+            '<ol class="fix">' + "".join(f"<li>{_prose(s)}</li>" for s in d["fix"]) + "</ol>"
+        )
     out.append("</article>")
     return out
 
 
 def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
-    head = ("time", "where", "JVM", "thread", "host", "TLS", "cert requested", "CA names",
-            "cert sent", "outcome")
-    out = [f"<h3>TLS handshakes in <code>{_e(group)}</code></h3>",
-           '<table class="timeline"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
-           + "</tr></thead><tbody>"]
+    head = (
+        "time",
+        "where",
+        "JVM",
+        "thread",
+        "host",
+        "TLS",
+        "cert requested",
+        "CA names",
+        "cert sent",
+        "outcome",
+    )
+    out = [
+        f"<h3>TLS handshakes in <code>{_e(group)}</code></h3>",
+        '<table class="timeline"><thead><tr>'
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr></thead><tbody>",
+    ]
     for r in rows(handshakes, group):
         sent_class = ' class="no"' if r.sent == "no" and r.requested == "yes" else ""
         cells = [
-            f'<td class="mono">{_e(r.time)}</td>', f'<td class="mono">{_e(r.where)}</td>',
-            f"<td>{_e(r.jvm)}</td>", f"<td>{_e(r.thread)}</td>", f"<td>{_e(r.host)}</td>",
-            f"<td>{_e(r.tls)}</td>", f"<td>{_e(r.requested)}</td>",
+            f'<td class="mono">{_e(r.time)}</td>',
+            f'<td class="mono">{_e(r.where)}</td>',
+            f"<td>{_e(r.jvm)}</td>",
+            f"<td>{_e(r.thread)}</td>",
+            f"<td>{_e(r.host)}</td>",
+            f"<td>{_e(r.tls)}</td>",
+            f"<td>{_e(r.requested)}</td>",
             "<td>" + "<br>".join(_e(n) for n in r.ca_names) + "</td>",
             f"<td{sent_class}>{_e(r.sent)}</td>",
             f'<td class="outcome-{_e(r.outcome)}">{_e(r.outcome_text)}</td>',
@@ -149,24 +188,35 @@ def render_document(doc: dict[str, Any]) -> str:
     analysed = "diagnoses" in doc
     diagnoses = doc.get("diagnoses", [])
     title = "MID Server mutual TLS analysis"
-    summary = (f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
-               f"{len(doc.get('handshakes', []))} TLS handshake(s)")
+    summary = (
+        f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
+        f"{len(doc.get('handshakes', []))} TLS handshake(s)"
+    )
     if analysed:
         summary += f", {len(diagnoses)} diagnosis(es)"
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{title}</title>", f"<style>{_CSS}</style></head><body>", "<header>",
-           f"<h1>{title}"
-           + ('<span class="redacted">REDACTED</span>' if doc.get("redacted") else "") + "</h1>",
-           f'<p class="summary">{_e(summary)}.</p>']
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<header>",
+        f"<h1>{title}"
+        + ('<span class="redacted">REDACTED</span>' if doc.get("redacted") else "")
+        + "</h1>",
+        f'<p class="summary">{_e(summary)}.</p>',
+    ]
     if analysed and diagnoses:
-        out.append('<table class="overview"><thead><tr><th>#</th><th>severity</th><th>root cause</th>'
-                   "<th>confidence</th><th>what it means</th><th>MID Server</th></tr></thead><tbody>")
+        out.append(
+            '<table class="overview"><thead><tr><th>#</th><th>severity</th><th>root cause</th>'
+            "<th>confidence</th><th>what it means</th><th>MID Server</th></tr></thead><tbody>"
+        )
         for n, d in enumerate(diagnoses, 1):
             out.append(
                 f'<tr><td><a href="#d{n}">{n}</a></td>'
-                f'<td><span class="badge sev-{_e(d["severity"])}">{_e(d["severity"].upper())}</span></td>'
-                f'<td><code>{_e(d["root_cause"])}</code></td><td>{_e(d["confidence"])}</td>'
+                f'<td><span class="badge sev-{_e(d["severity"])}">'
+                f"{_e(d['severity'].upper())}</span></td>"
+                f"<td><code>{_e(d['root_cause'])}</code></td><td>{_e(d['confidence'])}</td>"
                 f'<td>{_e(d["title"])}</td><td class="mono">{_e(d["mid_server"])}</td></tr>'
             )
         out.append("</tbody></table>")
@@ -195,11 +245,15 @@ def render_document(doc: dict[str, Any]) -> str:
             out.append(f"<li><code>{_e(where)}</code> ({_e(p['kind'])}): {_e(p['message'])}</li>")
         out.append("</ul></section>")
     if inputs:
-        out.append('<section><h2>Files read</h2><table class="inputs"><thead><tr><th>file</th>'
-                   "<th>role</th><th>layout</th><th>lines</th><th>handshakes</th></tr></thead><tbody>")
+        out.append(
+            '<section><h2>Files read</h2><table class="inputs"><thead><tr><th>file</th>'
+            "<th>role</th><th>layout</th><th>lines</th><th>handshakes</th></tr></thead><tbody>"
+        )
         for i in inputs:
-            out.append(f'<tr><td class="mono">{_e(i["path"])}</td><td>{_e(i["role"])}</td>'
-                       f"<td>{_e(i['layout'])}</td><td>{i['lines']:,}</td><td>{i['handshakes']}</td></tr>")
+            out.append(
+                f'<tr><td class="mono">{_e(i["path"])}</td><td>{_e(i["role"])}</td>'
+                f"<td>{_e(i['layout'])}</td><td>{i['lines']:,}</td><td>{i['handshakes']}</td></tr>"
+            )
         out.append("</tbody></table></section>")
     out += ["</main>", f"<footer>loganalyzer {_e(__version__)}</footer>", "</body></html>", ""]
     return "\n".join(out)

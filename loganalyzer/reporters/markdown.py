@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from loganalyzer.reporters.records import analyze_document, diagnoses_of, handshakes_of, mid_servers
-from loganalyzer.reporters.timeline import rows
-from loganalyzer.reporters.timeline import short_dn  # noqa: F401  (kept: other modules import it here)
+from loganalyzer.reporters.timeline import (
+    rows,
+    short_dn,  # noqa: F401  (kept: other modules import it here)
+)
 
 
 def _cell(text: str) -> str:
@@ -52,11 +54,24 @@ def _diagnosis(d: dict[str, Any], n: int) -> list[str]:
 
 def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
     out = [f"#### TLS handshakes in `{group}`", ""]
-    out.append("| time | where | JVM | thread | host | TLS | cert requested | CA names | cert sent | outcome |")
+    out.append(
+        "| time | where | JVM | thread | host | TLS | cert requested | CA names | cert sent "
+        "| outcome |"
+    )
     out.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows(handshakes, group):
-        cells = (r.time, r.where, r.jvm, r.thread, r.host, r.tls, r.requested,
-                 "; ".join(r.ca_names), r.sent, r.outcome_text)
+        cells = (
+            r.time,
+            r.where,
+            r.jvm,
+            r.thread,
+            r.host,
+            r.tls,
+            r.requested,
+            "; ".join(r.ca_names),
+            r.sent,
+            r.outcome_text,
+        )
         out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     out.append("")
     return out
@@ -68,8 +83,11 @@ def render_document(doc: dict[str, Any]) -> str:
     analysed = "diagnoses" in doc
     out: list[str] = ["# MID Server mutual TLS analysis", ""]
     if doc.get("redacted"):
-        out += ["> Redacted: host, instance and user names, IP and e-mail addresses, DN values and "
-                "certificate serials are replaced by pseudonyms (the same value, the same pseudonym).", ""]
+        out += [
+            "> Redacted: host, instance and user names, IP and e-mail addresses, DN values and "
+            "certificate serials are replaced by pseudonyms (the same value, the same pseudonym).",
+            "",
+        ]
     out.append(
         f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
         f"{len(doc.get('handshakes', []))} TLS handshake(s)."
@@ -78,8 +96,11 @@ def render_document(doc: dict[str, Any]) -> str:
     out.append("")
     if analysed and doc["diagnoses"]:
         out += ["| # | severity | root cause | confidence | MID Server |", "|---|---|---|---|---|"]
-        out += [f"| {n} | {d['severity']} | `{d['root_cause']}` | {d['confidence']} "
-                f"| {_cell(d['mid_server'])} |" for n, d in enumerate(doc["diagnoses"], 1)]
+        out += [
+            f"| {n} | {d['severity']} | `{d['root_cause']}` | {d['confidence']} "
+            f"| {_cell(d['mid_server'])} |"
+            for n, d in enumerate(doc["diagnoses"], 1)
+        ]
         out.append("")
     elif analysed:
         out += ["No mutual-TLS problem was found.", ""]
@@ -97,8 +118,12 @@ def render_document(doc: dict[str, Any]) -> str:
             out += _timeline(handshakes, group)
     if doc.get("problems"):
         out += ["## Input problems", ""]
-        out += [f"- `{p['path']}:{p['line']}` ({p['kind']}): {p['message']}" if p["line"]
-                else f"- `{p['path']}` ({p['kind']}): {p['message']}" for p in doc["problems"]]
+        out += [
+            f"- `{p['path']}:{p['line']}` ({p['kind']}): {p['message']}"
+            if p["line"]
+            else f"- `{p['path']}` ({p['kind']}): {p['message']}"
+            for p in doc["problems"]
+        ]
         out.append("")
     return "\n".join(out)
 

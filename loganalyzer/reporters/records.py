@@ -7,12 +7,11 @@ redaction is one document-to-document step (:mod:`loganalyzer.redaction`) in fro
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loganalyzer import events as ev
 from loganalyzer.errors import Problem
 from loganalyzer.handshakes import Handshake
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from loganalyzer.reading import FileReading, Reading
@@ -167,5 +166,5 @@ def relative(path: str, group: str) -> str:
     """``path`` inside its MID Server folder (``wrapper.log``), so table cells stay short."""
     for sep in ("/", "!", "\\"):
         if group and path.startswith(group + sep):
-            return path[len(group) + 1:]
+            return path[len(group) + 1 :]
     return path

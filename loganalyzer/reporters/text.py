@@ -42,11 +42,18 @@ def summary(doc: dict[str, Any]) -> Text:
     ]
     if "diagnoses" in doc:
         counts = {s: sum(1 for d in doc["diagnoses"] if d["severity"] == s) for s in SEVERITY_STYLE}
-        found = ", ".join(_plural(n, s, "info" if s == "info" else "") for s, n in counts.items() if n)
-        parts.append(_plural(len(doc["diagnoses"]), "diagnosis", "diagnoses") + (f": {found}" if found else ""))
+        found = ", ".join(
+            _plural(n, s, "info" if s == "info" else "") for s, n in counts.items() if n
+        )
+        parts.append(
+            _plural(len(doc["diagnoses"]), "diagnosis", "diagnoses")
+            + (f": {found}" if found else "")
+        )
     line = Text(" · ".join(parts))
     if doc.get("redacted"):
-        line.append("\nRedacted: names, addresses, DN values and serials are pseudonyms.", style="bold")
+        line.append(
+            "\nRedacted: names, addresses, DN values and serials are pseudonyms.", style="bold"
+        )
     return line
 
 
@@ -62,7 +69,10 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
     """Headline panel, meaning, evidence, fix and KB section of one diagnosis (a plain dict)."""
     style = SEVERITY_STYLE.get(d["severity"], "bold")
     head = Text.assemble(
-        (d["severity"].upper(), style), "  ", (d["root_cause"], "bold"), "  ",
+        (d["severity"].upper(), style),
+        "  ",
+        (d["root_cause"], "bold"),
+        "  ",
         (f"({d['confidence']})", "bold cyan" if d["confidence"] == "confirmed" else "cyan"),
     )
     seen = f"rule {d['rule']} · seen {_plural(d.get('occurrences') or 0, 'time')}"
@@ -70,11 +80,16 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
         seen += f" · first {d['first_seen'][:23]}"
     panel = Panel(
         Group(head, Text(d["title"], style="bold"), Text(seen, style="dim")),
-        title=Text(f"{n}"), title_align="left", border_style=style, box=box.ROUNDED,
+        title=Text(f"{n}"),
+        title_align="left",
+        border_style=style,
+        box=box.ROUNDED,
     )
     body: list[RenderableType] = [Text(d["meaning"].strip())]
     if d.get("distinguish"):
-        body.append(Text.assemble(("To tell the candidates apart: ", "italic"), d["distinguish"].strip()))
+        body.append(
+            Text.assemble(("To tell the candidates apart: ", "italic"), d["distinguish"].strip())
+        )
     if d["evidence"]:
         body.append(Text("Evidence", style="bold"))
         grid = Table.grid(padding=(0, 2))
@@ -87,7 +102,9 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
         kb = d.get("kb") or {}
         fix_head = Text("Fix", style="bold")
         if kb:
-            fix_head.append(f"  (KB “{kb.get('article', '')}”, section “{kb.get('section', '')}”)", style="dim")
+            fix_head.append(
+                f"  (KB “{kb.get('article', '')}”, section “{kb.get('section', '')}”)", style="dim"
+            )
         body.append(fix_head)
         steps = Table.grid(padding=(0, 1))
         steps.add_column(no_wrap=True, justify="right")
@@ -115,8 +132,15 @@ def timeline_table(handshakes: list[dict[str, Any]], group: str) -> Table | None
     # one column fewer when every row has the same host (named in the title) or none is known
     if shared:
         title.append(f" ({', '.join(shared)})", style="dim")
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  padding=(0, 1), collapse_padding=True, show_lines=True)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        show_lines=True,
+    )
     columns = ["line" if len(files) == 1 else "where", "time", "JVM", "thread"]
     columns += ["host"] if len(hosts) > 1 else []
     columns += ["TLS"]
@@ -125,8 +149,12 @@ def timeline_table(handshakes: list[dict[str, Any]], group: str) -> Table | None
     table.add_column("client certificate · outcome", overflow="fold", ratio=1)
     for row in timeline:
         # Text, not markup: thread names and DNs are log text and may hold "[...]"
-        cells = [Text(row.where.rpartition(":")[2] if len(files) == 1 else row.where),
-                 Text(row.time.rpartition(".")[0] or row.time), Text(row.jvm), Text(row.thread)]
+        cells = [
+            Text(row.where.rpartition(":")[2] if len(files) == 1 else row.where),
+            Text(row.time.rpartition(".")[0] or row.time),
+            Text(row.jvm),
+            Text(row.thread),
+        ]
         cells += [Text(row.host)] if len(hosts) > 1 else []
         cells += [Text(row.tls.removeprefix("TLSv"))]
         table.add_row(*cells, story(row))
@@ -156,7 +184,10 @@ def report(doc: dict[str, Any]) -> list[RenderableType]:
     for group in groups:
         if analysed:
             # a Rule would cut a long path short; the path must stay whole to be found again
-            out += [Rule(style="dim"), Text(f"MID Server logs: {group}", style="bold", overflow="fold")]
+            out += [
+                Rule(style="dim"),
+                Text(f"MID Server logs: {group}", style="bold", overflow="fold"),
+            ]
             mine = diagnoses_of(doc, group)
             if not mine:
                 out.append(Text("No mutual-TLS problem found."))
@@ -165,7 +196,13 @@ def report(doc: dict[str, Any]) -> list[RenderableType]:
         if table is not None:
             out.append(table)
     if not groups:
-        out.append(Text("No log found in the inputs." if analysed else "No TLS handshake found in the inputs."))
+        out.append(
+            Text(
+                "No log found in the inputs."
+                if analysed
+                else "No TLS handshake found in the inputs."
+            )
+        )
     elif not analysed and not doc["handshakes"]:
         out.append(Text("No TLS handshake found in the inputs."))
     return out
@@ -174,8 +211,15 @@ def report(doc: dict[str, Any]) -> list[RenderableType]:
 def render(doc: dict[str, Any], width: int = 80, color: bool = False) -> str:
     """The report as a string (for ``-o FILE`` and snapshots)."""
     buffer = StringIO()
-    console = Console(file=buffer, width=width, no_color=not color, force_terminal=color,
-                      color_system="standard" if color else None, highlight=False, soft_wrap=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        no_color=not color,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=False,
+    )
     for item in report(doc):
         console.print(item)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"

@@ -1,0 +1,225 @@
+"""One command for every throughput figure of the README: ``python benchmarks/run.py``.
+
+Builds the corpus (``benchmarks/corpus.py``) on first use, then measures in one run, each as a
+separate process the way a user runs it (start-up included):
+
+1. ``grep -c -E`` with the scanner's own markers over the sparse 1 GB file (best of 3, warm);
+2. ``loganalyzer analyze`` on that file: wall time, MB/s, peak RSS (``/usr/bin/time -v``);
+3. ``analyze`` on the dense ``javax.net.debug=all`` file, pinned to one core;
+4. start-up: ``analyze`` on a small captured log (median of 5);
+5. ``loganalyzer scan`` over the many-files corpus with ``--jobs 1`` and ``--jobs N``.
+
+It prints the figures, the ratios the targets are stated in, and whether each target is met.
+Nothing is written outside ``benchmarks/corpus/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import corpus as corpus_mod  # noqa: E402
+
+REPO = HERE.parent
+SMALL_LOG = REPO / "sample_logs" / "jdk25-tls13-success-tm"
+
+
+def loganalyzer() -> list[str]:
+    script = Path(sys.executable).with_name("loganalyzer")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "loganalyzer"]
+
+
+def markers_ere() -> str:
+    """The scanner's prefilter union (every dialect and the wrapper lifecycle) as a grep ERE."""
+    from loganalyzer import stacktraces
+    from loganalyzer.legacy import LegacyDialect
+    from loganalyzer.lines import LIFECYCLE_PREFILTER
+    from loganalyzer.midlog import MidLineDialect
+    from loganalyzer.unified import UnifiedDialect
+
+    dialects = (UnifiedDialect(), LegacyDialect(), MidLineDialect(),
+                stacktraces.AppExceptionDialect())
+    python = b"|".join([d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern])
+    ere = python.decode().replace("(?:", "(").replace(r"\S", "[^[:space:]]")
+    return ere.replace(r"\w", "[[:alnum:]_]")
+
+
+def timed(cmd: list[str], *, pin: bool = False) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in KB and exit code of one run."""
+    if pin and shutil.which("taskset"):
+        cmd = ["taskset", "-c", "0", *cmd]
+    gnu_time = Path("/usr/bin/time")
+    if gnu_time.exists():
+        cmd = [str(gnu_time), "-v", *cmd]
+    start = time.perf_counter()
+    run = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - start
+    rss = 0
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
+    if m:
+        rss = int(m.group(1))
+    if run.returncode not in (0, 1):  # analyze exits 1 when it diagnoses something
+        sys.stderr.write(run.stderr[-2000:])
+        raise SystemExit(f"failed ({run.returncode}): {' '.join(cmd)}")
+    return wall, rss, run.returncode
+
+
+def best(cmd: list[str], runs: int, **kw) -> tuple[float, int]:
+    results = [timed(cmd, **kw) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def warm(path: Path) -> None:
+    """Read the files once so every tool sees them in the page cache."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for f in files:
+        with open(f, "rb") as fh:
+            while fh.read(16 << 20):
+                pass
+
+
+def size_of(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sparse-mb", type=int, default=1024)
+    ap.add_argument("--dense-mb", type=int, default=128)
+    ap.add_argument("--scan-groups", type=int, default=96)
+    ap.add_argument("--scan-file-mb", type=float, default=3.0)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--runs", type=int, default=3, help="repeats; the best time counts")
+    ap.add_argument("--rebuild", action="store_true", help="build the corpus again")
+    args = ap.parse_args()
+
+    root = corpus_mod.CORPUS
+    stamp = root / f".built-{args.sparse_mb}-{args.dense_mb}-{args.scan_groups}-" \
+                   f"{args.scan_file_mb}"
+    if args.rebuild or not stamp.exists():
+        if root.exists():
+            shutil.rmtree(root)
+        print(f"building the corpus in {root} ...", flush=True)
+        corpus_mod.build(root, sparse_mb=args.sparse_mb, dense_mb=args.dense_mb,
+                         scan_groups=args.scan_groups, scan_file_mb=args.scan_file_mb)
+        stamp.touch()
+    sparse = root / "sparse" / "wrapper.log"
+    dense = root / "dense" / "wrapper.log"
+    scan_dir = root / "scan"
+    out_dir = root / "out"
+    out_dir.mkdir(exist_ok=True)
+    la = loganalyzer()
+    try:
+        import re2  # noqa: F401
+        engine = "RE2 (google-re2)"
+    except ImportError:
+        engine = "re (stdlib; install the 'fast' extra for RE2)"
+
+    sparse_mb = size_of(sparse) / 1e6
+    dense_mb = size_of(dense) / 1e6
+    scan_mb = size_of(scan_dir) / 1e6
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, prefilter engine: {engine}")
+    print(f"corpus: sparse {sparse_mb:.0f} MB, dense {dense_mb:.0f} MB, scan {scan_mb:.0f} MB "
+          f"on disk in {sum(1 for p in scan_dir.rglob('*') if p.is_file())} files", flush=True)
+
+    warm(sparse)
+    ere = markers_ere()
+    grep_cmd = ["grep", "-c", "-E", ere, str(sparse)]
+    grep_s, _ = best(grep_cmd, args.runs)
+    count = subprocess.run(grep_cmd, capture_output=True, text=True).stdout.strip()
+    analyze_s, analyze_rss = best([*la, "analyze", str(sparse), "--format", "json"], args.runs)
+
+    warm(dense)
+    dense_s, dense_rss = best([*la, "analyze", str(dense), "--format", "json"], args.runs,
+                              pin=True)
+
+    startups = [timed([*la, "analyze", str(SMALL_LOG)])[0] for _ in range(5)]
+    startup = statistics.median(startups)
+
+    warm(scan_dir)
+    scan1_s, scan1_rss = best([*la, "scan", str(scan_dir), "-q", "-j", "1", "-o",
+                               str(out_dir / "scan-1.parquet")], args.runs)
+    scann_s, scann_rss = best([*la, "scan", str(scan_dir), "-q", "-j", str(args.jobs), "-o",
+                               str(out_dir / f"scan-{args.jobs}.parquet")], args.runs)
+    same = _same_table(out_dir / "scan-1.parquet", out_dir / f"scan-{args.jobs}.parquet")
+
+    ceiling = parallel_ceiling(args.jobs)
+    ratio = analyze_s / grep_s
+    speedup = scan1_s / scann_s
+    rows = [
+        ("grep -c -E (markers), sparse", f"{grep_s:.2f} s", f"{sparse_mb / grep_s:.0f} MB/s",
+         f"{count} lines", ""),
+        ("analyze, sparse", f"{analyze_s:.2f} s", f"{sparse_mb / analyze_s:.0f} MB/s",
+         f"peak RSS {analyze_rss / 1024:.0f} MB",
+         _verdict(ratio <= 3 and analyze_rss < 200 * 1024,
+                  f"{ratio:.2f}x grep (target <= 3x, RSS < 200 MB)")),
+        ("analyze, dense, 1 core", f"{dense_s:.2f} s", f"{dense_mb / dense_s:.1f} MB/s",
+         f"peak RSS {dense_rss / 1024:.0f} MB",
+         _verdict(dense_mb / dense_s >= 30, "target >= 30 MB/s")),
+        ("analyze, small log (start-up)", f"{startup:.2f} s", "", "median of 5",
+         _verdict(startup < 0.5, "target < 0.5 s")),
+        ("scan --jobs 1", f"{scan1_s:.2f} s", f"{scan_mb / scan1_s:.0f} MB/s (disk)",
+         f"peak RSS {scan1_rss / 1024:.0f} MB", ""),
+        (f"scan --jobs {args.jobs}", f"{scann_s:.2f} s", f"{scan_mb / scann_s:.0f} MB/s (disk)",
+         "", _verdict(speedup >= 0.8 * args.jobs,
+                      f"{speedup:.2f}x faster than 1 job (target >= {0.8 * args.jobs:.1f}x)")),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print()
+    for name, wall, rate, extra, verdict in rows:
+        print(f"{name:<{width}}  {wall:>8}  {rate:>16}  {extra:<20}  {verdict}")
+    print()
+    print(f"machine: a pure-Python CPU burn in {args.jobs} processes runs {ceiling:.2f}x faster "
+          f"than in one, so scan reached {speedup / ceiling:.0%} of what the cores give")
+    print(f"ratios: analyze/grep = {ratio:.2f}; scan {args.jobs} jobs vs 1 = {speedup:.2f}x; "
+          f"dense = {dense_mb / dense_s:.1f} MB/s; start-up = {startup:.2f} s; "
+          f"tables equal: {same}")
+    print(f"command: {sys.executable} benchmarks/run.py " + " ".join(sys.argv[1:]))
+
+
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def parallel_ceiling(jobs: int, n: int = 8_000_000) -> float:
+    """How much faster ``jobs`` processes burn pure-Python CPU than one: what the cores give."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.perf_counter()
+    for _ in range(jobs * 2):
+        _burn(n)
+    one = time.perf_counter() - start
+    start = time.perf_counter()
+    with ProcessPoolExecutor(jobs) as pool:
+        list(pool.map(_burn, [n] * (jobs * 2)))
+    return one / (time.perf_counter() - start)
+
+
+def _same_table(a: Path, b: Path) -> bool:
+    try:
+        import pandas as pd
+    except ImportError:
+        return False
+    return pd.read_parquet(a).equals(pd.read_parquet(b))
+
+
+def _verdict(ok: bool, text: str) -> str:
+    return f"{'met' if ok else 'MISSED'}: {text}"
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ from loganalyzer.legacy import LegacyDialect
 from loganalyzer.midlog import MidLineDialect
 from loganalyzer.scanner import scan
 from loganalyzer.sources import Item, Source, decode_line, iter_sources
-from loganalyzer.unified import Interpreter, UnifiedDialect, km_debug_jvms
+from loganalyzer.unified import Interpreter, UnifiedDialect
 
 
 @dataclass(slots=True)
@@ -93,10 +93,10 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
     """
     if source.role == "agent":
         return _read_agent(source, stream, on_bytes)
-    legacy = LegacyDialect()
-    dialects = (UnifiedDialect(), legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
+    legacy, unified = LegacyDialect(), UnifiedDialect()
+    dialects = (unified, legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
     result = scan(stream, source.path, dialects, on_bytes=on_bytes)
-    reading = FileReading(source, result.layout, result.lines, result.bytes, len(result.records))
+    reading = FileReading(source, result.layout, result.lines, result.bytes, result.seen)
     reading.problems.extend(result.problems)
     interpreter = Interpreter(reading.problems)
     events: list[ev.Event] = []
@@ -116,7 +116,7 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
         reading.problems.extend(legacy.problems)
         events.sort(key=lambda e: e.where.line)
     reading.agent_events = list(parse_agent_lines(source.path, mid_lines))
-    reading.handshakes = hs_mod.build(source.path, events, km_debug_jvms(result.records))
+    reading.handshakes = hs_mod.build(source.path, events, frozenset(unified.km_debug_jvms))
     return reading
 
 

@@ -26,6 +26,7 @@ except ImportError:  # re finds the same candidate lines; it tries every branch 
 BLOCK = 1 << 20
 MAX_LINE = 1 << 20  # longer lines are cut here (and reported) so one line cannot exhaust memory
 SAMPLE_LINES = 200
+MAX_SKIPPED_BODY = 100_000  # lines of an unread body before the record counts as cut
 
 
 @dataclass(slots=True)
@@ -34,6 +35,7 @@ class ScanResult:
 
     path: str
     records: list[Record] = field(default_factory=list)
+    seen: int = 0  # records cut out, kept or not
     problems: list[Problem] = field(default_factory=list)
     layout: str = ""
     lines: int = 0
@@ -80,6 +82,14 @@ class _Reader:
         self.counted -= self.pos
         self.pos = 0
         return True
+
+    def total_lines(self) -> int:
+        """Lines in the input: the ones handed out or skipped, plus whatever is left unread."""
+        while self._fill():
+            pass
+        self._count_to(len(self.buf))
+        tail = self.buf[self.buf.rfind(b"\n") + 1 :]
+        return self.lineno + (1 if tail and self.counted == len(self.buf) and self.pos < len(self.buf) else 0)
 
     def _count_to(self, offset: int) -> None:
         if offset > self.counted:
@@ -214,9 +224,11 @@ def scan(
                 continue
             if dialect.wants_body(record):
                 record, pending = _collect_body(reader, dialect, record, _decode)
-            result.records.append(record)
+            result.seen += 1
+            if not hasattr(dialect, "keeps_record") or dialect.keeps_record(record):
+                result.records.append(record)
             break
-    result.lines = reader.lineno
+    result.lines = reader.total_lines()
     result.bytes = reader.nbytes
     return result
 
@@ -238,18 +250,37 @@ def compile_union(patterns: Sequence[bytes]):
 def _collect_body(
     reader: _Reader, dialect: Dialect, record: Record, decode: Callable[[tuple[int, bytes]], Line]
 ) -> tuple[Record, Line | None]:
-    """Read the record's body lines; return it and a line that belongs to what comes next."""
+    """Read the record's body lines; return it and a line that belongs to what comes next.
+
+    A dialect may give ``end_pattern``, a bytes regex for the raw lines that may end the record:
+    other lines are not offered to ``ends``, and when the dialect does not want this record's
+    body (``keeps_body``) they are jumped over at C speed without being decoded. That keeps
+    dense debug logs, mostly hex dumps nobody reads, cheap.
+    """
+    end = getattr(dialect, "end_pattern", None)
+    hint = getattr(dialect, "end_hint", None) or (end.search if end is not None else None)
+    keep = dialect.keeps_body(record) if hasattr(dialect, "keeps_body") else True
     body: list[str] = []
     last = record.where.line
     while True:
+        if end is not None and not keep:
+            if not reader.seek_candidate(end):
+                return replace(record, end_line=reader.lineno, truncated=True), None
         got = reader.next_line()
         if got is None:
             return replace(record, body=tuple(body), end_line=last, truncated=True), None
+        if hint is not None and not hint(got[1]):
+            body.append(decode(got).message)  # only reached when the body is kept
+            last = got[0]
+            continue
         line = decode(got)
         verdict = dialect.ends(_Probe(record, body), line)
         if verdict == "body":
-            body.append(line.message)
+            if keep:
+                body.append(line.message)
             last = line.lineno
+            if not keep and line.lineno - record.where.line > MAX_SKIPPED_BODY:
+                return replace(record, end_line=last, truncated=True), None
         elif verdict == "close":
             return replace(record, body=tuple(body), end_line=line.lineno), None
         elif verdict == "stop":

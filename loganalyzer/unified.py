@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from lark import Transformer, v_args
 from lark.exceptions import LarkError
@@ -30,12 +31,26 @@ MAX_BODY_LINES = 20_000
 
 
 def parse_time(text: str) -> datetime | None:
-    """``2026-11-26 13:40:05.679 EST`` -> naive local time; JSSE prints midnight as hour 24."""
-    stamp = text[:23]
+    """``2026-11-26 13:40:05.679 EST`` -> naive local time; JSSE prints midnight as hour 24.
+
+    Sliced by hand: strptime costs ten times as much, and a dense log has one per record.
+    """
+    s = text[:23]
+    if len(s) != 23 or s[19] != "." or not s[20:23].isdigit():
+        return None
+    second = _parse_second(s[:19])
+    return second.replace(microsecond=int(s[20:23]) * 1000) if second else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_second(s: str) -> datetime | None:
+    """``2026-11-26 13:40:05`` (hour 24 allowed); records come many to a second, so cached."""
+    if s[4] != "-" or s[7] != "-" or s[10] != " " or s[13] != ":" or s[16] != ":":
+        return None
     try:
-        if stamp[11:13] == "24":
-            return datetime.strptime(stamp[:11] + "00" + stamp[13:], "%Y-%m-%d %H:%M:%S.%f")
-        return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f")
+        hour = int(s[11:13])
+        return datetime(int(s[:4]), int(s[5:7]), int(s[8:10]), 0 if hour == 24 else hour,
+                        int(s[14:16]), int(s[17:19]))
     except ValueError:
         return None
 
@@ -48,26 +63,28 @@ _KM_DEBUG_MARKERS = (
 )
 
 
-def km_debug_jvms(records: list[Record]) -> frozenset[int]:
-    """The JVM instances whose records prove the ``keymanager`` debug option was on."""
-    return frozenset(
-        r.thread.jvm for r in records
-        if r.dialect == "unified" and r.message.startswith(_KM_DEBUG_MARKERS)
-    )
-
-
 class UnifiedDialect:
-    """Finds and cuts JDK 11+ records; see :class:`loganalyzer.records.Dialect`."""
+    """Finds and cuts JDK 11+ records; see :class:`loganalyzer.records.Dialect`.
+
+    One instance reads one file: it also notes which JVMs printed key-manager output
+    (``km_debug_jvms``), from records that are otherwise dropped unread.
+    """
 
     name = "unified"
     prefilter = re.compile(rb"javax\.net\.ssl\|")
 
+    def __init__(self) -> None:
+        self.km_debug_jvms: set[int] = set()
+
     def open_record(self, line: Line, path: str) -> Record | None:
-        m = HEADER.search(line.message)
+        text = line.message
+        m = HEADER.match(text) if text.startswith("javax.net.ssl|") else HEADER.search(text)
         if not m:
             return None
         msg = m.group("msg")
         has_body = msg.endswith(" (")
+        if msg.startswith(_KM_DEBUG_MARKERS):
+            self.km_debug_jvms.add(line.jvm)
         return Record(
             dialect=self.name,
             where=Location(path, line.lineno),
@@ -82,6 +99,23 @@ class UnifiedDialect:
 
     def wants_body(self, record: Record) -> bool:
         return record.has_body
+
+    def keeps_body(self, record: Record) -> bool:
+        """Only the bodies some handler reads are kept; hex dumps and the like are skipped."""
+        return record.message.startswith(_BODY_READERS)
+
+    def keeps_record(self, record: Record) -> bool:
+        """Records no handler reads (most of a dense log: hex dumps, extensions, cipher
+        lists) are cut out and dropped, not stored."""
+        return record.message.startswith(_HANDLED)
+
+    # Raw lines that may close (a ")" line) or cut (a new header) a record; see scanner.
+    end_pattern = re.compile(rb"\)[ \t\r]*$|javax\.net\.ssl\|", re.M)
+
+    @staticmethod
+    def end_hint(raw: bytes) -> bool:
+        """``end_pattern`` for one raw line, with bytes methods (several times cheaper)."""
+        return raw.rstrip().endswith(b")") or b"javax.net.ssl|" in raw
 
     def ends(self, record: Record, line: Line) -> str:
         text = line.message
@@ -206,7 +240,16 @@ def _clean_scalar(value: str) -> str:
 
 
 def parse_body(body: tuple[str, ...] | list[str]) -> Node:
-    """Parse a record body into containers; raises ``lark.exceptions.LarkError``."""
+    """Parse a record body into containers; raises ``lark.exceptions.LarkError``.
+
+    The same certificate chains come back in every handshake of a log, so parsed bodies are
+    cached by their text (the containers are never modified by their readers).
+    """
+    return _parse_cached(tuple(body))
+
+
+@lru_cache(maxsize=512)
+def _parse_cached(body: tuple[str, ...]) -> Node:
     return parser("jsse_unified", _ToNodes).parse(normalise(body))
 
 
@@ -330,6 +373,8 @@ class Interpreter:
 
     def events(self, record: Record) -> list[ev.Event]:
         msg = record.message
+        if not msg.startswith(_HANDLED):  # most records of a dense log: one C call to skip
+            return []
         for prefix, handler in _HANDLERS:
             if msg.startswith(prefix):
                 try:
@@ -553,3 +598,15 @@ _HANDLERS: tuple[tuple[str, Callable[[Interpreter, Record], list[ev.Event]]], ..
     ("close the SSL connection", Interpreter.closed),
     ("duplex close of SSLSocket", Interpreter.closed),
 )
+
+# Records whose body some handler reads (the others are only cut out, never decoded).
+_BODY_READERS = tuple(
+    prefix for prefix, handler in _HANDLERS
+    if handler in (
+        Interpreter.client_hello, Interpreter.server_hello, Interpreter.server_certificate,
+        Interpreter.client_certificate, Interpreter.certificate_request, Interpreter.found_key,
+        Interpreter.key_selection, Interpreter.alert_received, Interpreter.fatal,
+        Interpreter.handling_exception,
+    )
+)
+_HANDLED = tuple(prefix for prefix, _ in _HANDLERS)

@@ -124,7 +124,7 @@ def main() -> None:
         import re2  # noqa: F401
         engine = "RE2 (google-re2)"
     except ImportError:
-        engine = "re (stdlib; install the 'fast' extra for RE2)"
+        engine = "re (stdlib: google-re2 is not installed)"
 
     sparse_mb = size_of(sparse) / 1e6
     dense_mb = size_of(dense) / 1e6

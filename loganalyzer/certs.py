@@ -23,7 +23,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -624,9 +624,12 @@ def _load_pkcs12(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) 
 
 
 def _not_pem(path: str, where: Location, what: str, command: str) -> Finding:
-    return finding("certs.not-pem", "MTLS-212", "warning",
-                   f"{path} is {what}, not PEM. The instance and the MID Server take PEM only: "
-                   f"`{command}`, or use --split, which writes PEM.", where=where)
+    # The KB text is MTLS-212's, but a local file in another format is no root cause of a
+    # failed handshake yet (MTLS-212 speaks of what it leads to on the instance), so none.
+    found = finding("certs.not-pem", "MTLS-212", "warning",
+                    f"{path} is {what}, not PEM. The instance and the MID Server take PEM only: "
+                    f"`{command}`, or use --split, which writes PEM.", where=where)
+    return replace(found, root_cause=None)
 
 
 def _reason(exc: Exception) -> str:
@@ -808,7 +811,8 @@ def _check_chain(report: CertReport, now: datetime) -> None:
         what = "root" if last.cert.is_ca or last.cert is not leaf else "issuing"
         report.findings.append(finding(
             "certs.chain", "MTLS-260", "error",
-            f"Chain incomplete: {last.cert.subject} (hash {last.cert.subject_hash}) was issued "
+            title="The certificate chain is incomplete: a CA certificate is missing",
+            detail=f"Chain incomplete: {last.cert.subject} (hash {last.cert.subject_hash}) was issued "
             f"by {last.cert.issuer} (issuer hash {last.cert.issuer_hash}), which is not in the "
             f"files. Add that {what} CA certificate to the intermediates + root file and to "
             "sys_ca_certificate.", where=last.cert.where))

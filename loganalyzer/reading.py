@@ -6,6 +6,7 @@ One file is the unit of work (``read_file``), so batch scans can run files on ma
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -95,7 +96,7 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
         return _read_agent(source, stream, on_bytes)
     legacy, unified = LegacyDialect(), UnifiedDialect()
     dialects = (unified, legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
-    result = scan(stream, source.path, dialects, on_bytes=on_bytes)
+    result = scan(stream, source.path, dialects, on_bytes=on_bytes, file_path=_plain_file(source, stream))
     reading = FileReading(source, result.layout, result.lines, result.bytes, result.seen)
     reading.problems.extend(result.problems)
     interpreter = Interpreter(reading.problems)
@@ -118,6 +119,17 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
     reading.agent_events = list(parse_agent_lines(source.path, mid_lines))
     reading.handshakes = hs_mod.build(source.path, events, frozenset(unified.km_debug_jvms))
     return reading
+
+
+def _plain_file(source: Source, stream: BinaryIO) -> str | None:
+    """The file on disk ``stream`` reads, when it is one as it is (not decompressed or a member)."""
+    name = getattr(stream, "name", None)
+    if source.compressed or source.archive or not isinstance(name, str):
+        return None
+    try:
+        return name if os.path.isfile(name) and stream.seekable() else None
+    except (OSError, ValueError):
+        return None
 
 
 def _read_agent(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None) -> FileReading:

@@ -1,0 +1,53 @@
+"""The grep-located scan gives exactly what the in-process scan gives.
+
+Large plain files are scanned by letting GNU grep find the candidate lines (scanner.
+grep_candidates); ``LOGANALYZER_GREP=always`` forces that path on the small captured logs so
+both paths can be compared on every real sample.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from loganalyzer.reading import read
+from loganalyzer.reporters.records import parse_document
+from loganalyzer.scanner import grep_candidates
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = sorted(p.parent for p in (ROOT / "sample_logs").glob("*/expected.json"))
+needs_grep = pytest.mark.skipif(not (shutil.which("grep") and shutil.which("wc")),
+                                reason="GNU grep and wc are not installed")
+
+
+def _doc(folder: Path) -> str:
+    return json.dumps(parse_document(read([str(folder)])), sort_keys=True, default=str)
+
+
+@needs_grep
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_grep_path_equals_in_process_path(folder: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LOGANALYZER_GREP", "never")
+    in_process = _doc(folder)
+    monkeypatch.setenv("LOGANALYZER_GREP", "always")
+    located = _doc(folder)
+    assert located == in_process
+
+
+@needs_grep
+def test_grep_is_used_only_when_it_pays(monkeypatch, tmp_path: Path) -> None:
+    log = tmp_path / "wrapper.log"
+    log.write_bytes((ROOT / "sample_logs" / "jdk17-tls12-success-lptm" / "wrapper.log").read_bytes())
+    monkeypatch.setenv("LOGANALYZER_GREP", "auto")
+    assert grep_candidates(str(log), [rb"javax\.net\.ssl\|"]) is None  # small: in process
+    monkeypatch.setenv("LOGANALYZER_GREP", "always")
+    located = grep_candidates(str(log), [rb"javax\.net\.ssl\|"])
+    text = log.read_bytes()
+    assert located is not None and located.lines == text.count(b"\n") + (not text.endswith(b"\n"))
+    offsets = [offset for offset, _ in located.candidates]
+    assert offsets and all(text[o:].split(b"\n", 1)[0].find(b"javax.net.ssl|") >= 0 for o in offsets)
+    monkeypatch.setenv("LOGANALYZER_GREP", "never")
+    assert grep_candidates(str(log), [rb"javax\.net\.ssl\|"]) is None

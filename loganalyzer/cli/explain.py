@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Group
-from rich.markdown import Markdown
 from rich.text import Text
 
 from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
@@ -39,6 +38,8 @@ def render_rule(rule, full: bool = False) -> Group:
     parts.append(Text(rule.meaning))
     parts.append(Text(""))
     parts.append(Text("Fix", style="bold underline"))
+    from rich.markdown import Markdown  # here: it costs ~50 ms of every start-up otherwise
+
     parts.append(Markdown("\n".join(f"{n}. {step}" for n, step in enumerate(rule.fix, 1))))
     if rule.distinguish:
         parts.append(Text(""))

@@ -109,6 +109,28 @@ class UnifiedDialect:
         lists) are cut out and dropped, not stored."""
         return record.message.startswith(_HANDLED)
 
+    def drops(self, raw: bytes) -> str:
+        """For a raw candidate line: ``with-body`` / ``alone`` when it is the header of a record
+        no handler reads (and no marker is in it), ``""`` otherwise. Lets the scanner step over
+        most of a dense log without decoding it; the records would be dropped anyway."""
+        at = raw.find(b"javax.net.ssl|")
+        m = _RAW_HEADER.match(raw, at) if at >= 0 else None
+        if m is None:
+            return ""
+        msg = m.group(1).rstrip(b"\r")
+        if msg.startswith(_HANDLED_RAW) or msg.startswith(_KM_DEBUG_RAW):
+            return ""
+        return "with-body" if msg.endswith(b" (") else "alone"
+
+    @staticmethod
+    def cuts(raw: bytes) -> bool:
+        """A raw line inside a body that starts another record."""
+        return b"javax.net.ssl|" in raw and _RAW_HEADER.search(raw) is not None
+
+    @staticmethod
+    def closes(message: str) -> bool:
+        return message.rstrip() == ")"
+
     # Raw lines that may close (a ")" line) or cut (a new header) a record; see scanner.
     end_pattern = re.compile(rb"\)[ \t\r]*$|javax\.net\.ssl\|", re.M)
 
@@ -610,3 +632,9 @@ _BODY_READERS = tuple(
     )
 )
 _HANDLED = tuple(prefix for prefix, _ in _HANDLERS)
+_HANDLED_RAW = tuple(p.encode() for p in _HANDLED)
+_KM_DEBUG_RAW = tuple(p.encode() for p in _KM_DEBUG_MARKERS)
+_RAW_HEADER = re.compile(
+    rb"javax\.net\.ssl\|[A-Z]+\|[0-9A-Fa-f]{1,2}(?: [0-9A-Fa-f]{2})*\|.*?\|"
+    rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [^|]*)?\|[^|]*\|(.*)$"
+)

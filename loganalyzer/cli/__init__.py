@@ -9,3 +9,33 @@ Exit codes (also in the README):
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+
+from collections.abc import Iterable  # noqa: E402
+from enum import Enum  # noqa: E402
+
+
+class FailOn(str, Enum):
+    """``--fail-on``: the lowest severity that makes the exit code 1."""
+
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+class Severity(str, Enum):
+    """``--min-severity`` values, lowest first."""
+
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def findings_exit(severities: Iterable[str], fail_on: FailOn) -> int:
+    """EXIT_FINDINGS when any severity reaches ``fail_on``, else EXIT_OK (``never``: always OK)."""
+    threshold = SEVERITY_RANK.get(fail_on.value)
+    if threshold is None:
+        return EXIT_OK
+    return EXIT_FINDINGS if any(SEVERITY_RANK.get(s, 0) >= threshold for s in severities) else EXIT_OK

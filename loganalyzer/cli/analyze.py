@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from loganalyzer.cli import EXIT_ERROR, SEVERITY_RANK, FailOn, Severity, findings_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
@@ -17,21 +17,6 @@ class AnalyzeFormat(str, Enum):
     json = "json"
     markdown = "markdown"
     html = "html"
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    never = "never"
-
-
-class Severity(str, Enum):
-    info = "info"
-    warning = "warning"
-    error = "error"
-
-
-_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @app.command()
@@ -90,12 +75,11 @@ def analyze(
     rules = load_rules()
     reading = read_inputs(paths, quiet)
     diagnoses = [
-        d for d in diagnose(reading, rules) if _RANK[d.severity] >= _RANK[min_severity.value]
+        d for d in diagnose(reading, rules)
+        if SEVERITY_RANK[d.severity] >= SEVERITY_RANK[min_severity.value]
     ]
     emit(analyze_document(reading, diagnoses), format.value, output, redact)
     report_problems(reading.problems, stderr())
     if any(p.kind == "input" for p in reading.problems):
         raise typer.Exit(EXIT_ERROR)
-    threshold = _RANK.get(fail_on.value)
-    failing = threshold is not None and any(_RANK[d.severity] >= threshold for d in diagnoses)
-    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+    raise typer.Exit(findings_exit((d.severity for d in diagnoses), fail_on))

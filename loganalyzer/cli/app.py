@@ -32,7 +32,9 @@ def root(
         False, "--version", help="Show the version and exit.", callback=_version, is_eager=True
     ),
 ) -> None:
-    """Read MID Server wrapper.log files and say why certificate-based authentication fails."""
+    """Read MID Server wrapper.log files and say why certificate-based
+    authentication fails.
+    """
 
 
 def _register() -> None:

@@ -22,13 +22,15 @@ def certs(
     format: ReportFormat = FORMAT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
-    """Check certificate files the way the KB does: the chain leaf -> intermediates -> root
-    (signatures, names, and the subject/issuer hashes `openssl x509 -hash -issuer_hash`
-    prints), Extended Key Usage "TLS Web Client Authentication", self-signed leaf, validity,
-    key size, and that the private key matches; says what is not PEM and how to convert it.
+    """Check certificate files the way the KB does: the chain leaf -> intermediates
+    -> root (signatures, names, and the subject/issuer hashes `openssl x509
+    -hash -issuer_hash` prints), Extended Key Usage "TLS Web Client
+    Authentication", self-signed leaf, validity, key size, and that the private
+    key matches; says what is not PEM and how to convert it.
 
-    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at least one
-    such finding; 2 usage error or a file that could not be read (garbage, wrong password).
+    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
+    at least one such finding; 2 usage error or a file that could not be read
+    (garbage, wrong password).
     """
     from loganalyzer.selfcheck import run
 

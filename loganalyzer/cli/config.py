@@ -14,11 +14,13 @@ def config(
     format: ReportFormat = FORMAT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
-    """Check config.xml: mutual authentication enabled (no mid.instance.username), the three
-    mid.ssl.bootstrap.default.check_cert_* parameters true, the instance url.
+    """Check config.xml: mutual authentication enabled (no mid.instance.username),
+    the three mid.ssl.bootstrap.default.check_cert_* parameters true, the
+    instance url.
 
-    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at least one
-    such finding; 2 usage error, or a file that is missing or not well-formed XML (file:line).
+    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
+    at least one such finding; 2 usage error, or a file that is missing or not
+    well-formed XML (file:line).
     """
     from loganalyzer.selfcheck import run
 

@@ -73,11 +73,11 @@ def explain(
     rules_dir: Path | None = typer.Option(None, "--rules-dir",
                                           help="Folder of rule files instead of rules/."),
 ) -> None:
-    """Explain a pasted error message (from a log line, the instance UI or an e-mail): what it
-    means, how to fix it, and the KB section.
+    """Explain a pasted error message (from a log line, the instance UI or an
+    e-mail): what it means, how to fix it, and the KB section.
 
-    Exit codes: 0 when at least one rule explains the text, 1 when none does (the text is
-    unknown), 2 for usage errors or a broken rule file.
+    Exit codes: 0 when at least one rule explains the text, 1 when none does
+    (the text is unknown), 2 for usage errors or a broken rule file.
     """
     from loganalyzer.rules import load_rules, match_text
 

@@ -41,8 +41,8 @@ def parse(
     """Show the TLS handshakes found: when, where, JVM, thread, host, TLS version,
     certificate requested (and CA names), certificate sent, outcome.
 
-    Exit code 2 when an input could not be read (after the others were processed)
-    or the --output file cannot be written.
+    Exit code 2 when an input could not be read (after the others were
+    processed) or the --output file cannot be written.
     """
     from loganalyzer.reporters.records import parse_document
 

@@ -19,13 +19,15 @@ def probe(
     format: ReportFormat = FORMAT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
-    """Ask the instance what the KB's troubleshooting asks: the Server header (snow_adc =
-    ADCv2), /adcv2/supports_tls (true or mixed), and whether the TLS handshake requests a
-    client certificate and with which CA names; with --cert/--key, also a handshake with that
-    certificate and its outcome, and the CA names checked against its issuer chain.
+    """Ask the instance what the KB's troubleshooting asks: the Server header
+    (snow_adc = ADCv2), /adcv2/supports_tls (true or mixed), and whether the TLS
+    handshake requests a client certificate and with which CA names; with
+    --cert/--key, also a handshake with that certificate and its outcome, and
+    the CA names checked against its issuer chain.
 
-    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at least one
-    such finding; 2 usage error or the instance could not be reached (DNS, refused, timeout).
+    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
+    at least one such finding; 2 usage error or the instance could not be
+    reached (DNS, refused, timeout).
     """
     from loganalyzer.selfcheck import run
 

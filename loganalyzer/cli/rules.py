@@ -42,7 +42,8 @@ def list_rules(
 ) -> None:
     """Every rule: id, root cause, severity, confidence, scope and title.
 
-    Exit code 2 when a rule file is broken (run `loganalyzer rules check` to see all problems).
+    Exit code 2 when a rule file is broken (run `loganalyzer rules check` to see
+    all problems).
     """
     ruleset = _load(rules_dir)
     rules = [r for r in ruleset if scope is None or r.scope == scope]

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from loganalyzer.cli import EXIT_ERROR, FailOn, findings_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import report_problems, stderr, stdout
 
@@ -19,13 +19,6 @@ class Executor(str, Enum):
     dask = "dask"
 
 
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    never = "never"
-
-
-_RANK = {"info": 0, "warning": 1, "error": 2}
 _MAX_INPUT_LINES = 20  # the per-input summary of a scan of thousands stays readable
 
 
@@ -52,13 +45,15 @@ def scan(
 ) -> None:
     """Scan many logs and archives: one row per MID Server log set and root cause.
 
-    Every MID Server (a folder, or a folder inside an archive) is analysed as 'analyze' would;
-    files that are not logs are skipped and counted. A progress bar by bytes and a summary
-    (counts per root cause and per input, throughput) go to stderr.
+    Every MID Server (a folder, or a folder inside an archive) is analysed as
+    'analyze' would; files that are not logs are skipped and counted. A progress
+    bar by bytes and a summary (counts per root cause and per input, throughput)
+    go to stderr.
 
-    Exit codes: 0 the scan finished and nothing at or above --fail-on (default: never) was
-    found; 1 at least one such diagnosis; 2 usage error, the output cannot be written, or an
-    input or archive member could not be read (the rest is scanned and written first).
+    Exit codes: 0 the scan finished and nothing at or above --fail-on (default:
+    never) was found; 1 at least one such diagnosis; 2 usage error, the output
+    cannot be written, or an input or archive member could not be read (the rest
+    is scanned and written first).
     """
     if output is not None:
         from loganalyzer.batch import WRITERS
@@ -91,10 +86,7 @@ def scan(
         _print_summary(batch.summary(result), output, console)
     if any(p.kind == "input" for p in result.problems):
         raise typer.Exit(EXIT_ERROR)
-    threshold = _RANK.get(fail_on.value)
-    failing = threshold is not None and any(_RANK.get(s, 0) >= threshold
-                                            for s in result.table["severity"])
-    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+    raise typer.Exit(findings_exit(result.table["severity"], fail_on))
 
 
 def _with_progress(batch, paths, runner, console):

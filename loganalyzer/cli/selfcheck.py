@@ -12,7 +12,7 @@ from enum import Enum
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from loganalyzer.cli import EXIT_ERROR, FailOn, findings_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import report_problems, stderr, stdout, write_json
 
@@ -28,14 +28,6 @@ class ReportFormat(str, Enum):
     markdown = "markdown"
     html = "html"
 
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    never = "never"
-
-
-_RANK = {"info": 0, "warning": 1, "error": 2}
 
 FORMAT_OPTION = typer.Option(ReportFormat.text, "--format", "-f", help="Output format.")
 FAIL_ON_OPTION = typer.Option(FailOn.warning, "--fail-on",
@@ -80,10 +72,7 @@ def emit(check, format: ReportFormat, fail_on: FailOn) -> None:
     report_problems(check.problems, stderr())
     if any(p.kind == "input" for p in check.problems):
         raise typer.Exit(EXIT_ERROR)
-    threshold = _RANK.get(fail_on.value)
-    failing = threshold is not None and any(_RANK.get(f.severity, 0) >= threshold
-                                            for f in check.findings)
-    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+    raise typer.Exit(findings_exit((f.severity for f in check.findings), fail_on))
 
 
 @app.command("self-check")
@@ -99,13 +88,15 @@ def self_check(
     format: ReportFormat = FORMAT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
-    """Run every check that has input and write one report: certificate files, config.xml,
-    the instance's TLS endpoint, and the logs; cross-checks the client certificate's issuer
-    chain against the CA names the logs or the probe show (ca-chain-incomplete, naming the
-    missing CA). Findings use analyze's root-cause ids.
+    """Run every check that has input and write one report: certificate files,
+    config.xml, the instance's TLS endpoint, and the logs; cross-checks the
+    client certificate's issuer chain against the CA names the logs or the probe
+    show (ca-chain-incomplete, naming the missing CA). Findings use analyze's
+    root-cause ids.
 
-    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at least one
-    such finding; 2 usage error or an input that could not be read, after the others ran.
+    Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
+    at least one such finding; 2 usage error or an input that could not be read,
+    after the others ran.
     """
     from loganalyzer.selfcheck import run
 

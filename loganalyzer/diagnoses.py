@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from loganalyzer import events as ev
-from loganalyzer.facts import derive, derive_agent
+from loganalyzer.facts import Timeline, derive, derive_agent
 from loganalyzer.handshakes import Handshake
 from loganalyzer.reading import MidServer, Reading
 
@@ -105,12 +105,12 @@ def _matches(rule, facts) -> bool:
 
 
 def _diagnose_server(server: MidServer, rules) -> list[Diagnosis]:
-    timeline = server.handshakes
     agent = server.agent_events
+    timeline = Timeline(server.handshakes, agent)
     hits: dict[str, list[tuple[Handshake | None, ev.Event | None]]] = {}
     by_id = {}
-    for h in timeline:
-        facts = derive(h, timeline, agent)
+    for h in timeline.handshakes:
+        facts = derive(h, timeline)
         fired = [r for r in rules.for_scope("handshake") if _matches(r, facts)]
         if any(r.confidence == "confirmed" and r.severity in ("error", "warning") for r in fired):
             fired = [r for r in fired if r.confidence == "confirmed"]
@@ -126,12 +126,10 @@ def _diagnose_server(server: MidServer, rules) -> list[Diagnosis]:
     return [_fold(by_id[rid], server.group, found) for rid, found in hits.items()]
 
 
-def _failed_near(event: ev.AgentEvent, timeline: list[Handshake]) -> Handshake | None:
+def _failed_near(event: ev.AgentEvent, timeline: Timeline) -> Handshake | None:
     """The failed handshake an agent-log line most likely stems from (closest before it)."""
-    if event.time is None:
-        return None
-    failed = [h for h in timeline if h.outcome == "failed" and h.start_time and h.start_time <= event.time]
-    return failed[-1] if failed else None
+    before = [h for h in timeline.failed_near(event) if h.start_time <= event.time]
+    return before[-1] if before else None
 
 
 def _fold(rule, group: str, found: list[tuple[Handshake | None, ev.Event | None]]) -> Diagnosis:

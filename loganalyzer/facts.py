@@ -7,6 +7,8 @@ answers use the strings ``yes`` / ``no`` / ``unknown`` because a log often canno
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -114,9 +116,15 @@ class HandshakeFacts:
     policy_checks_off: list[str] = field(default_factory=list)  # MIDSecPolicy checks set to false
 
 
-def derive(h: Handshake, timeline: list[Handshake], agent: list[ev.AgentEvent]) -> HandshakeFacts:
-    """Compute the facts of ``h``; ``timeline`` is every handshake of its MID Server, in order
-    (files oldest first, then by line), so that cross-handshake facts can be judged."""
+def derive(
+    h: Handshake, timeline: Timeline | list[Handshake], agent: list[ev.AgentEvent] = ()
+) -> HandshakeFacts:
+    """Compute the facts of ``h``; ``timeline`` holds every handshake of its MID Server, in order
+    (files oldest first, then by line), so that cross-handshake facts can be judged. Build one
+    :class:`Timeline` per MID Server and pass it for every handshake: a list is indexed anew
+    on each call."""
+    if not isinstance(timeline, Timeline):
+        timeline = Timeline(timeline, agent)
     f = HandshakeFacts()
     f.host = h.sni or ""
     f.tls_version = h.version or ""
@@ -155,7 +163,7 @@ def derive(h: Handshake, timeline: list[Handshake], agent: list[ev.AgentEvent]) 
     km = h.key_manager
     f.km_logged = km.logged
     f.km_debug_on = h.km_debug_on
-    chains = _known_chains(h, timeline)
+    chains = timeline.known_chains(h)
     f.km_aliases = len(chains)
     if chains:
         leaves = [chain[0] for chain in chains]
@@ -183,46 +191,113 @@ def derive(h: Handshake, timeline: list[Handshake], agent: list[ev.AgentEvent]) 
         if not f.alert_received and "Received fatal alert: " in h.failure.message:
             f.alert_received = h.failure.message.rsplit("Received fatal alert: ", 1)[1].split()[0]
 
-    pos = timeline.index(h)
-    same_peer = [(i, e) for i, e in enumerate(timeline) if e is not h and (e.sni or "") == f.host]
-    before = [e for i, e in same_peer if i < pos and _ended_before(e, h)]
-    after = [e for i, e in same_peer if i > pos and not _overlaps(e, h)]
-    f.earlier_cert_sent = any(e.client_cert_sent for e in before)
-    f.earlier_completed = any(e.outcome == "completed" for e in before)
-    f.later_cert_sent = any(e.client_cert_sent for e in after)
-    f.concurrent_threads = any(_overlaps(e, h) and e.thread != h.thread for _, e in same_peer)
-
-    near = [a for a in agent if _near(a, h)]
-    f.agent_kinds = sorted({a.kind for a in near})
-    f.policy_checks_off = sorted(
-        {a.detail.get("check", "") for a in agent
-         if a.kind == "midsecpolicy" and a.detail.get("value") == "false"}
-    )
+    (f.earlier_cert_sent, f.earlier_completed, f.later_cert_sent,
+     f.concurrent_threads) = timeline.neighbours(h)
+    f.agent_kinds = timeline.agent_kinds_near(h)
+    f.policy_checks_off = list(timeline.policy_checks_off)
     return f
 
 
-def _known_chains(h: Handshake, timeline: list[Handshake]) -> list[tuple[ev.CertInfo, ...]]:
-    """The certificate chains this JVM holds keys for: dumped by the key manager, or sent in any
-    handshake of the same JVM (it could only send what its keystore has)."""
-    chains: dict[tuple[str, ...], tuple[ev.CertInfo, ...]] = {}
-    for _, chain in h.key_manager.aliases:
-        if chain:
-            chains[tuple(c.subject for c in chain)] = chain
-    for other in timeline:
-        if other.path == h.path and other.thread.jvm == h.thread.jvm and other.client_chain:
-            chains.setdefault(tuple(c.subject for c in other.client_chain), other.client_chain)
-    return list(chains.values())
+class Timeline:
+    """The handshakes and agent events of one MID Server, indexed once for cross-handshake facts.
+
+    Positions are (file rank, line), files oldest first, so "ended before", "began after" and
+    "overlapped" are comparisons; per host the earlier / later facts are prefix and suffix
+    ORs found by bisection, so a log with tens of thousands of handshakes costs n log n.
+    """
+
+    def __init__(self, handshakes: list[Handshake], agent: Sequence[ev.AgentEvent] = ()) -> None:
+        self.handshakes = handshakes
+        rank: dict[str, int] = {}
+        for h in handshakes:
+            rank.setdefault(h.path, len(rank))
+            rank.setdefault(h.end.path, len(rank))
+        self._start = {id(h): (rank[h.path], h.start.line) for h in handshakes}
+        self._end = {id(h): (rank[h.end.path], h.end.line) for h in handshakes}
+        self._hosts: dict[str, _HostIndex] = {}
+        for host in {h.sni or "" for h in handshakes}:
+            group = [h for h in handshakes if (h.sni or "") == host]
+            self._hosts[host] = _HostIndex(group, self._start, self._end)
+        self._chains: dict[tuple[str, int], dict[tuple[str, ...], tuple[ev.CertInfo, ...]]] = {}
+        for h in handshakes:
+            if h.client_chain:
+                chains = self._chains.setdefault((h.path, h.thread.jvm), {})
+                chains.setdefault(tuple(c.subject for c in h.client_chain), h.client_chain)
+        timed = sorted((a for a in agent if a.time is not None), key=lambda a: a.time)
+        self._agent_times = [a.time for a in timed]
+        self._agent = timed
+        self.policy_checks_off = tuple(sorted(
+            {a.detail.get("check", "") for a in agent
+             if a.kind == "midsecpolicy" and a.detail.get("value") == "false"}
+        ))
+        failed = sorted((h for h in handshakes if h.outcome == "failed" and h.start_time),
+                        key=lambda h: h.start_time)
+        self._failed = failed
+        self._failed_times = [h.start_time for h in failed]
+        self.mutual_auth_seen = any(h.cert_requested or h.client_chain for h in handshakes)
+
+    def known_chains(self, h: Handshake) -> list[tuple[ev.CertInfo, ...]]:
+        """The chains this JVM holds keys for: dumped by the key manager, or sent in any
+        handshake of the same JVM (it could only send what its keystore has)."""
+        chains: dict[tuple[str, ...], tuple[ev.CertInfo, ...]] = {}
+        for _, chain in h.key_manager.aliases:
+            if chain:
+                chains[tuple(c.subject for c in chain)] = chain
+        for key, chain in self._chains.get((h.path, h.thread.jvm), {}).items():
+            chains.setdefault(key, chain)
+        return list(chains.values())
+
+    def neighbours(self, h: Handshake) -> tuple[bool, bool, bool, bool]:
+        """(earlier sent, earlier completed, later sent, concurrent) among handshakes to h's host."""
+        return self._hosts[h.sni or ""].facts(h)
+
+    def agent_kinds_near(self, h: Handshake) -> list[str]:
+        if h.start_time is None:
+            return []
+        lo = bisect_left(self._agent_times, h.start_time - AGENT_WINDOW)
+        hi = bisect_right(self._agent_times, (h.end_time or h.start_time) + AGENT_WINDOW)
+        return sorted({a.kind for a in self._agent[lo:hi]})
+
+    def failed_near(self, event: ev.AgentEvent) -> list[Handshake]:
+        """Failed handshakes within AGENT_WINDOW of ``event`` (handshakes last seconds, so one
+        that began more than an hour before cannot be near)."""
+        if event.time is None:
+            return []
+        lo = bisect_left(self._failed_times, event.time - AGENT_WINDOW - timedelta(hours=1))
+        hi = bisect_right(self._failed_times, event.time + AGENT_WINDOW)
+        return [h for h in self._failed[lo:hi] if _near(event, h)]
 
 
-def _ended_before(a: Handshake, b: Handshake) -> bool:
-    """``a`` ended before ``b`` began: in another (older) file, or earlier in the same file."""
-    if a.path != b.path:
-        return True
-    return a.end.line < b.start.line
+class _HostIndex:
+    """Handshakes to one host, sorted by end and by start, with running ORs over them."""
 
+    def __init__(self, group: list[Handshake], start: dict, end: dict) -> None:
+        self.start, self.end = start, end
+        by_end = sorted(group, key=lambda h: end[id(h)])
+        self.ends = [end[id(h)] for h in by_end]
+        self.sent_before, self.done_before = [False], [False]  # over the first k by end
+        for h in by_end:
+            self.sent_before.append(self.sent_before[-1] or bool(h.client_cert_sent))
+            self.done_before.append(self.done_before[-1] or h.outcome == "completed")
+        by_start = sorted(group, key=lambda h: start[id(h)])
+        self.starts = [start[id(h)] for h in by_start]
+        self.sent_after = [False] * (len(by_start) + 1)  # over the entries from k on, by start
+        for k in range(len(by_start) - 1, -1, -1):
+            self.sent_after[k] = self.sent_after[k + 1] or bool(by_start[k].client_cert_sent)
+        self.concurrent: dict[int, bool] = {}
+        latest_end = None
+        for k, h in enumerate(by_start):
+            overlap = latest_end is not None and latest_end >= start[id(h)]
+            if k + 1 < len(by_start) and self.starts[k + 1] <= end[id(h)]:
+                overlap = True
+            self.concurrent[id(h)] = overlap
+            latest_end = end[id(h)] if latest_end is None else max(latest_end, end[id(h)])
 
-def _overlaps(a: Handshake, b: Handshake) -> bool:
-    return a.path == b.path and a.start.line <= b.end.line and b.start.line <= a.end.line
+    def facts(self, h: Handshake) -> tuple[bool, bool, bool, bool]:
+        k = bisect_left(self.ends, self.start[id(h)])  # those that ended before h began
+        j = bisect_right(self.starts, self.end[id(h)])  # those that began after h ended
+        return (self.sent_before[k], self.done_before[k], self.sent_after[j],
+                self.concurrent[id(h)])
 
 
 def _near(event: ev.AgentEvent, h: Handshake) -> bool:
@@ -245,14 +320,16 @@ class AgentFacts:
     mutual_auth_seen: bool = False  # this MID Server was asked for, or sent, a client certificate
 
 
-def derive_agent(event: ev.AgentEvent, timeline: list[Handshake]) -> AgentFacts:
+def derive_agent(event: ev.AgentEvent, timeline: Timeline | list[Handshake]) -> AgentFacts:
     """Facts of one agent event, judged against the handshakes of the same MID Server."""
+    if not isinstance(timeline, Timeline):
+        timeline = Timeline(timeline)
     return AgentFacts(
         kind=event.kind,
         text=event.text,
         check=event.detail.get("check", ""),
         value=event.detail.get("value", ""),
         host=event.detail.get("host", ""),
-        failed_handshake_nearby=any(h.outcome == "failed" and _near(event, h) for h in timeline),
-        mutual_auth_seen=any(h.cert_requested or h.client_chain for h in timeline),
+        failed_handshake_nearby=bool(timeline.failed_near(event)),
+        mutual_auth_seen=timeline.mutual_auth_seen,
     )

@@ -16,8 +16,6 @@ passes, and unreadable files become :class:`~loganalyzer.errors.Problem` objects
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import os
 import re

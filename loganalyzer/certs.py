@@ -27,14 +27,15 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from loganalyzer.errors import InputError, Location, Problem
 from loganalyzer.selfcheck import Finding, finding
+from loganalyzer.sources import read_small_file
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a certificate file is kilobytes; anything this big is not one
 EXPIRY_WARNING_DAYS = 30
@@ -435,20 +436,10 @@ def load(paths: Iterable[str | Path], password: bytes | None = None,
 
 def _read(path: str) -> bytes:
     where = Location(path)
-    try:
-        if os.path.isdir(path):
-            raise InputError("is a directory, not a certificate file", where)
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("no such file", where) from None
-    except PermissionError:
-        raise InputError("permission denied", where) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", where) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: not a certificate "
-                         "file", where)
+    data = read_small_file(
+        path, MAX_FILE_BYTES, directory="is a directory, not a certificate file",
+        too_large=f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: not a certificate file",
+    )
     if not data.strip():
         raise InputError("empty file", where)
     return data

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from loganalyzer.errors import InputError, Location
 from loganalyzer.selfcheck import Finding, finding
+from loganalyzer.sources import read_small_file
 
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
 USERNAMES = ("mid.instance.username", "glide.glidesoap.username")
@@ -88,17 +89,10 @@ class ConfigReport:
 def parse(path: str | Path) -> MidConfig:
     """Read ``config.xml``; malformed XML, DTDs and entities raise InputError with file:line."""
     where = Location(str(path))
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("no such file", where) from None
-    except IsADirectoryError:
-        raise InputError("is a directory; give the path of config.xml", where) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", where) from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise InputError("too large for a MID Server config.xml", where)
+    data = read_small_file(
+        str(path), MAX_CONFIG_BYTES, directory="is a directory; give the path of config.xml",
+        too_large="too large for a MID Server config.xml",
+    )
     config = MidConfig(str(path))
     parser = xml.parsers.expat.ParserCreate()
     depth = [0]

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from loganalyzer.errors import Location, Problem
+from loganalyzer.errors import InputError, Location, Problem
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -1014,3 +1014,26 @@ def _os_message(exc: OSError) -> str:
     if isinstance(exc, NotADirectoryError):
         return "not a directory"
     return (exc.strerror or str(exc)).strip().lower() or type(exc).__name__
+
+
+def read_small_file(path: str, limit: int, *, too_large: str, directory: str) -> bytes:
+    """The whole of a small file (a certificate, a config.xml), or an InputError naming it.
+
+    ``too_large`` and ``directory`` are the messages for a file over ``limit`` bytes and for
+    a folder given where the file was expected.
+    """
+    where = Location(str(path))
+    try:
+        if os.path.isdir(path):
+            raise InputError(directory, where)
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError("no such file", where) from None
+    except PermissionError:
+        raise InputError("permission denied", where) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", where) from None
+    if len(data) > limit:
+        raise InputError(too_large, where)
+    return data

@@ -50,7 +50,20 @@ class Record:
 
 
 class Dialect(Protocol):
-    """What the scanner needs to know about one debug-output dialect."""
+    """What the scanner needs to know about one debug-output dialect.
+
+    A dialect may also offer these, which the scanner uses when present (only the JDK 11+
+    dialect does: its dense logs are where they pay):
+
+    - ``keeps_body(record) -> bool`` and ``keeps_record(record) -> bool``: whether anything
+      reads this record's body / the record at all; unread bodies are stepped over undecoded
+      and unread records are counted, not stored;
+    - ``end_pattern`` (bytes regex) and ``end_hint(raw) -> bool``: the raw lines that may end
+      a record, to search for and to test one line with;
+    - ``drops(raw) -> str``, ``cuts(raw) -> bool`` and ``closes(message) -> bool``: a raw
+      candidate line that heads a record nothing reads (``"with-body"`` / ``"alone"``), so it
+      and its body are stepped over without decoding.
+    """
 
     name: str
     prefilter: re.Pattern[bytes]  # finds lines that may open a record, on raw bytes

@@ -282,10 +282,6 @@ def get(node: Node, key: str, default=None):
     return default
 
 
-def get_all(node: Node, key: str) -> list:
-    return [item[1] for item in node if isinstance(item, tuple) and item[0] == key]
-
-
 def find(node: Node, key: str):
     """Depth-first search for the first value under ``key``."""
     for item in node:

@@ -14,6 +14,15 @@ from collections.abc import Iterable  # noqa: E402
 from enum import Enum  # noqa: E402
 
 
+class ReportFormat(str, Enum):
+    """``--format`` of every command that writes a report."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 class FailOn(str, Enum):
     """``--fail-on``: the lowest severity that makes the exit code 1."""
 
@@ -38,4 +47,5 @@ def findings_exit(severities: Iterable[str], fail_on: FailOn) -> int:
     threshold = SEVERITY_RANK.get(fail_on.value)
     if threshold is None:
         return EXIT_OK
-    return EXIT_FINDINGS if any(SEVERITY_RANK.get(s, 0) >= threshold for s in severities) else EXIT_OK
+    reached = any(SEVERITY_RANK.get(s, 0) >= threshold for s in severities)
+    return EXIT_FINDINGS if reached else EXIT_OK

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, SEVERITY_RANK, FailOn, Severity, findings_exit
+from loganalyzer.cli import EXIT_ERROR, SEVERITY_RANK, FailOn, ReportFormat, Severity, findings_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
-
-
-class AnalyzeFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
 
 
 @app.command()
 def analyze(
     paths: list[str] = typer.Argument(..., help="Log files, folders, archives, or - for stdin."),
-    format: AnalyzeFormat = typer.Option(
-        AnalyzeFormat.text,
+    format: ReportFormat = typer.Option(
+        ReportFormat.text,
         "--format",
         "-f",
         help="text (terminal), json (the contract in the README), markdown (for a support case) "

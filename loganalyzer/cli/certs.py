@@ -6,9 +6,15 @@ from pathlib import Path
 
 import typer
 
+from loganalyzer.cli import FailOn, ReportFormat
 from loganalyzer.cli.app import app
-from loganalyzer.cli.selfcheck import (FAIL_ON_OPTION, FORMAT_OPTION, PASSWORD_ENV_OPTION,
-                                       FailOn, ReportFormat, emit, passwords)
+from loganalyzer.cli.selfcheck import (
+    FAIL_ON_OPTION,
+    FORMAT_OPTION,
+    PASSWORD_ENV_OPTION,
+    emit,
+    passwords,
+)
 
 
 @app.command()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from loganalyzer.cli import FailOn, ReportFormat
 from loganalyzer.cli.app import app
-from loganalyzer.cli.selfcheck import FAIL_ON_OPTION, FORMAT_OPTION, FailOn, ReportFormat, emit
+from loganalyzer.cli.selfcheck import FAIL_ON_OPTION, FORMAT_OPTION, emit
 
 
 @app.command()

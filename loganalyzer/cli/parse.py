@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, EXIT_OK
+from loganalyzer.cli import EXIT_ERROR, EXIT_OK, ReportFormat
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
-
-
-class ParseFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
 
 
 @app.command()
 def parse(
     paths: list[str] = typer.Argument(..., help="Log files, folders, archives, or - for stdin."),
-    format: ParseFormat = typer.Option(ParseFormat.text, "--format", "-f", help="Output format."),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Output format."),
     output: Path | None = typer.Option(
         None,
         "--output",

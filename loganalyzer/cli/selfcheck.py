@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, FailOn, findings_exit
+from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat, findings_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import report_problems, stderr, stdout, write_json
 
@@ -21,12 +20,6 @@ EXIT_HELP = ("Exit codes: 0 nothing at or above --fail-on (default: warning) was
              "file, wrong password, malformed XML, unreachable instance), after the other "
              "inputs were checked.")
 
-
-class ReportFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
 
 
 FORMAT_OPTION = typer.Option(ReportFormat.text, "--format", "-f", help="Output format.")

@@ -4,19 +4,18 @@ nothing anywhere but its output file (no extraction, no temp files, inputs untou
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import struct
 import subprocess
 import sys
-import tarfile
 import tempfile
-import zipfile
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pandas")
+
+from archives import make_tar, make_zip, set_encrypted_flag  # noqa: E402
 
 from loganalyzer import batch  # noqa: E402
 from loganalyzer.executors import PoolExecutor, SerialExecutor  # noqa: E402
@@ -25,59 +24,21 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs" / "jdk25-tls13-c
 LOG = (SAMPLE / "wrapper.log").read_bytes()
 
 
-def _zip(entries: dict[str, bytes], *, links: tuple[str, ...] = ()) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries.items():
-            info = zipfile.ZipInfo(name)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            if name in links:
-                info.external_attr = (0o120777 << 16)  # a symbolic link, as zip -y stores it
-            zf.writestr(info, data)
-    return buf.getvalue()
-
-
-def _encrypted(data: bytes) -> bytes:
-    out = bytearray(data)
-    for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        start = 0
-        while (i := out.find(sig, start)) >= 0:
-            flags = struct.unpack_from("<H", out, i + offset)[0]
-            struct.pack_into("<H", out, i + offset, flags | 0x1)
-            start = i + 4
-    return bytes(out)
-
-
-def _tar(entries: dict[str, bytes], links: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-        for name, target in links.items():
-            info = tarfile.TarInfo(name)
-            info.type = tarfile.SYMTYPE
-            info.linkname = target
-            tf.addfile(info)
-    return buf.getvalue()
-
-
 @pytest.fixture()
 def hostile(tmp_path: Path) -> Path:
     root = tmp_path / "uploads"
     root.mkdir()
-    (root / "evil.zip").write_bytes(_zip({
+    (root / "evil.zip").write_bytes(make_zip({
         "../../escape/wrapper.log": LOG,
         "/abs/wrapper.log": LOG,
         "logs/wrapper.log.1": b"/etc/passwd",
         "logs/wrapper.log": LOG,
     }, links=("logs/wrapper.log.1",)))
-    (root / "evil.tar.gz").write_bytes(_tar({"../up/wrapper.log": LOG},
-                                            {"logs/wrapper.log": "/etc/shadow"}))
-    (root / "secret.zip").write_bytes(_encrypted(_zip({"wrapper.log": LOG})))
-    (root / "bomb.zip").write_bytes(_zip({"wrapper.log": b"\0" * (64 << 20)}))
-    (root / "liar.zip").write_bytes(_zip({"wrapper.log": b"\0" * (64 << 20)}))
+    (root / "evil.tar.gz").write_bytes(make_tar({"../up/wrapper.log": LOG},
+                                                links={"logs/wrapper.log": "/etc/shadow"}))
+    (root / "secret.zip").write_bytes(set_encrypted_flag(make_zip({"wrapper.log": LOG})))
+    (root / "bomb.zip").write_bytes(make_zip({"wrapper.log": b"\0" * (64 << 20)}))
+    (root / "liar.zip").write_bytes(make_zip({"wrapper.log": b"\0" * (64 << 20)}))
     # the same bomb, with headers that declare a harmless size: caught while streaming
     data = bytearray((root / "liar.zip").read_bytes())
     for sig, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):

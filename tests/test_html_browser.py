@@ -117,25 +117,18 @@ def test_every_html_report_is_self_contained(folder: Path) -> None:
     _assert_self_contained(_page(folder))
 
 
+def _write_report(target: Path) -> subprocess.CompletedProcess:
+    """``loganalyzer analyze FAILING --format html -o target``, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "loganalyzer", "analyze", FAILING, "--format", "html",
+         "-o", str(target)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+
+
 def test_the_failing_report_file_has_no_external_reference_at_all(tmp_path: Path) -> None:
     target = tmp_path / "report.html"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "loganalyzer",
-            "analyze",
-            FAILING,
-            "--format",
-            "html",
-            "-o",
-            str(target),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    out = _write_report(target)
     assert out.returncode == 1 and out.stdout == "", out.stderr
     page = target.read_text(encoding="utf-8")
     for needle in _EXTERNAL:
@@ -202,23 +195,7 @@ def test_chromium_renders_the_report_with_cause_and_fix(tmp_path: Path) -> None:
     if browser is None:
         pytest.skip("no Chromium installed (apt-get install chromium chromium-driver)")
     report = tmp_path / "report.html"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "loganalyzer",
-            "analyze",
-            FAILING,
-            "--format",
-            "html",
-            "-o",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    out = _write_report(report)
     assert out.returncode == 1, out.stderr
     url = report.resolve().as_uri()
 

@@ -4,16 +4,15 @@ corrupt archive, a zip bomb), the same table from every executor, writers, CLI e
 from __future__ import annotations
 
 import gzip
-import io
 import subprocess
 import sys
-import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
 
 pd = pytest.importorskip("pandas")
+
+from archives import make_tar, make_zip  # noqa: E402
 
 from loganalyzer import batch  # noqa: E402
 from loganalyzer.diagnoses import diagnose  # noqa: E402
@@ -37,43 +36,25 @@ def _log(case: str, name: str = "wrapper.log") -> bytes:
     return (SAMPLES / CASES[case][0] / name).read_bytes()
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
-def _tar_gz(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The acceptance folder, built from real captured logs."""
     root = tmp_path_factory.mktemp("uploads")
-    (root / "case-zip.zip").write_bytes(_zip({
+    (root / "case-zip.zip").write_bytes(make_zip({
         "agent/logs/wrapper.log": _log("zip"),
         "agent/logs/agent0.log.0": _log("zip", "agent0.log.0"),
         "agent/logs/notes.md": b"# not a log\n",
     }))
-    (root / "case-tar.tar.gz").write_bytes(_tar_gz({
+    (root / "case-tar.tar.gz").write_bytes(make_tar({
         "logs/wrapper.log": _log("tar"),
-        "logs/older.zip": _zip({"old/wrapper.log": _log("nested")}),
+        "logs/older.zip": make_zip({"old/wrapper.log": _log("nested")}),
     }))
     (root / "mid-plain" / "logs").mkdir(parents=True)
     (root / "mid-plain" / "logs" / "wrapper.log").write_bytes(_log("plain"))
     (root / "mid-gzip").mkdir()
     (root / "mid-gzip" / "wrapper.log.1.gz").write_bytes(gzip.compress(_log("gzip"), mtime=0))
-    (root / "broken.zip").write_bytes(_zip({"wrapper.log": _log("plain")})[:2000])
-    (root / "bomb.zip").write_bytes(_zip({"wrapper.log": b"\0" * (64 << 20)}))
+    (root / "broken.zip").write_bytes(make_zip({"wrapper.log": _log("plain")})[:2000])
+    (root / "bomb.zip").write_bytes(make_zip({"wrapper.log": b"\0" * (64 << 20)}))
     (root / "README.txt").write_bytes(b"uploaded by the customer\n")
     return root
 

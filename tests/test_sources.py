@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from archives import make_tar, make_zip, set_encrypted_flag
 
 from loganalyzer import sources
 from loganalyzer.errors import Location, Problem
@@ -46,24 +47,6 @@ def collect(paths, **kwargs) -> tuple[list[tuple[Source, bytes]], list[Problem]]
 
 def inputs(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.kind == "input"]
-
-
-def make_zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
-def make_tar(entries: dict[str, bytes], mode: str = "w:gz") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tf:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 # --- decode_line and looks_binary -----------------------------------------------------------
@@ -432,21 +415,9 @@ def test_zip_member_over_the_absolute_limit(tmp_path: Path) -> None:
     assert "above the limit" in problems[0].message
 
 
-def _set_encrypted_flag(data: bytes) -> bytes:
-    """Set bit 0 (encrypted) in every local and central header, as a password-protected zip has."""
-    out = bytearray(data)
-    for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        start = 0
-        while (i := out.find(sig, start)) >= 0:
-            flags = struct.unpack_from("<H", out, i + offset)[0]
-            struct.pack_into("<H", out, i + offset, flags | 0x1)
-            start = i + 4
-    return bytes(out)
-
-
 def test_encrypted_zip_member(tmp_path: Path) -> None:
     f = tmp_path / "secret.zip"
-    f.write_bytes(_set_encrypted_flag(make_zip({"wrapper.log": LINE})))
+    f.write_bytes(set_encrypted_flag(make_zip({"wrapper.log": LINE})))
     found, problems = collect([f])
     assert found == []
     assert problems == [Problem(Location(f"{f}!wrapper.log"),

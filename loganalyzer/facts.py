@@ -116,15 +116,9 @@ class HandshakeFacts:
     policy_checks_off: list[str] = field(default_factory=list)  # MIDSecPolicy checks set to false
 
 
-def derive(
-    h: Handshake, timeline: Timeline | list[Handshake], agent: list[ev.AgentEvent] = ()
-) -> HandshakeFacts:
-    """Compute the facts of ``h``; ``timeline`` holds every handshake of its MID Server, in order
-    (files oldest first, then by line), so that cross-handshake facts can be judged. Build one
-    :class:`Timeline` per MID Server and pass it for every handshake: a list is indexed anew
-    on each call."""
-    if not isinstance(timeline, Timeline):
-        timeline = Timeline(timeline, agent)
+def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
+    """Compute the facts of ``h``; ``timeline`` indexes every handshake and agent event of its
+    MID Server (built once per MID Server), so that cross-handshake facts can be judged."""
     f = HandshakeFacts()
     f.host = h.sni or ""
     f.tls_version = h.version or ""
@@ -320,10 +314,8 @@ class AgentFacts:
     mutual_auth_seen: bool = False  # this MID Server was asked for, or sent, a client certificate
 
 
-def derive_agent(event: ev.AgentEvent, timeline: Timeline | list[Handshake]) -> AgentFacts:
+def derive_agent(event: ev.AgentEvent, timeline: Timeline) -> AgentFacts:
     """Facts of one agent event, judged against the handshakes of the same MID Server."""
-    if not isinstance(timeline, Timeline):
-        timeline = Timeline(timeline)
     return AgentFacts(
         kind=event.kind,
         text=event.text,

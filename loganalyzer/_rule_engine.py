@@ -16,6 +16,8 @@ import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from loganalyzer.resources import cache_dir
+
 _TABLES = "rule_engine.parser.parsetab"
 
 
@@ -24,10 +26,7 @@ def _cache_dir() -> Path | None:
         tag = version("rule-engine")
     except PackageNotFoundError:
         return None
-    base = os.environ.get("LOGANALYZER_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    sub = "" if os.environ.get("LOGANALYZER_CACHE_DIR") else "loganalyzer"
-    return root / sub / f"rule-engine-{tag}"
+    return cache_dir() / f"rule-engine-{tag}"
 
 
 def _preload(tables: Path) -> bool:

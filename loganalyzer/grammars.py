@@ -6,13 +6,15 @@ so start-up stays in milliseconds. Grammars are only ever applied to small recor
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 
 from lark import Lark, Transformer
+from lark import __version__ as lark_version
 from lark.exceptions import LarkError
 
 from loganalyzer.errors import GrammarError, Location
-from loganalyzer.resources import data_dir
+from loganalyzer.resources import cache_dir, data_dir
 
 
 @cache
@@ -25,6 +27,18 @@ def grammar_text(name: str) -> str:
         raise GrammarError(f"cannot read grammar: {exc.strerror}", Location(str(path))) from exc
 
 
+def _cache_file(name: str, transformer: type[Transformer] | None) -> str | bool:
+    """Lark's cache of the built parser, kept with our other caches (Lark's default is the temp
+    folder, where a run must write nothing); no cache when that folder cannot be made."""
+    folder = cache_dir() / f"lark-{lark_version}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    digest = hashlib.sha256(grammar_text(name).encode()).hexdigest()[:16]
+    return str(folder / f"{name}-{transformer.__name__ if transformer else 'tree'}-{digest}.cache")
+
+
 @cache
 def parser(name: str, transformer: type[Transformer] | None = None, strict: bool = False) -> Lark:
     """An LALR parser for ``grammars/<name>.lark``; with a transformer, parsing builds no tree."""
@@ -34,7 +48,7 @@ def parser(name: str, transformer: type[Transformer] | None = None, strict: bool
             parser="lalr",
             lexer="contextual",
             transformer=transformer() if transformer else None,
-            cache=not strict,
+            cache=False if strict else _cache_file(name, transformer),
             strict=strict,
             maybe_placeholders=False,
         )

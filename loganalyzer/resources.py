@@ -23,3 +23,14 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"the {name}/ folder is missing from this installation")
+
+
+def cache_dir() -> Path:
+    """Where loganalyzer keeps what it can rebuild (parser tables): ``LOGANALYZER_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/loganalyzer`` or ``~/.cache/loganalyzer``. Never the temp folder,
+    so a run writes nothing there (the scan's promise)."""
+    own = os.environ.get("LOGANALYZER_CACHE_DIR")
+    if own:
+        return Path(own)
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "loganalyzer"

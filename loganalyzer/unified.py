@@ -536,7 +536,8 @@ class Interpreter:
 
     def store(self, record: Record) -> list[ev.Event]:
         kind = "key" if record.message.startswith("keyStore") else "trust"
-        path = record.message.split(":", 1)[1].splitlines()[0].strip()
+        # The default SSLContext prints "keyStore is : " with nothing after it.
+        path = record.message.partition(":")[2].partition("\n")[0].strip()
         return [ev.KeyStoreInfo(**self._base(record), store=kind, path=path)]
 
     def alert_received(self, record: Record) -> list[ev.Event]:

@@ -32,6 +32,7 @@ SCENARIO_CAUSE = {
     11: "mid-security-policy-regression",
     14: "revocation-check-failed",
     15: "client-cert-rejected",
+    16: "client-cert-not-in-keystore",  # default SSLContext, javax.net.ssl.keyStore unset
 }
 SUCCESS, DEBUG_SSL_ONLY, NO_DEBUG = 1, 12, 13
 # With no debug output the failure text alone names these causes (an alert or an exception that

@@ -10,6 +10,9 @@
  * The MID "agent log" it writes (agent0.log.0) is an EMULATION: the message texts come from
  * the ServiceNow KB article, the events around them (handshakes, exceptions) are real.
  *
+ * With ssl.context=default in its properties it uses the JVM's default SSLContext instead
+ * (SSLContext.getDefault(), configured by javax.net.ssl.* system properties), for the single mode.
+ *
  * Usage (as the application class of org.tanukisoftware.wrapper.WrapperSimpleApp):
  *   MidSim <config.properties>
  * Compiled with javac --release 11 so that one class file runs on 11, 17, 21 and 25.
@@ -166,6 +169,23 @@ public class MidSim {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         return ctx;
+    }
+
+    /**
+     * The JVM's default SSLContext, as HttpsURLConnection and most HTTP clients use it: its key and
+     * trust managers come from the javax.net.ssl.* system properties (set in wrapper.conf), the key
+     * manager is the default KeyManagerFactory algorithm, and without javax.net.ssl.keyStore it has
+     * no key at all.
+     */
+    static SSLContext defaultContext() throws Exception {
+        String ks = System.getProperty("javax.net.ssl.keyStore");
+        String ts = System.getProperty("javax.net.ssl.trustStore");
+        agent("DEBUG: SSLContext: JVM default (SSLContext.getDefault()), javax.net.ssl.keyStore "
+                + (ks == null ? "not set" : new File(ks).getName() + " ("
+                        + System.getProperty("javax.net.ssl.keyStoreType", "default type") + ")")
+                + ", javax.net.ssl.trustStore " + (ts == null ? "not set" : new File(ts).getName())
+                + ", KeyManagerFactory " + KeyManagerFactory.getDefaultAlgorithm());
+        return SSLContext.getDefault();
     }
 
     // ---------------------------------------------------------------- one connection
@@ -356,7 +376,9 @@ public class MidSim {
         String host = get("instance.host", "acme-lab.service-now.com");
         agent("Instance URL: https://" + host + "/ (mutual authentication enabled, mid.instance.username not set)");
 
-        SSLContext ctx = buildContext(get("keystore.path", ""), false);
+        SSLContext ctx = "default".equals(get("ssl.context", "own"))
+                ? defaultContext()
+                : buildContext(get("keystore.path", ""), false);
         int port = Integer.parseInt(get("instance.port", "0"));
 
         if ("policy".equals(mode)) {

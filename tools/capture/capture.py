@@ -265,7 +265,25 @@ KEYSTORES = {
     "serverauth": ("mid-serverauth.p12", "key + leaf mid-lab-serverauth (EKU serverAuth only) + chain"),
     "selfsigned": ("mid-selfsigned.p12", "key + self-signed leaf mid-lab-selfsigned"),
     "otherca": ("mid-otherca.p12", "key + leaf mid-lab-otherca issued by the other CA + other CA"),
+    "none": (None, "none (javax.net.ssl.keyStore not set: the default key manager has no key)"),
 }
+SSL_CONTEXTS = {
+    "own": "built by MidSim from the keystore and truststore files (KeyManagerFactory, TrustManagerFactory)",
+    "default": "the JVM default (SSLContext.getDefault()), configured with javax.net.ssl.* system properties",
+}
+
+
+def default_context_props(cap: Capture) -> list[str]:
+    """The javax.net.ssl.* system properties of a capture that uses the JVM's default SSLContext."""
+    if cap.context != "default":
+        return []
+    props = [f"-Djavax.net.ssl.trustStore={PKI / TRUSTSTORES[cap.truststore][0]}",
+             f"-Djavax.net.ssl.trustStorePassword={PASSWORD}"]
+    ks_file = KEYSTORES[cap.keystore][0]
+    if ks_file:
+        props += [f"-Djavax.net.ssl.keyStore={PKI / ks_file}", f"-Djavax.net.ssl.keyStorePassword={PASSWORD}",
+                  "-Djavax.net.ssl.keyStoreType=PKCS12"]
+    return props
 TRUSTSTORES = {
     "server": ("trust-server.p12", "Lab Instance Root CA (the server root)"),
     "other": ("trust-other.p12", "Other Corp Root CA only (not the server root)"),
@@ -374,6 +392,7 @@ def wrapper_conf(cap: Capture, java: Path, props: Path, out_dir: Path, run_dir: 
     if cap.revocation:
         jvm_opts += ["-Dcom.sun.net.ssl.checkRevocation=true", "-Dcom.sun.security.enableCRLDP=true",
                      "-Dcom.sun.security.crl.timeout=5", "-Dcom.sun.security.crl.readtimeout=5"]
+    jvm_opts += default_context_props(cap)
     for i, opt in enumerate(jvm_opts, 1):
         lines.append(f"wrapper.java.additional.{i}={opt}")
     lines += [
@@ -456,15 +475,17 @@ def run_capture(cap: Capture, out_root: Path) -> dict:
         ks_file, _ = KEYSTORES[cap.keystore]
         ts_file, _ = TRUSTSTORES[cap.truststore]
         props = run_dir / "midsim.properties"
+        own = cap.context == "own"  # the default SSLContext takes its stores from javax.net.ssl.*
         props.write_text("\n".join([
+            f"ssl.context={cap.context}",
             f"instance.host={INSTANCE_HOST}",
             f"instance.port={servers[0][1]}",
             f"instance.ports={','.join(str(p) for _, p, _ in servers)}",
             f"tls.protocol={cap.tls_protocol}",
-            f"keystore.path={PKI / ks_file}",
-            f"keystore.password={PASSWORD}",
-            f"truststore.path={PKI / ts_file}",
-            f"truststore.password={PASSWORD}",
+            f"keystore.path={PKI / ks_file if own else ''}",
+            f"keystore.password={PASSWORD if own else ''}",
+            f"truststore.path={PKI / ts_file if own else ''}",
+            f"truststore.password={PASSWORD if own else ''}",
             f"mode={cap.mode}",
             "policy.before=2",
             "policy.after=2",
@@ -565,6 +586,8 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
         "client_keystore": KEYSTORES[cap.keystore][1],
         "client_truststore": TRUSTSTORES[cap.truststore][1],
         "key_manager_algorithm": "SunX509 (KeyManagerFactory.getDefaultAlgorithm())",
+        "ssl_context": SSL_CONTEXTS[cap.context],
+        "javax_net_ssl_properties": [o.replace(str(PKI) + "/", "") for o in default_context_props(cap)],
         "revocation_checking": cap.revocation,
         "server_cert": {"right": f"SAN DNS:{INSTANCE_HOST}", "wrong": f"SAN DNS:{WRONG_HOST}",
                         "revocation": f"SAN DNS:{INSTANCE_HOST}, CRL DP + OCSP on 127.0.0.1:{REVOCATION_PORT} (closed)"}

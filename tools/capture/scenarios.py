@@ -27,6 +27,7 @@ SCENARIO_TITLES = {
     13: "no javax.net.debug at all (only the application's exception)",
     14: "revocation checking fails (CRL/OCSP responder unreachable)",
     15: "client certificate from a CA the server does not trust",
+    16: "JVM default SSLContext without javax.net.ssl.keyStore: no client key to send",
 }
 
 
@@ -50,11 +51,15 @@ class Capture:
     debug: str | None  # javax.net.debug value, None = not set
     layout: str  # wrapper.logfile.format
     tz: str = "America/New_York"
-    keystore: str = "good"  # good | leafonly | nokey | expired | serverauth | selfsigned | otherca
+    keystore: str = "good"  # good | leafonly | nokey | expired | serverauth | selfsigned | otherca | none
     truststore: str = "server"  # server | other
     mode: str = "single"  # single | policy | concurrent | restart
     servers: list[Server] = field(default_factory=lambda: [Server()])
     revocation: bool = False
+    # own: MidSim builds its SSLContext from the keystore / truststore files;
+    # default: SSLContext.getDefault(), configured with javax.net.ssl.* system properties in wrapper.conf
+    # (keystore "none" = javax.net.ssl.keyStore not set)
+    context: str = "own"
     also_scenarios: list[int] = field(default_factory=list)
     note: str = ""
 
@@ -73,6 +78,10 @@ def _c(scenario, jdk, tls, slug, debug, layout, **kw) -> Capture:
 
 
 HS = "ssl,handshake"
+_NO_KS = ("SSLContext.getDefault() with javax.net.ssl.trustStore(+Password) and no javax.net.ssl.keyStore: "
+          "the default key manager has no key, the server requires a client certificate")
+_KS = ("SSLContext.getDefault() with javax.net.ssl.trustStore(+Password) and javax.net.ssl.keyStore "
+       "(+Password, keyStoreType PKCS12) set to the good keystore")
 HSV = "ssl:handshake:verbose"
 ALL = "all"
 
@@ -156,6 +165,20 @@ MATRIX: list[Capture] = [
        servers=[Server(), Server(ca_names="other")], also_scenarios=[1],
        note="ECCSender.1 talks to a server that sends the client chain's CA names (succeeds), "
             "ECCSender.2 at the same time to one that sends only the other CA (fails)"),
+    # 16 / 1: the JVM's default SSLContext (javax.net.ssl.* system properties), as HttpsURLConnection
+    # uses it; truststore from javax.net.ssl.trustStore, keystore from javax.net.ssl.keyStore or unset
+    _c(16, 11, "1.2", "default-ctx-no-keystore", HSV, "LPZM", keystore="none", context="default",
+       note=_NO_KS),
+    _c(1, 11, "1.3", "default-ctx-keystore", HS, "TM", context="default", note=_KS),
+    _c(16, 17, "1.3", "default-ctx-no-keystore", ALL, "PTM", keystore="none", context="default",
+       note=_NO_KS),
+    _c(1, 17, "1.2", "default-ctx-keystore", HSV, "LPZTM", context="default", note=_KS),
+    _c(16, 21, "1.2", "default-ctx-no-keystore", ALL, "LPTM", keystore="none", context="default",
+       tz="UTC", note=_NO_KS),
+    _c(1, 21, "1.3", "default-ctx-keystore", HSV, "M", context="default", note=_KS),
+    _c(16, 25, "1.3", "default-ctx-no-keystore", HS, "TM", keystore="none", context="default",
+       tz="Asia/Kolkata", note=_NO_KS),
+    _c(1, 25, "1.2", "default-ctx-keystore", ALL, "LPTM", context="default", note=_KS),
 ]
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from loganalyzer import events as ev
+from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.facts import Timeline, derive, derive_agent
 from loganalyzer.handshakes import Handshake
 from loganalyzer.reading import MidServer, Reading
@@ -81,10 +82,15 @@ class Diagnosis:
 
 
 def diagnose(reading: Reading, rules) -> list[Diagnosis]:
-    """Every diagnosis for every MID Server in ``reading``, most important first."""
+    """Every diagnosis for every MID Server in ``reading``, most important first.
+
+    Each rule runs on each handshake behind a fault boundary: a rule that raises is skipped
+    for that handshake and reported in ``reading.problems`` as ``internal``; the others run.
+    """
     out: list[Diagnosis] = []
     for server in reading.servers:
-        out.extend(_diagnose_server(server, rules))
+        with boundary(reading.problems, Location(server.group), "diagnosing this MID Server"):
+            out.extend(_diagnose_server(server, rules, reading.problems))
     out.sort(key=sort_key)
     return out
 
@@ -100,30 +106,42 @@ def sort_key(d: Diagnosis) -> tuple:
     )
 
 
-def _matches(rule, facts) -> bool:
-    return bool(rule.matches(facts))
+def _matches(rule, facts, where: Location, problems: list[Problem]) -> bool:
+    try:
+        return bool(rule.matches(facts))
+    except Exception as exc:  # noqa: BLE001 - one rule's bug costs that rule on this handshake
+        if debug_enabled():
+            raise
+        problems.append(internal_problem(where, f"rule {rule.id}", exc))
+        return False
 
 
-def _diagnose_server(server: MidServer, rules) -> list[Diagnosis]:
+def _diagnose_server(server: MidServer, rules, problems: list[Problem]) -> list[Diagnosis]:
     agent = server.agent_events
     timeline = Timeline(server.handshakes, agent)
     hits: dict[str, list[tuple[Handshake | None, ev.Event | None]]] = {}
     by_id = {}
     for h in timeline.handshakes:
-        facts = derive(h, timeline)
-        fired = [r for r in rules.for_scope("handshake") if _matches(r, facts)]
-        if any(r.confidence == "confirmed" and r.severity in ("error", "warning") for r in fired):
-            fired = [r for r in fired if r.confidence == "confirmed"]
-        for rule in fired:
-            hits.setdefault(rule.id, []).append((h, None))
-            by_id[rule.id] = rule
-    for event in agent:
-        facts = derive_agent(event, timeline)
-        for rule in rules.for_scope("agent"):
-            if _matches(rule, facts):
-                hits.setdefault(rule.id, []).append((_failed_near(event, timeline), event))
+        with boundary(problems, h.start, "deriving the facts of this handshake"):
+            facts = derive(h, timeline)
+            fired = [r for r in rules.for_scope("handshake") if _matches(r, facts, h.start, problems)]
+            if any(r.confidence == "confirmed" and r.severity in ("error", "warning") for r in fired):
+                fired = [r for r in fired if r.confidence == "confirmed"]
+            for rule in fired:
+                hits.setdefault(rule.id, []).append((h, None))
                 by_id[rule.id] = rule
-    return [_fold(by_id[rid], server.group, found) for rid, found in hits.items()]
+    for event in agent:
+        with boundary(problems, event.where, "deriving the facts of this agent log line"):
+            facts = derive_agent(event, timeline)
+            for rule in rules.for_scope("agent"):
+                if _matches(rule, facts, event.where, problems):
+                    hits.setdefault(rule.id, []).append((_failed_near(event, timeline), event))
+                    by_id[rule.id] = rule
+    out = []
+    for rid, found in hits.items():
+        with boundary(problems, Location(server.group), f"folding the hits of rule {rid}"):
+            out.append(_fold(by_id[rid], server.group, found))
+    return out
 
 
 def _failed_near(event: ev.AgentEvent, timeline: Timeline) -> Handshake | None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +44,71 @@ class GrammarError(LogAnalyzerError):
     """A grammar file in ``grammars/`` could not be loaded."""
 
 
+class ProblemKind(str, Enum):
+    """What went wrong with a piece of input; a str, so ``kind == "input"`` reads as before.
+
+    ``input``: a file or archive member could not be read (exit code 2). ``skipped``: not a
+    log. ``unparsed``: a record no grammar accepted (the rest of the file is still analysed).
+    ``notice``: read, but not whole (an overlong line was cut). ``internal``: a bug in
+    loganalyzer, contained at a fault boundary; the record, rule or part is skipped, the rest
+    is analysed and reported, and the command exits 2.
+    """
+
+    input = "input"
+    skipped = "skipped"
+    unparsed = "unparsed"
+    notice = "notice"
+    internal = "internal"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Something in the input that was skipped or cut short: reported, never fatal.
-
-    ``kind`` is ``input`` (file or archive member unreadable: exit code 2), ``skipped`` (not a
-    log), ``unparsed`` (a record no grammar accepted; the rest of the file is still analysed)
-    or ``notice`` (read, but not whole: an overlong line was cut).
-    """
+    """Something in the input that was skipped or cut short: reported, never fatal."""
 
     where: Location
     message: str
-    kind: str = "input"
+    kind: ProblemKind = ProblemKind.input
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, ProblemKind):  # callers may pass the plain string
+            object.__setattr__(self, "kind", ProblemKind(self.kind))
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
+
+
+# ----------------------------------------------------------------------------- fault boundaries
+
+DEBUG_ENV = "LOGANALYZER_DEBUG"
+
+
+def debug_enabled() -> bool:
+    """``--debug`` or ``LOGANALYZER_DEBUG=1``: let contained exceptions escape, for developers."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def internal_problem(where: Location, origin: str, exc: BaseException) -> Problem:
+    """The one-line report of an exception caught at a fault boundary."""
+    detail = " ".join(str(exc).split())[:200]
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return Problem(
+        where,
+        f"internal error in {origin}: {what} (a bug in loganalyzer: please report this line; "
+        "this part was skipped, everything else was analysed)",
+        ProblemKind.internal,
+    )
+
+
+@contextmanager
+def boundary(problems: list[Problem], where: Location, origin: str) -> Iterator[None]:
+    """Contain an exception of one record, rule, check or report section: it becomes an
+    ``internal`` problem at ``where`` and the caller goes on with the next one."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the whole point: one bug costs one piece
+        if debug_enabled():
+            raise
+        problems.append(internal_problem(where, origin, exc))

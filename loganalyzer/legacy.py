@@ -30,7 +30,7 @@ from lark import Transformer, v_args
 from lark.exceptions import LarkError
 
 from loganalyzer import events as ev
-from loganalyzer.errors import Location, Problem
+from loganalyzer.errors import Location, Problem, boundary
 from loganalyzer.grammars import parser
 from loganalyzer.records import Line, Record
 from loganalyzer.unified import RECEIVED_ALERT, split_exception
@@ -355,10 +355,11 @@ class Interpreter:
             handler = getattr(self, kind_of(record.message), None)
             if handler is None:
                 continue
-            try:
-                found += handler(record)
-            except LarkError as exc:
-                self.problems.append(_unparsed(record, exc))
+            with boundary(self.problems, record.where, f"the legacy {kind_of(record.message)} record"):
+                try:
+                    found += handler(record)
+                except LarkError as exc:
+                    self.problems.append(_unparsed(record, exc))
         return found
 
     # helpers

@@ -15,10 +15,11 @@ from loganalyzer import events as ev
 from loganalyzer import handshakes as hs_mod
 from loganalyzer import stacktraces
 from loganalyzer.agentlog import parse_agent_lines
-from loganalyzer.errors import Problem
+from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.handshakes import Handshake
 from loganalyzer.legacy import LegacyDialect
 from loganalyzer.midlog import MidLineDialect
+from loganalyzer.records import Record
 from loganalyzer.scanner import scan
 from loganalyzer.sources import Item, Source, decode_line, iter_sources
 from loganalyzer.unified import Interpreter, UnifiedDialect
@@ -91,6 +92,8 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
     """Read one log: a MID agent log into agent events, anything else into handshakes.
 
     ``on_bytes`` is told how many bytes were read as reading goes on (for progress bars).
+    Every record is interpreted behind a fault boundary: a bug in one handler costs that
+    record (an ``internal`` problem naming it), never the file.
     """
     if source.role == "agent":
         return _read_agent(source, stream, on_bytes)
@@ -98,27 +101,54 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
     dialects = (unified, legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
     result = scan(stream, source.path, dialects, on_bytes=on_bytes, file_path=_plain_file(source, stream))
     reading = FileReading(source, result.layout, result.lines, result.bytes, result.seen)
-    reading.problems.extend(result.problems)
-    interpreter = Interpreter(reading.problems)
+    problems = reading.problems
+    problems.extend(result.problems)
+    interpreter = Interpreter(problems)
     events: list[ev.Event] = []
     legacy_records = []
     mid_lines: list[tuple[int, str]] = []
     for record in result.records:
-        if record.dialect == "unified":
-            events.extend(interpreter.events(record))
-        elif record.dialect == "legacy":
-            legacy_records.append(record)
-        elif record.dialect == "mid":
-            mid_lines.append((record.where.line, record.message))
-        else:
-            events.append(stacktraces.interpret(record))
+        try:  # inline, not ``boundary``: this loop runs once per record of a dense log
+            if record.dialect == "unified":
+                events.extend(interpreter.events(record))
+            elif record.dialect == "legacy":
+                legacy_records.append(record)
+            elif record.dialect == "mid":
+                mid_lines.append((record.where.line, record.message))
+            else:
+                events.append(stacktraces.interpret(record))
+        except Exception as exc:  # noqa: BLE001 - one odd record costs one record
+            if debug_enabled():
+                raise
+            problems.append(internal_problem(record.where, _origin(record), exc))
     if legacy_records:
-        events.extend(legacy.interpret(legacy_records))
-        reading.problems.extend(legacy.problems)
-        events.sort(key=lambda e: e.where.line)
-    reading.agent_events = list(parse_agent_lines(source.path, mid_lines))
-    reading.handshakes = hs_mod.build(source.path, events, frozenset(unified.km_debug_jvms))
+        with boundary(problems, legacy_records[0].where, "the legacy dialect"):
+            events.extend(legacy.interpret(legacy_records))
+            problems.extend(legacy.problems)
+            events.sort(key=lambda e: e.where.line)
+    reading.agent_events = _agent_events(source.path, mid_lines, problems)
+    with boundary(problems, Location(source.path), "grouping events into handshakes"):
+        reading.handshakes = hs_mod.build(source.path, events, frozenset(unified.km_debug_jvms))
     return reading
+
+
+def _origin(record: Record) -> str:
+    """How an internal problem names the record it came from."""
+    return f"the {record.dialect} record '{record.message[:60]}'"
+
+
+def _agent_events(path: str, lines: list[tuple[int, str]], problems: list[Problem]) -> list[ev.AgentEvent]:
+    """MID lines into agent events; when that raises, line by line, so one line costs one line."""
+    try:
+        return list(parse_agent_lines(path, lines))
+    except Exception:  # noqa: BLE001 - retried below, where the failing line is named
+        if debug_enabled():
+            raise
+    out: list[ev.AgentEvent] = []
+    for lineno, text in lines:
+        with boundary(problems, Location(path, lineno), "the MID log line"):
+            out.extend(parse_agent_lines(path, [(lineno, text)]))
+    return out
 
 
 def _plain_file(source: Source, stream: BinaryIO) -> str | None:
@@ -136,20 +166,33 @@ def _read_agent(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None)
     reading = FileReading(source, layout="agent")
 
     def lines() -> Iterable[tuple[int, str]]:
-        for lineno, raw in enumerate(stream, 1):
+        raws = enumerate(stream, 1)
+        while True:
+            try:
+                lineno, raw = next(raws)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - truncated gzip, broken member, bad xz
+                where = Location(source.path, reading.lines + 1)
+                reading.problems.append(Problem(where, f"input ends early: {exc}"))
+                return
             reading.lines = lineno
             reading.bytes += len(raw)
             if on_bytes is not None:
                 on_bytes(len(raw))
             yield lineno, decode_line(raw)
 
-    try:
-        reading.agent_events = list(parse_agent_lines(source.path, lines()))
-    except (OSError, EOFError, ValueError) as exc:
-        from loganalyzer.errors import Location
-
-        reading.problems.append(Problem(Location(source.path, reading.lines + 1), f"input ends early: {exc}"))
-    return reading
+    remaining = lines()
+    while True:
+        try:
+            reading.agent_events.extend(parse_agent_lines(source.path, remaining))
+        except Exception as exc:  # noqa: BLE001 - a bug on one line costs that line; read on
+            if debug_enabled():
+                raise
+            where = Location(source.path, reading.lines)
+            reading.problems.append(internal_problem(where, "the agent log line", exc))
+            continue
+        return reading
 
 
 def read(
@@ -171,7 +214,13 @@ def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> R
                 reading.problems.append(item)
             continue
         source, stream = item
-        file_reading = read_file(source, stream, on_bytes)
+        try:
+            file_reading = read_file(source, stream, on_bytes)
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not cost the others
+            if debug_enabled():
+                raise
+            reading.problems.append(internal_problem(Location(source.path), "reading the file", exc))
+            continue
         reading.problems.extend(file_reading.problems)
         by_group.setdefault(source.group, MidServer(source.group)).files.append(file_reading)
     for server in by_group.values():

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from loganalyzer.errors import Location, Problem
+from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
 from loganalyzer.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder
 from loganalyzer.records import Dialect, Line, Record
 from loganalyzer.sources import decode_line
@@ -293,14 +293,20 @@ def scan(
 
     for line in lines():
         for dialect in dialects:
-            record = dialect.open_record(line, path)
-            if record is None:
-                continue
-            if dialect.wants_body(record):
-                record, pending = _collect_body(reader, dialect, record, _decode, _message)
-            result.seen += 1
-            if not hasattr(dialect, "keeps_record") or dialect.keeps_record(record):
-                result.records.append(record)
+            try:  # a fault boundary per candidate line; free in CPython until it raises
+                record = dialect.open_record(line, path)
+                if record is None:
+                    continue
+                if dialect.wants_body(record):
+                    record, pending = _collect_body(reader, dialect, record, _decode, _message)
+                result.seen += 1
+                if not hasattr(dialect, "keeps_record") or dialect.keeps_record(record):
+                    result.records.append(record)
+            except Exception as exc:  # noqa: BLE001 - one odd line costs that line's record
+                if debug_enabled():
+                    raise
+                where = Location(path, line.lineno)
+                result.problems.append(internal_problem(where, f"the {dialect.name} dialect", exc))
             break
     if located is None:
         result.lines = reader.total_lines()

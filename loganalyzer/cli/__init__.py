@@ -1,14 +1,17 @@
 """Command-line layer: parses options, calls the library, hands results to a reporter.
 
 Exit codes (also in the README):
-    0  no error or warning diagnosed (or nothing to report)
+    0  no error or warning diagnosed
     1  at least one diagnosis at or above the ``--fail-on`` severity
-    2  usage error, unreadable input, or a broken rule file
+    2  usage error, unreadable input, a broken rule file, or an internal problem (a bug that
+       was contained: the rest of the report was still written)
+    3  nothing to judge: the inputs were read but logged no TLS handshake and no agent event
 """
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+EXIT_NO_EVIDENCE = 3
 
 from collections.abc import Iterable  # noqa: E402
 from enum import Enum  # noqa: E402
@@ -49,3 +52,8 @@ def findings_exit(severities: Iterable[str], fail_on: FailOn) -> int:
         return EXIT_OK
     reached = any(SEVERITY_RANK.get(s, 0) >= threshold for s in severities)
     return EXIT_FINDINGS if reached else EXIT_OK
+
+
+def problems_exit(problems: Iterable) -> int | None:
+    """EXIT_ERROR when an input could not be read or a bug was contained; None otherwise."""
+    return EXIT_ERROR if any(p.kind in ("input", "internal") for p in problems) else None

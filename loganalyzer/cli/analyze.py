@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, SEVERITY_RANK, FailOn, ReportFormat, Severity, findings_exit
+from loganalyzer.cli import (
+    EXIT_NO_EVIDENCE,
+    SEVERITY_RANK,
+    FailOn,
+    ReportFormat,
+    Severity,
+    findings_exit,
+    problems_exit,
+)
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
@@ -52,7 +60,9 @@ def analyze(
     0  nothing at or above --fail-on (default: warning) was diagnosed
     1  at least one diagnosis at or above --fail-on
     2  usage error, unreadable input (after the others were analysed),
-       unwritable --output file, or a broken rule file
+       unwritable --output file, a broken rule file, or an internal problem
+       (a contained bug: the rest of the report is still written)
+    3  nothing to judge: no TLS handshake and no agent event was logged
 
     --min-severity only hides diagnoses; the exit code looks at those shown.
 
@@ -70,8 +80,12 @@ def analyze(
         d for d in diagnose(reading, rules)
         if SEVERITY_RANK[d.severity] >= SEVERITY_RANK[min_severity.value]
     ]
-    emit(analyze_document(reading, diagnoses), format.value, output, redact)
-    report_problems(reading.problems, stderr())
-    if any(p.kind == "input" for p in reading.problems):
-        raise typer.Exit(EXIT_ERROR)
+    document = analyze_document(reading, diagnoses)
+    problems = reading.problems + emit(document, format.value, output, redact)
+    report_problems(problems, stderr(), redact, document)
+    failed = problems_exit(problems)
+    if failed is not None:
+        raise typer.Exit(failed)
+    if document["verdict"] == "no-evidence":
+        raise typer.Exit(EXIT_NO_EVIDENCE)
     raise typer.Exit(findings_exit((d.severity for d in diagnoses), fail_on))

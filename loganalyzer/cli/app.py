@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 from loganalyzer import __version__
 from loganalyzer.cli import EXIT_ERROR
-from loganalyzer.errors import LogAnalyzerError
+from loganalyzer.errors import DEBUG_ENV, LogAnalyzerError, debug_enabled
 
 app = typer.Typer(
     name="loganalyzer",
@@ -31,10 +32,18 @@ def root(
     version: bool = typer.Option(
         False, "--version", help="Show the version and exit.", callback=_version, is_eager=True
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="For developers: let a contained bug (an internal problem) raise with its traceback "
+        "instead of skipping the record, rule or section (also LOGANALYZER_DEBUG=1).",
+    ),
 ) -> None:
     """Read MID Server wrapper.log files and say why certificate-based
     authentication fails.
     """
+    if debug:
+        os.environ[DEBUG_ENV] = "1"  # read by every fault boundary, in workers too
 
 
 def _register() -> None:
@@ -65,5 +74,7 @@ def main() -> None:
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(EXIT_ERROR)
+        if debug_enabled():
+            raise
         typer.echo(f"loganalyzer: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)

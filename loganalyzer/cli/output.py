@@ -61,14 +61,30 @@ def print_report(renderables: list[Any]) -> None:
         console.print(item)
 
 
-def report_problems(problems, console: Console) -> None:
-    """One line per problem, naming file and line, on stderr."""
+def report_problems(problems, console: Console, redact: bool = False, doc: dict | None = None) -> None:
+    """One line per problem, naming file and line, on stderr.
+
+    With ``redact``, the lines get the same pseudonyms as the report of ``doc`` (redaction
+    numbers values by first appearance, and the problems come last in the document).
+    """
     from rich.text import Text
 
-    for p in problems:
-        style = "red" if p.kind == "input" else "yellow"
+    from loganalyzer.reporters.records import problem
+
+    rows = [problem(p) for p in problems]
+    if redact:
+        from loganalyzer.redaction import redact_document
+
+        rows = redact_document({**(doc or {}), "problems": rows})["problems"]
+    for p in rows:
+        style = "red" if p["kind"] in ("input", "internal") else "yellow"
+        where = f"{p['path']}:{p['line']}" if p["line"] else p["path"]
         # Text, not markup: a path may hold "[" and must print as it is
-        console.print(Text.assemble((p.kind, style), f": {p}"), highlight=False, soft_wrap=True)
+        console.print(
+            Text.assemble((str(p["kind"]), style), f": {where}: {p['message']}"),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,8 +207,13 @@ def read_inputs(paths: list[str], quiet: bool):
         return read(paths, stdin=stdin, on_bytes=hook)
 
 
-def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> None:
-    """Render ``doc`` as ``fmt`` (text, json, markdown, html) to ``output`` or stdout."""
+def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> list:
+    """Render ``doc`` as ``fmt`` (text, json, markdown, html) to ``output`` or stdout.
+
+    Returns the internal problems of report sections that could not be rendered (each was
+    replaced by a placeholder); the caller reports them and exits 2.
+    """
+    problems: list = []
     if redact:
         from loganalyzer.redaction import redact_document
 
@@ -202,15 +223,16 @@ def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> No
     elif fmt == "markdown":
         from loganalyzer.reporters.markdown import render_document
 
-        write_text(render_document(doc) + "\n", output)
+        write_text(render_document(doc, problems) + "\n", output)
     elif fmt == "html":
         from loganalyzer.reporters.html import render_document
 
-        write_text(render_document(doc), output)
+        write_text(render_document(doc, problems), output)
     else:
         from loganalyzer.reporters import text
 
         if output is None:
-            print_report(text.report(doc))
+            print_report(text.report(doc, problems))
         else:
-            write_text(text.render(doc), output)
+            write_text(text.render(doc, problems=problems), output)
+    return problems

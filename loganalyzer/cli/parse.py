@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, EXIT_OK, ReportFormat
+from loganalyzer.cli import EXIT_OK, ReportFormat, problems_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
@@ -34,12 +34,13 @@ def parse(
     certificate requested (and CA names), certificate sent, outcome.
 
     Exit code 2 when an input could not be read (after the others were
-    processed) or the --output file cannot be written.
+    processed), the --output file cannot be written, or a bug was contained
+    (an internal problem; the rest is still shown).
     """
     from loganalyzer.reporters.records import parse_document
 
     reading = read_inputs(paths, quiet)
-    emit(parse_document(reading), format.value, output, redact)
-    report_problems(reading.problems, stderr())
-    bad_input = any(p.kind == "input" for p in reading.problems)
-    raise typer.Exit(EXIT_ERROR if bad_input else EXIT_OK)
+    document = parse_document(reading)
+    problems = reading.problems + emit(document, format.value, output, redact)
+    report_problems(problems, stderr(), redact, document)
+    raise typer.Exit(problems_exit(problems) or EXIT_OK)

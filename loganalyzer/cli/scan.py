@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, FailOn, findings_exit
+from loganalyzer.cli import EXIT_ERROR, FailOn, findings_exit, problems_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import report_problems, stderr, stdout
 
@@ -81,10 +81,10 @@ def scan(
             raise typer.Exit(EXIT_ERROR)
     else:
         _print_table(result.table)
-    report_problems([p for p in result.problems if p.kind == "input"], console)
+    report_problems([p for p in result.problems if p.kind in ("input", "internal")], console)
     if not quiet:
         _print_summary(batch.summary(result), output, console)
-    if any(p.kind == "input" for p in result.problems):
+    if problems_exit(result.problems) is not None:
         raise typer.Exit(EXIT_ERROR)
     raise typer.Exit(findings_exit(result.table["severity"], fail_on))
 

@@ -13,12 +13,16 @@ from html import escape
 from typing import Any
 
 from loganalyzer import __version__
+from loganalyzer.reporters import section
 from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.records import (
+    NO_EVIDENCE,
     analyze_document,
     diagnoses_of,
     handshakes_of,
+    has_evidence,
     mid_servers,
+    nothing_to_judge,
     relative,
 )
 from loganalyzer.reporters.timeline import rows
@@ -182,8 +186,9 @@ def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
     return out
 
 
-def render_document(doc: dict[str, Any]) -> str:
-    """The HTML page of an ``analyze`` (or ``parse``) document."""
+def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
+    """The HTML page of an ``analyze`` (or ``parse``) document; a section that fails to
+    render becomes a placeholder paragraph and an internal problem in ``problems``."""
     inputs = doc.get("inputs", [])
     analysed = "diagnoses" in doc
     diagnoses = doc.get("diagnoses", [])
@@ -220,7 +225,7 @@ def render_document(doc: dict[str, Any]) -> str:
                 f'<td>{_e(d["title"])}</td><td class="mono">{_e(d["mid_server"])}</td></tr>'
             )
         out.append("</tbody></table>")
-    elif analysed:
+    elif analysed and doc.get("verdict") != "no-evidence":
         out.append("<p><strong>No mutual-TLS problem was found.</strong></p>")
     out += ["</header>", "<main>"]
     number = {id(d): n for n, d in enumerate(diagnoses, 1)}
@@ -228,18 +233,26 @@ def render_document(doc: dict[str, Any]) -> str:
         out.append(f"<section><h2>MID Server logs: <code>{_e(group)}</code></h2>")
         if analysed:
             mine = diagnoses_of(doc, group)
-            if not mine:
+            if not mine and not has_evidence(doc, group):
+                advice = doc.get("no_evidence") or NO_EVIDENCE
+                out.append(f"<p><strong>{_e(nothing_to_judge(doc, group))}</strong></p><ol>")
+                out += [f"<li>{_prose(step)}</li>" for step in advice["fix"]]
+                out.append(f"</ol><p class=\"meta\">KB “{_e(advice['kb']['article'])}”, "
+                           f"section “{_e(advice['kb']['section'])}”</p>")
+            elif not mine:
                 out.append("<p>No mutual-TLS problem found.</p>")
             for d in mine:
-                out += _diagnosis(d, number[id(d)], group)
+                out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
+                               lambda d=d: _diagnosis(d, number[id(d)], group), _placeholder)
         handshakes = handshakes_of(doc, group)
         if handshakes:
-            out += _timeline(handshakes, group)
+            out += section(problems, group, "the handshake timeline",
+                           lambda: _timeline(handshakes, group), _placeholder)
         out.append("</section>")
     if not inputs:
         out.append("<p>No log found in the inputs.</p>")
     if doc.get("problems"):
-        out.append('<section class="problems"><h2>Input problems</h2><ul>')
+        out.append('<section class="problems"><h2>Problems</h2><ul>')
         for p in doc["problems"]:
             where = f"{p['path']}:{p['line']}" if p["line"] else p["path"]
             out.append(f"<li><code>{_e(where)}</code> ({_e(p['kind'])}): {_e(p['message'])}</li>")
@@ -257,6 +270,10 @@ def render_document(doc: dict[str, Any]) -> str:
         out.append("</tbody></table></section>")
     out += ["</main>", f"<footer>loganalyzer {_e(__version__)}</footer>", "</body></html>", ""]
     return "\n".join(out)
+
+
+def _placeholder(message: str) -> list[str]:
+    return [f'<p class="internal">{_e(message)}</p>']
 
 
 def render(reading, diagnoses) -> str:

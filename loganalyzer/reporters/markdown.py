@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from loganalyzer.reporters.records import analyze_document, diagnoses_of, handshakes_of, mid_servers
+from loganalyzer.reporters import section
+from loganalyzer.reporters.records import (
+    NO_EVIDENCE,
+    analyze_document,
+    diagnoses_of,
+    handshakes_of,
+    has_evidence,
+    mid_servers,
+    nothing_to_judge,
+)
 from loganalyzer.reporters.timeline import (
     rows,
     short_dn,  # noqa: F401  (kept: other modules import it here)
@@ -77,8 +86,9 @@ def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
     return out
 
 
-def render_document(doc: dict[str, Any]) -> str:
-    """The Markdown report of an ``analyze`` (or ``parse``) document."""
+def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
+    """The Markdown report of an ``analyze`` (or ``parse``) document; a section that fails to
+    render becomes a placeholder line and an internal problem in ``problems``."""
     inputs = doc.get("inputs", [])
     analysed = "diagnoses" in doc
     out: list[str] = ["# MID Server mutual TLS analysis", ""]
@@ -102,22 +112,29 @@ def render_document(doc: dict[str, Any]) -> str:
             for n, d in enumerate(doc["diagnoses"], 1)
         ]
         out.append("")
-    elif analysed:
+    elif analysed and doc.get("verdict") != "no-evidence":
         out += ["No mutual-TLS problem was found.", ""]
     number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
     for group in mid_servers(doc):
         out += [f"## MID Server logs: `{group}`", ""]
         if analysed:
             mine = diagnoses_of(doc, group)
-            if not mine:
+            if not mine and not has_evidence(doc, group):
+                advice = doc.get("no_evidence") or NO_EVIDENCE
+                out += [f"**{nothing_to_judge(doc, group)}**", ""]
+                out += [f"{i}. {step}" for i, step in enumerate(advice["fix"], 1)]
+                out += ["", f"KB “{advice['kb']['article']}”, section “{advice['kb']['section']}”.", ""]
+            elif not mine:
                 out += ["No mutual-TLS problem found.", ""]
             for d in mine:
-                out += _diagnosis(d, number[id(d)])
+                out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
+                               lambda d=d: _diagnosis(d, number[id(d)]), _placeholder)
         handshakes = handshakes_of(doc, group)
         if handshakes:
-            out += _timeline(handshakes, group)
+            out += section(problems, group, "the handshake timeline",
+                           lambda: _timeline(handshakes, group), _placeholder)
     if doc.get("problems"):
-        out += ["## Input problems", ""]
+        out += ["## Problems", ""]
         out += [
             f"- `{p['path']}:{p['line']}` ({p['kind']}): {p['message']}"
             if p["line"]
@@ -126,6 +143,10 @@ def render_document(doc: dict[str, Any]) -> str:
         ]
         out.append("")
     return "\n".join(out)
+
+
+def _placeholder(message: str) -> list[str]:
+    return [message, ""]
 
 
 def render(reading, diagnoses) -> str:

@@ -126,12 +126,39 @@ def parse_document(reading: Reading) -> dict[str, Any]:
     }
 
 
+# What "no evidence" tells the user to do; the KB's "Setup MID Server SSL debug" step.
+NO_EVIDENCE = {
+    "message": "No TLS handshake and no MID Server agent event was logged in what was read, so "
+    "there is nothing to judge: this is not a clean bill of health.",
+    "fix": [
+        "Add `-Djavax.net.debug=ssl:handshake:verbose:keymanager:trustmanager` as a "
+        "java.additional entry in the MID Server's agent/conf/wrapper-override.conf (plain `ssl` "
+        "prints too little on JDK 11, 17 and older 21 builds), restart the MID Server, reproduce "
+        "the problem and analyse the new wrapper.log.",
+        "Or give the tool the MID Server's agent0.log.* files as well, if they were left out.",
+    ],
+    "kb": {"article": "MID Server Mutual Authentication",
+           "section": "Troubleshooting: Setup MID Server SSL debug"},
+}
+
+
+def verdict(doc: dict[str, Any]) -> str:
+    """``findings`` (a warning or error was diagnosed), ``clean`` (handshakes or agent events
+    were read and none was), or ``no-evidence`` (nothing was logged that could be judged)."""
+    if any(d["severity"] in ("error", "warning") for d in doc.get("diagnoses", [])):
+        return "findings"
+    if doc.get("handshakes") or doc.get("agent_events"):
+        return "clean"
+    return "no-evidence"
+
+
 def analyze_document(reading: Reading, diagnoses: list) -> dict[str, Any]:
     """The ``analyze --format json`` document: the public contract (see the README)."""
     doc = parse_document(reading)
-    return {
+    out = {
         "schema_version": SCHEMA_VERSION,
         "redacted": False,
+        "verdict": "",
         "inputs": doc["inputs"],
         "diagnoses": [d.as_dict() for d in diagnoses],
         "handshakes": doc["handshakes"],
@@ -139,6 +166,10 @@ def analyze_document(reading: Reading, diagnoses: list) -> dict[str, Any]:
         "problems": doc["problems"],
         "skipped": doc["skipped"],
     }
+    out["verdict"] = verdict(out)
+    if out["verdict"] == "no-evidence":
+        out["no_evidence"] = NO_EVIDENCE
+    return out
 
 
 def mid_servers(doc: dict[str, Any]) -> list[str]:
@@ -160,6 +191,23 @@ def handshakes_of(doc: dict[str, Any], group: str) -> list[dict[str, Any]]:
     """The handshakes of one MID Server: those that start in one of its files."""
     server_of = {item["path"]: item["mid_server"] for item in doc.get("inputs", [])}
     return [h for h in doc.get("handshakes", []) if server_of.get(h["path"]) == group]
+
+
+def has_evidence(doc: dict[str, Any], group: str) -> bool:
+    """Whether one MID Server's files logged anything to judge: a handshake or an agent event."""
+    mine = {item["path"] for item in doc.get("inputs", []) if item["mid_server"] == group}
+    return any(h["path"] in mine for h in doc.get("handshakes", [])) or any(
+        e["path"] in mine for e in doc.get("agent_events", [])
+    )
+
+
+def nothing_to_judge(doc: dict[str, Any], group: str) -> str:
+    """The sentence that replaces "no problem found" for a MID Server whose logs show nothing."""
+    mine = [i for i in doc.get("inputs", []) if i["mid_server"] == group]
+    lines = sum(i["lines"] for i in mine)
+    files = "1 file" if len(mine) == 1 else f"{len(mine)} files"
+    return (f"Nothing to judge: {files} ({lines:,} lines) read, but no TLS handshake and no MID "
+            "Server agent event was logged. This is not a clean result.")
 
 
 def relative(path: str, group: str) -> str:

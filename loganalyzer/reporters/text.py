@@ -19,8 +19,17 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from loganalyzer.reporters import internal_problems, section
 from loganalyzer.reporters import evidence as ev_mod
-from loganalyzer.reporters.records import diagnoses_of, handshakes_of, mid_servers, relative
+from loganalyzer.reporters.records import (
+    NO_EVIDENCE,
+    diagnoses_of,
+    handshakes_of,
+    has_evidence,
+    mid_servers,
+    nothing_to_judge,
+    relative,
+)
 from loganalyzer.reporters.timeline import rows, short_dn  # noqa: F401  (short_dn: public name)
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold green"}
@@ -115,6 +124,19 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
     return Group(panel, Padding(Group(*body), (0, 0, 1, INDENT)))
 
 
+def _advice(advice: dict[str, Any]) -> Group:
+    """The numbered steps that turn "nothing to judge" into a log that can be judged."""
+    kb = advice["kb"]
+    head = Text("What to do", style="bold")
+    head.append(f"  (KB “{kb['article']}”, section “{kb['section']}”)", style="dim")
+    steps = Table.grid(padding=(0, 1))
+    steps.add_column(no_wrap=True, justify="right")
+    steps.add_column()
+    for i, step in enumerate(advice["fix"], 1):
+        steps.add_row(Text(f"{i}."), Text(step))
+    return Group(head, Padding(steps, (0, 0, 1, INDENT)))
+
+
 def timeline_table(handshakes: list[dict[str, Any]], group: str) -> Table | None:
     """One row per handshake: when, where, which JVM and thread, to which host, what the
     instance asked for, what the MID sent, how it ended.
@@ -175,8 +197,12 @@ def story(row) -> Text:
     return out
 
 
-def report(doc: dict[str, Any]) -> list[RenderableType]:
-    """The whole report: ``analyze`` documents get diagnoses, ``parse`` documents only timelines."""
+def report(doc: dict[str, Any], problems: list | None = None) -> list[RenderableType]:
+    """The whole report: ``analyze`` documents get diagnoses, ``parse`` documents only timelines.
+
+    A section that fails to render becomes a placeholder line, and an internal problem in
+    ``problems``; the document's own internal problems close the report.
+    """
     analysed = "diagnoses" in doc
     out: list[RenderableType] = [summary(doc)]
     groups = mid_servers(doc)
@@ -189,10 +215,18 @@ def report(doc: dict[str, Any]) -> list[RenderableType]:
                 Text(f"MID Server logs: {group}", style="bold", overflow="fold"),
             ]
             mine = diagnoses_of(doc, group)
-            if not mine:
+            if not mine and not has_evidence(doc, group):
+                out += [Text(nothing_to_judge(doc, group), style="bold yellow"),
+                        _advice(doc.get("no_evidence") or NO_EVIDENCE)]
+            elif not mine:
                 out.append(Text("No mutual-TLS problem found."))
-            out.extend(diagnosis_block(d, number[id(d)], group) for d in mine)
-        table = timeline_table(handshakes_of(doc, group), group)
+            out.extend(
+                section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
+                        lambda d=d: diagnosis_block(d, number[id(d)], group), Text)
+                for d in mine
+            )
+        table = section(problems, group, "the handshake timeline",
+                        lambda: timeline_table(handshakes_of(doc, group), group), Text)
         if table is not None:
             out.append(table)
     if not groups:
@@ -205,10 +239,17 @@ def report(doc: dict[str, Any]) -> list[RenderableType]:
         )
     elif not analysed and not doc["handshakes"]:
         out.append(Text("No TLS handshake found in the inputs."))
+    bugs = internal_problems(doc)
+    if bugs:
+        out += [Rule(style="dim"), Text("Internal problems", style="bold red")]
+        out += [Text(f"{p['path']}:{p['line']}: {p['message']}" if p["line"]
+                     else f"{p['path']}: {p['message']}", overflow="fold") for p in bugs]
     return out
 
 
-def render(doc: dict[str, Any], width: int = 80, color: bool = False) -> str:
+def render(
+    doc: dict[str, Any], width: int = 80, color: bool = False, problems: list | None = None
+) -> str:
     """The report as a string (for ``-o FILE`` and snapshots)."""
     buffer = StringIO()
     console = Console(
@@ -220,7 +261,7 @@ def render(doc: dict[str, Any], width: int = 80, color: bool = False) -> str:
         highlight=False,
         soft_wrap=False,
     )
-    for item in report(doc):
+    for item in report(doc, problems):
         console.print(item)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 

@@ -112,3 +112,25 @@ def boundary(problems: list[Problem], where: Location, origin: str) -> Iterator[
         if debug_enabled():
             raise
         problems.append(internal_problem(where, origin, exc))
+
+
+class MissingDependency(LogAnalyzerError):
+    """A package a command needs is not installed; the message gives the exact install command."""
+
+
+def require(module: str, package: str, extra: str | None = None):
+    """Import ``module`` or raise :class:`MissingDependency` naming the ``pip install`` to run.
+
+    Commands import their heavier packages lazily (``analyze`` never loads pandas), so this is
+    where a broken or partial install shows: as one line, never as ``internal error``.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        command = f"pip install 'loganalyzer[{extra}]'" if extra else f"pip install '{package}'"
+        raise MissingDependency(
+            f"this needs the Python package {package}, which is not installed ({exc}); "
+            f"install it with: {command}"
+        ) from exc

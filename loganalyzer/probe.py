@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from loganalyzer.errors import LogAnalyzerError, Location
+from loganalyzer.errors import LogAnalyzerError, Location, require
 from loganalyzer.selfcheck import Finding, finding
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def _http_checks(result: ProbeResult, timeout: float) -> None:
 
 
 def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -> Handshake:
-    from OpenSSL import SSL
+    SSL = require("OpenSSL.SSL", "pyOpenSSL")
 
     from loganalyzer.certs import name_hash, name_text
 

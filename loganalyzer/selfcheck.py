@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from loganalyzer.errors import Location, Problem
+from loganalyzer.errors import Location, Problem, boundary
 
 if TYPE_CHECKING:  # the check modules import this one for Finding
     from loganalyzer.certs import CertReport
@@ -145,10 +145,30 @@ class SelfCheck:
     def worst(self) -> str | None:
         return worst(self.findings)
 
+    @property
+    def checked(self) -> bool:
+        """Whether any part had input it could read: only then can "no problem" be said."""
+        return any(x is not None for x in (self.certs, self.config, self.probe, self.logs))
+
+    def verdict(self) -> str:
+        """``findings``, ``clean``, or ``not-checked`` (every input failed to be read)."""
+        if any(f.severity in ("error", "warning") for f in self.findings):
+            return "findings"
+        return "clean" if self.checked else "not-checked"
+
+    def nothing_found(self) -> str:
+        """What the report says when there are no findings: never "no problem" if nothing ran."""
+        if self.checked:
+            return "No problem found."
+        n = len(self.problems)
+        return (f"Nothing could be checked: {'the input' if n == 1 else f'{n} inputs'} could not "
+                "be read (see below). This is not a clean result.")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "command": self.command,
+            "verdict": self.verdict(),
             "findings": [f.as_dict() for f in sort_findings(self.findings)],
             "certs": self.certs.as_dict() if self.certs else None,
             "split": [{"path": str(w.path), "what": w.what, "mode": f"{w.mode:04o}"}
@@ -234,46 +254,54 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
     from loganalyzer.errors import LogAnalyzerError
 
     result = SelfCheck()
+    # Each part runs behind a fault boundary: a bug in one costs that part (an internal
+    # problem), never the results the others already have.
     if cert_files:
         from loganalyzer import certs
 
-        bundle = certs.load(cert_files, password=password, ask=ask)
-        result.problems.extend(bundle.problems)
-        if bundle.certs or bundle.keys:
-            result.certs = certs.check(bundle, now)
-            result.findings.extend(result.certs.findings)
-            if split_dir and result.certs.leaf is not None:
-                try:
-                    result.written = certs.split(result.certs, split_dir)
-                except LogAnalyzerError as exc:
-                    result.problems.append(Problem(exc.where or Location(split_dir), exc.message))
+        with boundary(result.problems, Location(cert_files[0]), "the certificate check"):
+            bundle = certs.load(cert_files, password=password, ask=ask)
+            result.problems.extend(bundle.problems)
+            if bundle.certs or bundle.keys:
+                result.certs = certs.check(bundle, now)
+                result.findings.extend(result.certs.findings)
+                if split_dir and result.certs.leaf is not None:
+                    try:
+                        result.written = certs.split(result.certs, split_dir)
+                    except LogAnalyzerError as exc:
+                        result.problems.append(Problem(exc.where or Location(split_dir), exc.message))
     if config:
         from loganalyzer import midconfig
 
-        try:
-            result.config = midconfig.check(midconfig.parse(config))
-            result.findings.extend(result.config.findings)
-        except LogAnalyzerError as exc:
-            result.problems.append(Problem(exc.where or Location(config), exc.message))
+        with boundary(result.problems, Location(config), "the config.xml check"):
+            try:
+                result.config = midconfig.check(midconfig.parse(config))
+                result.findings.extend(result.config.findings)
+            except LogAnalyzerError as exc:
+                result.problems.append(Problem(exc.where or Location(config), exc.message))
     if instance:
         from loganalyzer import probe
 
-        try:
-            result.probe = probe.probe(instance, timeout=timeout, report=result.certs)
-            result.findings.extend(result.probe.findings)
-        except LogAnalyzerError as exc:
-            result.problems.append(Problem(exc.where or Location(instance), exc.message))
+        with boundary(result.problems, Location(instance), "the instance probe"):
+            try:
+                result.probe = probe.probe(instance, timeout=timeout, report=result.certs)
+                result.findings.extend(result.probe.findings)
+            except LogAnalyzerError as exc:
+                result.problems.append(Problem(exc.where or Location(instance), exc.message))
     sources: list[CaNames] = []
     if logs:
-        result.logs, log_findings, problems = read_logs(logs)
-        result.problems.extend(problems)
-        result.findings.extend(log_findings)
-        sources.extend(result.logs.ca_names)
+        with boundary(result.problems, Location(logs[0]), "the log analysis"):
+            result.logs, log_findings, problems = read_logs(logs)
+            result.problems.extend(problems)
+            result.findings.extend(log_findings)
+            sources.extend(result.logs.ca_names)
     if result.probe and result.probe.handshake and result.probe.handshake.ca_names:
         sources.append(CaNames("probe", tuple(result.probe.handshake.ca_names),
                                result.probe.where))
     if result.certs is not None and sources:
-        confirmed = cross_check(result.certs, sources)
+        confirmed: list[Finding] = []
+        with boundary(result.problems, Location(cert_files[0]), "the cross-check"):
+            confirmed = cross_check(result.certs, sources)
         if confirmed:  # the possible candidates of the logs are settled
             result.findings = [f for f in result.findings if not (
                 f.check == "logs" and f.root_cause == "ca-chain-incomplete"
@@ -369,7 +397,7 @@ def render_text(check: SelfCheck, console) -> None:
         console.print(grid)
     console.rule(Text("Findings"), align="left")
     if not check.findings:
-        console.print("No problem found.", highlight=False)
+        console.print(Text(check.nothing_found()), highlight=False)
     style = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
     for f in check.findings:
         console.print()
@@ -385,6 +413,10 @@ def render_text(check: SelfCheck, console) -> None:
             kb = dict(f.kb)
             console.print(Text(f"  KB: {kb['article']}, section \"{kb['section']}\"",
                                style="italic"), highlight=False)
+    if check.problems:
+        console.rule(Text("Inputs not read, and problems"), align="left")
+        for p in check.problems:
+            console.print(Text(f"{p.kind}: {p}"), highlight=False)
 
 
 def _md(text: str) -> str:
@@ -400,7 +432,7 @@ def render_markdown(check: SelfCheck) -> str:
         lines.append("")
     lines += ["## Findings", ""]
     if not check.findings:
-        lines.append("No problem found.")
+        lines.append(check.nothing_found())
     for f in check.findings:
         lines += [f"### {f.severity.upper()} `{f.root_cause or f.check}`: {_md(f.title)}", "",
                   _md(f.detail), ""]
@@ -412,7 +444,8 @@ def render_markdown(check: SelfCheck) -> str:
             lines += ["", f"*KB: {kb['article']}, section \"{_md(kb['section'])}\"*"]
         lines.append("")
     if check.problems:
-        lines += ["## Inputs not read", ""] + [f"- `{p}`" for p in check.problems] + [""]
+        lines += ["## Inputs not read, and problems", ""]
+        lines += [f"- {p.kind}: `{p}`" for p in check.problems] + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -426,7 +459,7 @@ def render_html(check: SelfCheck) -> str:
         body.append("</table>")
     body.append("<h2>Findings</h2>")
     if not check.findings:
-        body.append("<p>No problem found.</p>")
+        body.append(f"<p>{e(check.nothing_found())}</p>")
     for f in check.findings:
         body.append(f'<section class="{e(f.severity)}"><h3>{e(f.severity.upper())} '
                     f"<code>{e(f.root_cause or f.check)}</code> {e(f.title)}</h3>"
@@ -441,8 +474,9 @@ def render_html(check: SelfCheck) -> str:
                         f"&ldquo;{e(kb['section'])}&rdquo;</p>")
         body.append("</section>")
     if check.problems:
-        body.append("<h2>Inputs not read</h2><ul>"
-                    + "".join(f"<li><code>{e(str(p))}</code></li>" for p in check.problems)
+        body.append("<h2>Inputs not read, and problems</h2><ul>"
+                    + "".join(f"<li>{e(str(p.kind))}: <code>{e(str(p))}</code></li>"
+                              for p in check.problems)
                     + "</ul>")
     style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2em .5em;"

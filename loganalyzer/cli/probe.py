@@ -37,15 +37,6 @@ def probe(
     """
     from loganalyzer.selfcheck import run
 
-    try:
-        import OpenSSL  # noqa: F401
-    except ImportError:
-        from loganalyzer.cli import EXIT_ERROR
-        from loganalyzer.cli.output import stderr
-
-        stderr().print("loganalyzer: error: probe needs pyOpenSSL: pip install "
-                       "'loganalyzer[probe]'", markup=False, highlight=False)
-        raise typer.Exit(EXIT_ERROR)
     files = list(cert) + ([key] if key else [])
     password, ask = passwords(password_env) if files else (None, None)
     check = run(cert_files=files, instance=url, password=password, ask=ask, timeout=timeout)

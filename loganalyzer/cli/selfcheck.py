@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat, findings_exit
+from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat, findings_exit, problems_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import report_problems, stderr, stdout, write_json
 
@@ -63,8 +63,9 @@ def emit(check, format: ReportFormat, fail_on: FailOn) -> None:
     else:
         render_text(check, stdout())
     report_problems(check.problems, stderr())
-    if any(p.kind == "input" for p in check.problems):
-        raise typer.Exit(EXIT_ERROR)
+    failed = problems_exit(check.problems)
+    if failed is not None:
+        raise typer.Exit(failed)
     raise typer.Exit(findings_exit((f.severity for f in check.findings), fail_on))
 
 

@@ -270,6 +270,47 @@ def test_no_debug_logs_hold_only_the_application_exception() -> None:
         assert e["client_final_outcome"]["exception_class"] in log
 
 
+def _default_context() -> list[dict]:
+    """Captures whose client used the JVM's default SSLContext (javax.net.ssl.* system properties)."""
+    return [e for e in _expected() if (e.get("ssl_context") or "").startswith("the JVM default")]
+
+
+def _sets_keystore(exp: dict) -> bool:
+    return any(p.startswith("-Djavax.net.ssl.keyStore=") for p in exp["javax_net_ssl_properties"])
+
+
+KEYSTORE_IS = re.compile(r"\|keyStore is :(.*)$", re.M)
+
+
+def test_default_sslcontext_with_and_without_a_keystore_on_four_jdks() -> None:
+    exps = _default_context()
+    assert {e["jdk_major"] for e in exps if _sets_keystore(e)} >= {11, 17, 21, 25}
+    assert {e["jdk_major"] for e in exps if not _sets_keystore(e)} >= {11, 17, 21, 25}
+    empty_paths = 0
+    for e in exps:
+        assert any(p.startswith("-Djavax.net.ssl.trustStore=") for p in e["javax_net_ssl_properties"]), e["name"]
+        c = e["connections"][0]
+        assert c["server_requested_client_cert"], e["name"]
+        log = _log(e["name"])
+        if _sets_keystore(e):
+            assert e["scenario_id"] == 1 and c["handshake_completed"], e["name"]
+            assert "mid-lab-01" in c["received_cert_subject"], e["name"]
+        else:
+            assert e["scenario_id"] == 16, e["name"]
+            assert c["client_certificate_message"] and not c["server_received_client_cert"], e["name"]
+            assert not c["handshake_completed"] and c["client_outcome"]["result"] == "exception", e["name"]
+            assert "found key for" not in log, e["name"]
+        # the default context names its key store when the defaultctx output is on
+        # ("all"; on JDK 25 "ssl" alone too, JDK-8350582); an unset javax.net.ssl.keyStore prints nothing after ':'
+        found = KEYSTORE_IS.findall(log)
+        if e["javax_net_debug"] == "all" or e["jdk_major"] >= 25:
+            assert found, e["name"]
+        for path in found:
+            assert bool(path.strip()) is _sets_keystore(e), (e["name"], path)
+            empty_paths += not path.strip()
+    assert empty_paths >= 2
+
+
 # ------------------------------------------------------------------------------- re-run the harness
 
 
@@ -310,3 +351,22 @@ def test_harness_reproduces_two_scenarios(tmp_path: Path) -> None:
     assert "No X.509 certificate for client authentication, use empty Certificate message instead" in log
     assert "Could not authenticate user 'null'" in (tmp_path / names[1] / "agent0.log.0").read_text()
     assert (tmp_path / "README.md").is_file()
+
+
+@pytest.mark.capture
+@pytest.mark.slow
+@pytest.mark.skipif(_tools_missing() is not None, reason=f"needs {_tools_missing()}")
+def test_harness_reproduces_the_default_sslcontext_without_a_keystore(tmp_path: Path) -> None:
+    name = "jdk17-tls13-default-ctx-no-keystore-ptm"
+    res = subprocess.run([sys.executable, str(CAPTURE / "capture.py"), "--out", str(tmp_path), "--only", name],
+                         capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    exp = json.loads((tmp_path / name / "expected.json").read_text())
+    assert not _sets_keystore(exp) and exp["scenario_id"] == 16
+    c = exp["connections"][0]
+    assert c["server_requested_client_cert"] and c["client_certificate_message"]
+    assert not c["server_received_client_cert"] and not c["handshake_completed"]
+    log = (tmp_path / name / "wrapper.log").read_text()
+    assert [p.strip() for p in KEYSTORE_IS.findall(log)] == [""]
+    assert "No available client authentication scheme" in log

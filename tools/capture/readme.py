@@ -149,6 +149,14 @@ SURPRISES = """\
 - **Keystore without a private key** (`openssl pkcs12 -nokeys`): Java loads it with no aliases at all
   (the certificate has no Java trust attribute and no key), SunX509 has nothing to offer, an EMPTY
   Certificate is sent.
+- **Default SSLContext without `javax.net.ssl.keyStore`**: JSSE logs `keyStore is : ` with nothing after
+  the colon, `keyStore type is : pkcs12` (the default type, lower case), `init keymanager of type SunX509`
+  and no `found key for`; the handshake then looks exactly like an empty keystore (TLS 1.2: `No X.509
+  certificate for client authentication, use empty Certificate message instead`; TLS 1.3: `No available
+  client authentication scheme`). These `keyStore is` / `trustStore is` lines belong to the `defaultctx`
+  option: `all` prints them (captured on 17, 21 and 25), `ssl,handshake` only on 25, and `ssl,handshake` /
+  `ssl:handshake:verbose` print nothing of the default context on 11.0.13, 17.0.15 and 21.0.2
+  (`default-ctx-*`).
 - **`javax.net.debug=ssl` alone** printed {ssl_counts} `javax.net.ssl|` records for the same scenario
   (CA mismatch): no CertificateRequest on 11, 17.0.15 and 21.0.2, everything on 25 (JDK-8350582 fixed).
 - **JDK 25.0.2** prefixes exception messages with the alert, e.g. `(handshake_failure) Received fatal
@@ -216,6 +224,11 @@ def write_readme(out: Path) -> None:
         "  starts `jvm 2`. `two-threads-concurrent`: ECCSender.1 and ECCSender.2 start at a barrier and",
         "  handshake at the same time against two s_server ports (s_server serves one connection at a time).",
         "- Sessions are not resumed (`-no_cache -no_ticket -num_tickets 0`), so every connection is a full handshake.",
+        "- `default-ctx-*`: MidSim uses the JVM's default SSLContext (`SSLContext.getDefault()`, the one",
+        "  `HttpsURLConnection` uses) instead of building its own. wrapper.conf passes",
+        "  `-Djavax.net.ssl.trustStore` + `trustStorePassword` and, in `default-ctx-keystore`, `-Djavax.net.ssl.keyStore`",
+        "  + `keyStorePassword` + `keyStoreType=PKCS12` (the good keystore); in `default-ctx-no-keystore`",
+        "  `javax.net.ssl.keyStore` is not set. `expected.json` lists them in `javax_net_ssl_properties`.",
         "",
         "## The logs",
         "",

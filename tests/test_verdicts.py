@@ -1,0 +1,158 @@
+"""Saying what was not judged: "nothing to judge" and "could not read" are never "clean".
+
+Through the real entry points: ``analyze`` on the head of a real wrapper.log (read, but no TLS
+traffic in it), ``certs`` / ``config`` / ``probe`` whose only input cannot be read, a missing
+package, and that ``analyze`` never pays for pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from loganalyzer.cli import EXIT_ERROR, EXIT_NO_EVIDENCE
+from loganalyzer.cli.app import main
+from loganalyzer.errors import DEBUG_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_logs" / "jdk21-tls12-ca-mismatch-tm"
+
+
+def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["loganalyzer", *args])
+    monkeypatch.delenv(DEBUG_ENV, raising=False)
+    with pytest.raises(SystemExit) as done:
+        main()
+    out, err = capsys.readouterr()
+    return done.value.code, out, err
+
+
+@pytest.fixture
+def quiet_head(tmp_path) -> Path:
+    """The start of a real wrapper.log: the wrapper's banner and JVM start, no TLS record."""
+    lines = (SAMPLE / "wrapper.log").read_text(encoding="utf-8").splitlines(keepends=True)
+    head = [x for x in lines[:40] if "javax.net.ssl" not in x]
+    assert len(head) > 5
+    path = tmp_path / "wrapper.log"
+    path.write_text("".join(head), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_no_evidence_is_not_clean(capsys, monkeypatch, quiet_head, fmt) -> None:
+    code, out, _ = cli(capsys, monkeypatch, "analyze", str(quiet_head), "-f", fmt)
+    assert code == EXIT_NO_EVIDENCE
+    assert "No mutual-TLS problem" not in out
+    assert "Nothing to judge" in out and "javax.net.debug" in out
+    assert "Setup MID Server SSL debug" in out
+    lines = len(quiet_head.read_text(encoding="utf-8").splitlines())
+    assert f"({lines:,} lines)" in out
+
+
+def test_no_evidence_verdict_in_json(capsys, monkeypatch, quiet_head) -> None:
+    code, out, _ = cli(capsys, monkeypatch, "analyze", str(quiet_head), "-f", "json")
+    doc = json.loads(out)
+    assert code == EXIT_NO_EVIDENCE
+    assert doc["verdict"] == "no-evidence" and doc["diagnoses"] == []
+    assert doc["inputs"][0]["lines"] > 5
+    assert any("javax.net.debug" in step for step in doc["no_evidence"]["fix"])
+
+
+def test_a_real_log_has_a_verdict(capsys, monkeypatch) -> None:
+    code, out, _ = cli(capsys, monkeypatch, "analyze", str(SAMPLE), "-f", "json")
+    assert code == 1 and json.loads(out)["verdict"] == "findings"
+    ok = ROOT / "sample_logs" / "jdk25-tls13-success-tm"
+    code, out, _ = cli(capsys, monkeypatch, "analyze", str(ok), "-f", "json")
+    assert code == 0 and json.loads(out)["verdict"] == "clean"
+
+
+def _not_clean(code: int, out: str, err: str, name: str) -> None:
+    assert code == EXIT_ERROR
+    assert "No problem found" not in out
+    assert "could not be read" in out and name in out and name in err
+
+
+def test_config_that_cannot_be_read(capsys, monkeypatch, tmp_path) -> None:
+    broken = tmp_path / "config.xml"
+    broken.write_text('<?xml version="1.0"?>\n<parameters>\n<parameter name="url"\n',
+                      encoding="utf-8")
+    _not_clean(*cli(capsys, monkeypatch, "config", str(broken)), "config.xml:")
+    code, out, _ = cli(capsys, monkeypatch, "config", str(broken), "--format", "json")
+    assert json.loads(out)["verdict"] == "not-checked"
+
+
+def test_missing_certificate_file(capsys, monkeypatch, tmp_path) -> None:
+    _not_clean(*cli(capsys, monkeypatch, "certs", str(tmp_path / "mid.pem")), "mid.pem")
+
+
+def test_pkcs12_without_password(capsys, monkeypatch, tmp_path) -> None:
+    key, cert, p12 = (tmp_path / n for n in ("k.pem", "c.pem", "mid.p12"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-subj", "/CN=mid-lab-01", "-days", "30"],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(cert),
+                    "-out", str(p12), "-passout", "pass:s3cret"], check=True, capture_output=True)
+    _not_clean(*cli(capsys, monkeypatch, "certs", str(p12)), "mid.p12")
+    monkeypatch.setenv("P12_PASSWORD", "wrong")
+    _not_clean(*cli(capsys, monkeypatch, "certs", str(p12), "--password-env", "P12_PASSWORD"),
+               "mid.p12")
+
+
+def test_refused_probe(capsys, monkeypatch) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _not_clean(*cli(capsys, monkeypatch, "probe", f"https://127.0.0.1:{port}", "--timeout", "2"),
+               "refused")
+
+
+def test_missing_package_is_one_line_and_the_rest_is_kept(capsys, monkeypatch) -> None:
+    """Without pyOpenSSL, self-check says how to install it and still reports the logs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def accept_and_close() -> None:  # answers, so the probe gets as far as the handshake
+        for _ in range(4):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.close()
+
+    threading.Thread(target=accept_and_close, daemon=True).start()
+    monkeypatch.setitem(sys.modules, "OpenSSL", None)
+    monkeypatch.setitem(sys.modules, "OpenSSL.SSL", None)
+    try:
+        port = listener.getsockname()[1]
+        code, out, err = cli(capsys, monkeypatch, "self-check", "--logs", str(SAMPLE),
+                             "--instance", f"https://127.0.0.1:{port}", "--timeout", "2",
+                             "--format", "json")
+    finally:
+        listener.close()
+    doc = json.loads(out)
+    assert code == EXIT_ERROR
+    assert "internal error" not in out + err
+    [problem] = [p for p in doc["problems"] if "pyOpenSSL" in p["message"]]
+    assert "pip install" in problem["message"] and problem["kind"] == "input"
+    assert "ca-chain-incomplete" in {f["root_cause"] for f in doc["findings"]}
+
+
+def test_analyze_does_not_import_pandas() -> None:
+    env = {**os.environ, "LOGANALYZER_PROGRESS": "never"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "loganalyzer", "analyze", str(SAMPLE)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "loganalyzer.diagnoses" in imported  # the trace is real
+    assert not {m for m in imported if m.split(".")[0] in ("pandas", "pyarrow", "dask", "OpenSSL")}

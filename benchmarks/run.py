@@ -108,6 +108,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--runs", type=int, default=3, help="repeats; the best time counts")
     ap.add_argument("--rebuild", action="store_true", help="build the corpus again")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="only compare the dense log against git revision REV (e.g. the commit "
+                         "before a change to the read path), runs alternating, one core each")
     args = ap.parse_args()
 
     root = corpus_mod.CORPUS
@@ -122,6 +125,9 @@ def main() -> None:
         stamp.touch()
     sparse = root / "sparse" / "wrapper.log"
     dense = root / "dense" / "wrapper.log"
+    if args.baseline:
+        compare_dense(args.baseline, dense, args.runs)
+        return
     scan_dir = root / "scan"
     out_dir = root / "out"
     out_dir.mkdir(exist_ok=True)
@@ -199,6 +205,39 @@ def main() -> None:
           f"dense = {dense_mb / dense_s:.1f} MB/s; start-up = {startup:.2f} s; "
           f"tables equal: {same}")
     print(f"command: {sys.executable} benchmarks/run.py " + " ".join(sys.argv[1:]))
+
+
+def compare_dense(rev: str, dense: Path, runs: int) -> None:
+    """The dense log analysed by revision ``rev`` and by this checkout, in turn, on one core.
+
+    ``rev`` is checked out as a git worktree under the (ignored) corpus folder and imported
+    from there through PYTHONPATH, with this interpreter and its installed dependencies.
+    """
+    tree = corpus_mod.CORPUS / f"baseline-{rev}"
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), rev],
+                       check=True, capture_output=True)
+    warm(dense)
+    times: dict[str, list[float]] = {rev: [], "this checkout": []}
+    for _ in range(runs):
+        for name, path in ((rev, tree), ("this checkout", REPO)):
+            env = {**os.environ, "PYTHONPATH": str(path), "LOGANALYZER_PROGRESS": "never"}
+            cmd = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+            cmd += [sys.executable, "-m", "loganalyzer", "analyze", str(dense), "--format", "json"]
+            with tempfile.TemporaryFile() as sink:
+                start = time.perf_counter()
+                done = subprocess.run(cmd, stdout=sink, stderr=subprocess.PIPE, env=env,
+                                      cwd=tempfile.gettempdir())
+                times[name].append(time.perf_counter() - start)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"failed ({done.returncode}): {done.stderr[-2000:]}")
+    mb = size_of(dense) / 1e6
+    print(f"load average {os.getloadavg()[0]:.2f}; dense {mb:.0f} MB, one core, best of {runs}")
+    for name, values in times.items():
+        print(f"{name:>14}: {min(values):.2f} s ({mb / min(values):.1f} MB/s); all "
+              + " ".join(f"{v:.2f}" for v in values))
+    print(f"this checkout / {rev} = {min(times['this checkout']) / min(times[rev]):.3f}")
+    print(f"command: {sys.executable} benchmarks/run.py --baseline {rev} --runs {runs}")
 
 
 def _burn(n: int) -> int:

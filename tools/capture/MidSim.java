@@ -12,6 +12,9 @@
  *
  * With ssl.context=default in its properties it uses the JVM's default SSLContext instead
  * (SSLContext.getDefault(), configured by javax.net.ssl.* system properties), for the single mode.
+ * With ssl.context=default-factory it takes SSLSocketFactory.getDefault() as HttpsURLConnection does:
+ * when the default SSLContext cannot be built (a wrong javax.net.ssl.keyStorePassword), that factory
+ * throws a SocketException from every createSocket() and no handshake starts.
  *
  * Usage (as the application class of org.tanukisoftware.wrapper.WrapperSimpleApp):
  *   MidSim <config.properties>
@@ -59,6 +62,12 @@ public class MidSim {
     private static Writer resultFile;
     private static final Object LOCK = new Object();
     private static int connSeq = 0;
+    /** The socket factory to use instead of the context's (ssl.context=default-factory). */
+    private static SSLSocketFactory factoryOverride;
+
+    static SSLSocketFactory factory(SSLContext ctx) {
+        return factoryOverride != null ? factoryOverride : ctx.getSocketFactory();
+    }
 
     // ---------------------------------------------------------------- logging helpers
 
@@ -188,6 +197,18 @@ public class MidSim {
         return SSLContext.getDefault();
     }
 
+    /** SSLSocketFactory.getDefault(), the factory HttpsURLConnection takes when none is set. */
+    static SSLSocketFactory defaultFactory() {
+        String ks = System.getProperty("javax.net.ssl.keyStore");
+        String ts = System.getProperty("javax.net.ssl.trustStore");
+        agent("DEBUG: SSLContext: JVM default through SSLSocketFactory.getDefault(), javax.net.ssl.keyStore "
+                + (ks == null ? "not set" : new File(ks).getName() + " ("
+                        + System.getProperty("javax.net.ssl.keyStoreType", "default type") + ")")
+                + ", javax.net.ssl.trustStore " + (ts == null ? "not set" : new File(ts).getName())
+                + ", KeyManagerFactory " + KeyManagerFactory.getDefaultAlgorithm());
+        return (SSLSocketFactory) SSLSocketFactory.getDefault();
+    }
+
     // ---------------------------------------------------------------- one connection
 
     /** Connects, handshakes, sends a small GET, reads the reply. Returns true when authenticated. */
@@ -279,7 +300,7 @@ public class MidSim {
 
     static void modeSingle(final SSLContext ctx, final int port) throws InterruptedException {
         final boolean[] ok = new boolean[1];
-        runNamed("ECCSender.1", () -> ok[0] = connect(ctx.getSocketFactory(), port, "startup test"));
+        runNamed("ECCSender.1", () -> ok[0] = connect(factory(ctx), port, "startup test"));
         if (!ok[0]) {
             authWarning();
         } else {
@@ -291,13 +312,13 @@ public class MidSim {
         final int good = Integer.parseInt(get("policy.before", "2"));
         final int bad = Integer.parseInt(get("policy.after", "2"));
         final boolean[] ok = new boolean[1];
-        runNamed("ECCSender.1", () -> ok[0] = connect(ctx.getSocketFactory(), port, "startup test"));
+        runNamed("ECCSender.1", () -> ok[0] = connect(factory(ctx), port, "startup test"));
         if (!ok[0]) {
             authWarning();
         }
         runNamed("ECCSender.1", () -> {
             for (int i = 1; i < good; i++) {
-                connect(ctx.getSocketFactory(), port, "ECC poll, bootstrap SSLContext");
+                connect(factory(ctx), port, "ECC poll, bootstrap SSLContext");
             }
             String host = get("instance.host", "acme-lab.service-now.com");
             agent("MIDSecPolicy: downloaded MID security policy for *.service-now.com from the instance; "
@@ -332,7 +353,7 @@ public class MidSim {
                 } catch (Exception e) {
                     // start anyway
                 }
-                ok[idx] = connect(ctx.getSocketFactory(), port, "concurrent ECC poll");
+                ok[idx] = connect(factory(ctx), port, "concurrent ECC poll");
             }, "ECCSender." + (i + 1));
             threads.add(t);
         }
@@ -376,9 +397,13 @@ public class MidSim {
         String host = get("instance.host", "acme-lab.service-now.com");
         agent("Instance URL: https://" + host + "/ (mutual authentication enabled, mid.instance.username not set)");
 
-        SSLContext ctx = "default".equals(get("ssl.context", "own"))
-                ? defaultContext()
-                : buildContext(get("keystore.path", ""), false);
+        String context = get("ssl.context", "own");
+        SSLContext ctx = null;
+        if ("default-factory".equals(context)) {
+            factoryOverride = defaultFactory();
+        } else {
+            ctx = "default".equals(context) ? defaultContext() : buildContext(get("keystore.path", ""), false);
+        }
         int port = Integer.parseInt(get("instance.port", "0"));
 
         if ("policy".equals(mode)) {

@@ -131,6 +131,14 @@ DN = {
     "server-right": f"/C=US/O=Lab Instance Trust/CN={INSTANCE_HOST}",
     "server-wrong": f"/C=US/O=Lab Instance Trust/CN={WRONG_HOST}",
     "server-revocation": f"/C=US/O=Lab Instance Trust/OU=Revocation lab/CN={INSTANCE_HOST}",
+    # added for issue 13 / issue 11 (make_pki_extras)
+    "client-revoked": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-revoked.acme.example",
+    "client-notyet": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-notyet.acme.example",
+    "client-ec": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-ec.acme.example",
+    "client-2024": "/C=US/O=Acme Lab, Inc./OU=MID Servers/CN=mid-lab-2024.acme.example",
+    "client-zurich": "/C=CH/L=Zürich/O=Acme Lab (Schweiz) AG/OU=MID Servers/CN=mid-lab-zürich.acme.example",
+    "inspection-ca": "/C=US/O=Acme Lab, Inc./OU=Network Security/CN=Acme Lab SSL Inspection CA",
+    "server-proxy": f"/C=US/O=Lab Instance Trust/CN={INSTANCE_HOST}",
 }
 
 CA_EXT = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n"
@@ -257,6 +265,123 @@ def make_pki(force: bool) -> None:
     marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 
 
+def _ca_db(issuer: str) -> Path:
+    """An `openssl ca` database for issuer (its own folder, so the serials and the CRL are the issuer's)."""
+    cadir = PKI / f"ca-db-{issuer}"
+    cnf = PKI / f"ca-{issuer}.cnf"
+    if not cnf.exists():
+        cadir.mkdir(exist_ok=True)
+        (cadir / "index.txt").write_text("")
+        (cadir / "serial").write_text("2000\n")
+        (cadir / "crlnumber").write_text("01\n")
+        cnf.write_text(
+            "[ ca ]\ndefault_ca = lab\n[ lab ]\n"
+            f"dir = {cadir}\ndatabase = $dir/index.txt\nserial = $dir/serial\nnew_certs_dir = $dir\n"
+            f"crlnumber = $dir/crlnumber\ncertificate = {PKI / (issuer + '.pem')}\n"
+            f"private_key = {PKI / (issuer + '.key')}\n"
+            "default_md = sha256\ndefault_crl_days = 30\npolicy = any\nunique_subject = no\n"
+            "copy_extensions = none\n"
+            "[ any ]\ncountryName = optional\nstateOrProvinceName = optional\nlocalityName = optional\n"
+            "organizationName = optional\norganizationalUnitName = optional\ncommonName = supplied\n"
+        )
+    return cnf
+
+
+def _issue_dated(name: str, issuer: str, ext: str, start_days: float, end_days: float, ec: bool = False) -> None:
+    """A certificate from `openssl ca` with notBefore/notAfter relative to now (days, may be negative)."""
+    if ec:
+        _ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", f"{name}.key")
+    else:
+        _key(name)
+    (PKI / f"{name}.ext").write_text(ext)
+    _ossl("req", "-new", "-utf8", "-key", f"{name}.key", "-subj", DN[name], "-out", f"{name}.csr")
+    cnf = _ca_db(issuer)
+    now = time.time()
+    start = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now + start_days * 86400))
+    end = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now + end_days * 86400))
+    _ossl("ca", "-batch", "-utf8", "-config", cnf.name, "-in", f"{name}.csr", "-out", f"{name}.pem",
+          "-startdate", start, "-enddate", end, "-extfile", f"{name}.ext", "-notext")
+
+
+# 64 CA names for the long-CA-list captures: escaped commas, quotes, non-ASCII letters (issue 11)
+_LONG_NAME_PATTERNS = [
+    "/C=DE/L=München/O=Müller & Söhne GmbH/CN=Müller Root CA {i}",
+    "/C=US/O=Example, Inc./OU=Sales, EMEA/CN=Example Issuing CA {i}",
+    '/C=GB/O=The "Quoted" Trust Ltd/CN="Quoted" Root {i}',
+    "/C=FR/O=Société Générale Démo/CN=Autorité de Certification {i}",
+    "/C=CH/L=Zürich/O=Zürcher Kantonal Démo AG/CN=ZKD Issuing CA {i}",
+    "/C=SE/O=Åkesson Övrigt AB/OU=IT; Security/CN=Åkesson CA {i}",
+    "/C=US/O=Plus\\+Equals\\=Corp/OU=A<B>C/CN=Special #{i}",
+    "/C=JP/O=Lab 日本/CN=Lab Japan CA {i}",
+]
+
+
+def _long_ca_names() -> None:
+    _key("names")
+    pems = []
+    for i in range(64):
+        subj = _LONG_NAME_PATTERNS[i % len(_LONG_NAME_PATTERNS)].format(i=i + 1)
+        _ossl("req", "-x509", "-new", "-utf8", "-key", "names.key", "-subj", subj, "-days", "3650",
+              "-sha256", "-out", "names.tmp.pem", "-addext", "basicConstraints=critical,CA:TRUE")
+        pems.append((PKI / "names.tmp.pem").read_text())
+    (PKI / "names.tmp.pem").unlink()
+    chain = (PKI / "client-chain.pem").read_text()
+    # the client chain sits in the middle of the list, as in a real instance's long list
+    (PKI / "ca-names-long.pem").write_text("".join(pems[:40]) + chain + "".join(pems[40:]))
+    (PKI / "ca-names-long-other.pem").write_text("".join(pems))
+
+
+def make_pki_extras(force: bool = False) -> None:
+    """Certificates and stores added after the first PKI: created once, without touching the others."""
+    marker = PKI / "EXTRAS-DONE"
+    if marker.exists() and not force:
+        return
+    log("adding the issue-13/issue-11 certificates to the lab PKI")
+    for leftover in PKI.glob("ca-db-*"):
+        shutil.rmtree(leftover)
+    for leftover in PKI.glob("ca-*.cnf"):
+        if leftover.name != "ca.cnf":
+            leftover.unlink()
+    # revoked: issued, revoked, and named in the issuing CA's CRL
+    _issue_dated("client-revoked", "client-int", CLIENT_EXT, -30, 700)
+    _ossl("ca", "-batch", "-config", "ca-client-int.cnf", "-revoke", "client-revoked.pem",
+          "-crl_reason", "keyCompromise")
+    _ossl("ca", "-batch", "-config", "ca-client-int.cnf", "-gencrl", "-out", "client-int.crl.pem")
+    # not yet valid: notBefore 30 days ahead
+    _issue_dated("client-notyet", "client-int", CLIENT_EXT, 30, 800)
+    # EC P-256 key, certificate from the client issuing CA
+    _issue_dated("client-ec", "client-int", CLIENT_EXT.replace("digitalSignature,keyEncipherment",
+                                                               "digitalSignature"), -1, 800, ec=True)
+    # the expired key of a two-key keystore (the good one is client-good)
+    _issue_dated("client-2024", "client-int", CLIENT_EXT, -700, -20)
+    # a subject with a non-ASCII letter (mixed-encoding capture)
+    _issue_dated("client-zurich", "client-int", CLIENT_EXT, -1, 800)
+    # a TLS-inspecting proxy: its own CA, and a leaf for the instance name
+    _root("inspection-ca")
+    _issue("server-proxy", "inspection-ca", server_ext(INSTANCE_HOST))
+    _long_ca_names()
+    chain = ["client-int", "client-root"]
+    _p12("mid-revoked.p12", cert="client-revoked", key="client-revoked", chain=chain)
+    _p12("mid-notyet.p12", cert="client-notyet", key="client-notyet", chain=chain)
+    _p12("mid-ec.p12", cert="client-ec", key="client-ec", chain=chain)
+    _p12("mid-zurich.p12", cert="client-zurich", key="client-zurich", chain=chain)
+    # two private keys: alias mid-2024 (expired) and mid-2026 (good), merged with keytool
+    _p12("mid-2024.p12", cert="client-2024", key="client-2024", chain=chain, alias="mid-2024")
+    _p12("mid-2026.p12", cert="client-good", key="client-good", chain=chain, alias="mid-2026")
+    keytool = system_java().parent / "keytool"
+    (PKI / "mid-twokeys.p12").unlink(missing_ok=True)
+    for src in ("mid-2024.p12", "mid-2026.p12"):
+        run([str(keytool), "-importkeystore", "-noprompt", "-srckeystore", src, "-srcstoretype", "PKCS12",
+             "-srcstorepass", PASSWORD, "-destkeystore", "mid-twokeys.p12", "-deststoretype", "PKCS12",
+             "-deststorepass", PASSWORD], cwd=PKI)
+    java = system_java()
+    _truststore("trust-server-inspection.p12", "server-root", java)
+    run([str(keytool), "-importcert", "-noprompt", "-storetype", "PKCS12", "-keystore",
+         "trust-server-inspection.p12", "-storepass", PASSWORD, "-alias", "inspection-ca",
+         "-file", "inspection-ca.pem"], cwd=PKI)
+    marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
+
+
 KEYSTORES = {
     "good": ("mid-good.p12", "key + leaf mid-lab-01 + client issuing CA + client root"),
     "nokey": ("mid-nokey.p12", "certificate of mid-lab-01 only, no private key (openssl pkcs12 -nokeys)"),
@@ -266,27 +391,38 @@ KEYSTORES = {
     "selfsigned": ("mid-selfsigned.p12", "key + self-signed leaf mid-lab-selfsigned"),
     "otherca": ("mid-otherca.p12", "key + leaf mid-lab-otherca issued by the other CA + other CA"),
     "none": (None, "none (javax.net.ssl.keyStore not set: the default key manager has no key)"),
+    "revoked": ("mid-revoked.p12", "key + leaf mid-lab-revoked (revoked in the issuing CA's CRL) + chain"),
+    "notyet": ("mid-notyet.p12", "key + leaf mid-lab-notyet (notBefore 30 days ahead) + chain"),
+    "ec": ("mid-ec.p12", "EC P-256 key + leaf mid-lab-ec + client issuing CA + client root"),
+    "twokeys": ("mid-twokeys.p12", "two private key entries: mid-2024 (leaf mid-lab-2024, expired) and "
+                                   "mid-2026 (leaf mid-lab-01, good), each with the client chain"),
+    "zurich": ("mid-zurich.p12", "key + leaf mid-lab-zürich (L=Zürich) + client issuing CA + client root"),
 }
 SSL_CONTEXTS = {
     "own": "built by MidSim from the keystore and truststore files (KeyManagerFactory, TrustManagerFactory)",
     "default": "the JVM default (SSLContext.getDefault()), configured with javax.net.ssl.* system properties",
+    "default-factory": "the JVM default through SSLSocketFactory.getDefault() (as HttpsURLConnection), "
+                       "configured with javax.net.ssl.* system properties",
 }
 
 
 def default_context_props(cap: Capture) -> list[str]:
     """The javax.net.ssl.* system properties of a capture that uses the JVM's default SSLContext."""
-    if cap.context != "default":
+    if not cap.context.startswith("default"):
         return []
     props = [f"-Djavax.net.ssl.trustStore={PKI / TRUSTSTORES[cap.truststore][0]}",
              f"-Djavax.net.ssl.trustStorePassword={PASSWORD}"]
     ks_file = KEYSTORES[cap.keystore][0]
     if ks_file:
-        props += [f"-Djavax.net.ssl.keyStore={PKI / ks_file}", f"-Djavax.net.ssl.keyStorePassword={PASSWORD}",
+        props += [f"-Djavax.net.ssl.keyStore={PKI / ks_file}",
+                  f"-Djavax.net.ssl.keyStorePassword={cap.keystore_password or PASSWORD}",
                   "-Djavax.net.ssl.keyStoreType=PKCS12"]
     return props
 TRUSTSTORES = {
     "server": ("trust-server.p12", "Lab Instance Root CA (the server root)"),
     "other": ("trust-other.p12", "Other Corp Root CA only (not the server root)"),
+    "server+inspection": ("trust-server-inspection.p12",
+                          "Lab Instance Root CA + Acme Lab SSL Inspection CA (imported for the proxy)"),
 }
 
 
@@ -296,7 +432,14 @@ CA_NAMES_MODE = {
     "none": "-no_ca_names (-CAfile = client chain)",
     "absent": "no -CAfile (client chain verified with -verifyCAfile only)",
     "client-root": "-CAfile = client root only (client chain verified with -verifyCAfile)",
+    "long": "-CAfile = 64 CA names (escaped commas, quotes, non-ASCII) with the client chain in the middle",
+    "long-other": "-CAfile = 64 CA names (escaped commas, quotes, non-ASCII), not the client chain",
 }
+CA_NAME_FILES = {"client-chain": "client-chain.pem", "other": "other-ca.pem", "none": "client-chain.pem",
+                 "client-root": "client-root.pem", "long": "ca-names-long.pem",
+                 "long-other": "ca-names-long-other.pem"}
+SERVER_CERTS = {"right": "server-right", "wrong": "server-wrong", "revocation": "server-revocation",
+                "proxy": "server-proxy"}
 
 
 def pem_subjects(path: Path) -> list[str]:
@@ -313,7 +456,7 @@ def free_port() -> int:
 
 
 def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
-    cert = {"right": "server-right", "wrong": "server-wrong", "revocation": "server-revocation"}[srv.cert]
+    cert = SERVER_CERTS[srv.cert]
     # file names are relative: s_server runs in the PKI folder (its -www page echoes the command line)
     args = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", f"{cert}.pem",
             "-key", f"{cert}.key", "-www", "-state", "-msg", "-naccept", str(naccept),
@@ -323,13 +466,15 @@ def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
             "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"]
     if srv.verify != "none":
         args += ["-Verify" if srv.verify == "require" else "-verify", "1", "-verify_return_error"]
-        names = {"client-chain": "client-chain.pem", "other": "other-ca.pem", "none": "client-chain.pem",
-                 "client-root": "client-root.pem"}
         if srv.ca_names != "absent":  # without -CAfile s_server has no CA names to send
-            args += ["-CAfile", names[srv.ca_names]]
+            args += ["-CAfile", CA_NAME_FILES[srv.ca_names]]
         args += ["-verifyCAfile", {"client-chain": "client-chain.pem"}[srv.verify_ca]]
         if srv.ca_names == "none":
             args += ["-no_ca_names"]
+        if srv.crl:
+            args += ["-CRL", "client-int.crl.pem", "-crl_check"]
+        if srv.client_sigalgs:
+            args += ["-client_sigalgs", srv.client_sigalgs]
     return args
 
 
@@ -338,8 +483,7 @@ def configured_ca_names(srv: Server) -> list[str] | None:
         return None
     if srv.ca_names in ("none", "absent"):
         return []
-    return pem_subjects(PKI / {"client-chain": "client-chain.pem", "other": "other-ca.pem",
-                               "client-root": "client-root.pem"}[srv.ca_names])
+    return pem_subjects(PKI / CA_NAME_FILES[srv.ca_names])
 
 
 class ServerProc:
@@ -590,12 +734,14 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
         "javax_net_ssl_properties": [o.replace(str(PKI) + "/", "") for o in default_context_props(cap)],
         "revocation_checking": cap.revocation,
         "server_cert": {"right": f"SAN DNS:{INSTANCE_HOST}", "wrong": f"SAN DNS:{WRONG_HOST}",
-                        "revocation": f"SAN DNS:{INSTANCE_HOST}, CRL DP + OCSP on 127.0.0.1:{REVOCATION_PORT} (closed)"}
+                        "revocation": f"SAN DNS:{INSTANCE_HOST}, CRL DP + OCSP on 127.0.0.1:{REVOCATION_PORT} (closed)",
+                        "proxy": f"SAN DNS:{INSTANCE_HOST}, issued by Acme Lab SSL Inspection CA (a TLS-inspecting proxy)"}
         [cap.servers[0].cert],
         "server_ca_names_configured": ca_cfg,
         "server_ca_names_mode": CA_NAMES_MODE[cap.servers[0].ca_names] if cap.servers[0].verify != "none" else None,
         "servers": [
             {"run": i, "port": port, "ca_names_configured": configured_ca_names(srv),
+             "tcp_accepts_before_first_client_hello": serverlog.accepts_before_first_client_hello(_t),
              "args": " ".join(a.replace(str(PKI) + "/", "") for a in args[1:])}
             for i, srv, port, args, _t in server_texts
         ],
@@ -633,7 +779,12 @@ def sanity(cap: Capture, exp: dict, out_root: Path) -> list[str]:
     """Problems that make a capture unusable (retried once)."""
     problems = []
     text = (out_root / cap.name / "wrapper.log").read_text(errors="replace")
-    if not exp["connections"]:
+    if cap.keystore_password:  # the default SSLContext cannot be built: no ClientHello may reach the server
+        if exp["connections"]:
+            problems.append("the server saw a handshake although the key store password is wrong")
+        if not exp["client_attempts_not_seen_by_server"]:
+            problems.append("the client made no connection attempt")
+    elif not exp["connections"]:
         problems.append("server saw no connection")
     if cap.mode == "concurrent" and not interleaved_threads(text):
         problems.append("records of the two threads did not interleave")
@@ -673,6 +824,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_jdk(major)
     build_client()
     make_pki(force=args.fresh_pki or not args.only)
+    make_pki_extras()
 
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.only:  # a full rebuild: drop captures that are no longer in the matrix

@@ -45,8 +45,20 @@ def _conn_summary(c: dict) -> str:
     return f"{who} {v}: " + "; ".join(parts)
 
 
+def _no_handshake_summary(exp: dict) -> list[str]:
+    """Client attempts that never reached the server's TLS layer (no ClientHello)."""
+    accepts = sum(s.get("tcp_accepts_before_first_client_hello", 0) for s in exp.get("servers", []))
+    out = []
+    for a in exp.get("client_attempts_not_seen_by_server") or []:
+        out.append(f"{a['thread']}: no ClientHello (server accepted {accepts} TCP connection"
+                   f"{'' if accepts == 1 else 's'} that closed before any TLS record); "
+                   f"client: `{a['exception_class']}: {a['exception_message']}`")
+    return out
+
+
 def outcome_summary(exp: dict) -> str:
-    return " | ".join(_conn_summary(c) for c in exp["connections"]) or "server saw no connection"
+    parts = [_conn_summary(c) for c in exp["connections"]] + _no_handshake_summary(exp)
+    return " | ".join(parts) or "server saw no connection"
 
 
 def _load(out: Path) -> list[dict]:
@@ -169,6 +181,18 @@ SURPRISES = """\
   server certificate whose CRL DP / OCSP URL point to a closed port, the client fails with `PKIX path
   validation failed: java.security.cert.CertPathValidatorException: Unable to determine revocation status
   due to network error`.
+- **Revoked / not yet valid** (OpenSSL 3.0 as the server): verify error 23 `certificate revoked` -> alert
+  `certificate_revoked`; verify error 9 `certificate is not yet valid` -> alert `bad_certificate` (42), not
+  `certificate_expired`. SunX509 sends both certificates without a word.
+- **EC key, RSA-only CertificateRequest**: the CA names match, yet SunX509 logs `No X.509 cert selected for
+  RSA` (JDK 11.0.13) / `No X.509 cert selected for [RSA]` and sends an EMPTY Certificate.
+- **Wrong `javax.net.ssl.keyStorePassword`**: every `createSocket()` of `SSLSocketFactory.getDefault()`
+  throws `java.net.SocketException: java.security.NoSuchAlgorithmException: Error constructing implementation
+  (algorithm: Default, provider: SunJSSE, class: sun.security.ssl.SSLContextImpl$DefaultSSLContext)`; the
+  cause is `KeyManagementException: keystore password was incorrect` on 17 and 25, `IOException: keystore
+  password was incorrect` caused by `UnrecoverableKeyException ... BadPaddingException` on 11.
+- **Two private keys**: SunX509 returns the first alias of its HashMap (`mid-2024`, expired) although
+  `mid-2026` fits; only the keymanager output (`matching alias:` lines, printed on 25 here) shows the choice.
 - **Wrapper restart**: `wrapper.on_exit.75=RESTART` logs `on_exit trigger matched.  Restarting the JVM.
   (Exit code: 75)` and the following lines carry `jvm 2` (layouts with the P column only).
 """
@@ -229,6 +253,16 @@ def write_readme(out: Path) -> None:
         "  `-Djavax.net.ssl.trustStore` + `trustStorePassword` and, in `default-ctx-keystore`, `-Djavax.net.ssl.keyStore`",
         "  + `keyStorePassword` + `keyStoreType=PKCS12` (the good keystore); in `default-ctx-no-keystore`",
         "  `javax.net.ssl.keyStore` is not set. `expected.json` lists them in `javax_net_ssl_properties`.",
+        "- Scenarios 17-22 (issue 13) add to the PKI, once, without touching the certificates above: a client",
+        "  certificate revoked in the issuing CA's CRL (`s_server -CRL client-int.crl.pem -crl_check`), one whose",
+        "  notBefore is 30 days ahead, an EC P-256 key (`s_server -client_sigalgs` RSA only), a keystore with two",
+        "  private keys (`mid-2024` expired, `mid-2026` good, merged with `keytool -importkeystore`), and a",
+        "  corporate 'SSL Inspection CA' whose leaf for the instance name is served by an `s_server` without",
+        "  CertificateRequest (a TLS-inspecting proxy; truststore without / with the inspection CA).",
+        "- `wrong-keystore-password`: `SSLSocketFactory.getDefault()` (what `HttpsURLConnection` takes) with",
+        "  `javax.net.ssl.keyStorePassword` wrong: the server accepts the TCP connection and sees no ClientHello",
+        "  (`servers[].tcp_accepts_before_first_client_hello`); the client attempt is in",
+        "  `client_attempts_not_seen_by_server`, `connections` is empty.",
         "",
         "## The logs",
         "",
@@ -237,7 +271,8 @@ def write_readme(out: Path) -> None:
     ]
     for e in exps:
         size = (out / e["name"] / "wrapper.log").stat().st_size
-        what = "<br>".join(_conn_summary(c) for c in e["connections"]).replace("|", "\\|")
+        what = "<br>".join([_conn_summary(c) for c in e["connections"]]
+                           + _no_handshake_summary(e)).replace("|", "\\|")
         sc = str(e["scenario_id"]) + ("" if not e["also_scenarios"] else "+" + "+".join(map(str, e["also_scenarios"])))
         lines.append(
             f"| `{e['name']}` | {sc} | {e['jdk']} | {e['tls_version_requested']} | "

@@ -28,6 +28,12 @@ SCENARIO_TITLES = {
     14: "revocation checking fails (CRL/OCSP responder unreachable)",
     15: "client certificate from a CA the server does not trust",
     16: "JVM default SSLContext without javax.net.ssl.keyStore: no client key to send",
+    17: "revoked client certificate (the server checks a CRL)",
+    18: "client certificate not yet valid (notBefore in the future)",
+    19: "EC client key where the server allows only RSA signature algorithms",
+    20: "wrong javax.net.ssl.keyStorePassword: the default SSLContext cannot be built, no handshake",
+    21: "two private keys in the keystore: SunX509 presents the expired one",
+    22: "TLS-inspecting proxy: server chain from a corporate inspection CA, no CertificateRequest",
 }
 
 
@@ -35,11 +41,17 @@ SCENARIO_TITLES = {
 class Server:
     """One `openssl s_server` run."""
 
-    cert: str = "right"  # right | wrong | revocation  (server leaf, all issued by the server root)
+    # right | wrong | revocation  (server leaf, all issued by the server root)
+    # | proxy (leaf for the instance name issued by the corporate inspection CA)
+    cert: str = "right"
     verify: str = "require"  # require (-Verify 1) | optional (-verify 1) | none
     # client-chain | client-root | other | none (-no_ca_names) | absent (no -CAfile)
+    # | long (64 names with escaped commas, quotes, non-ASCII letters + the client chain)
+    # | long-other (the same 64 names without the client chain)
     ca_names: str = "client-chain"
     verify_ca: str = "client-chain"  # what the server trusts for client certificates
+    crl: bool = False  # -CRL client-int.crl.pem -crl_check (the client issuing CA's CRL)
+    client_sigalgs: str | None = None  # -client_sigalgs (what the CertificateRequest allows)
 
 
 @dataclass
@@ -51,15 +63,23 @@ class Capture:
     debug: str | None  # javax.net.debug value, None = not set
     layout: str  # wrapper.logfile.format
     tz: str = "America/New_York"
-    keystore: str = "good"  # good | leafonly | nokey | expired | serverauth | selfsigned | otherca | none
-    truststore: str = "server"  # server | other
+    # good | leafonly | nokey | expired | serverauth | selfsigned | otherca | none
+    # | revoked | notyet | ec | twokeys | zurich
+    keystore: str = "good"
+    truststore: str = "server"  # server | other | server+inspection
     mode: str = "single"  # single | policy | concurrent | restart
     servers: list[Server] = field(default_factory=lambda: [Server()])
     revocation: bool = False
     # own: MidSim builds its SSLContext from the keystore / truststore files;
     # default: SSLContext.getDefault(), configured with javax.net.ssl.* system properties in wrapper.conf
     # (keystore "none" = javax.net.ssl.keyStore not set)
+    # default-factory: SSLSocketFactory.getDefault() (as HttpsURLConnection), which defers a failure to
+    # build the default SSLContext to each createSocket()
     context: str = "own"
+    keystore_password: str | None = None  # a wrong password for the keystore (None = the right one)
+    rotation: str | None = None  # None | size (maxsize/maxfiles) | date (rollmode=DATE)
+    encoding: str | None = None  # None | cp1252 (wrapper locale and the JVM's stdout in cp1252)
+    client: str = "midsim"  # midsim | httpclient3 (Apache commons-httpclient 3.1, custom socket factory)
     also_scenarios: list[int] = field(default_factory=list)
     note: str = ""
 
@@ -83,6 +103,21 @@ _NO_KS = ("SSLContext.getDefault() with javax.net.ssl.trustStore(+Password) and 
 _KS = ("SSLContext.getDefault() with javax.net.ssl.trustStore(+Password) and javax.net.ssl.keyStore "
        "(+Password, keyStoreType PKCS12) set to the good keystore")
 HSV = "ssl:handshake:verbose"
+_REVOKED = ("client certificate mid-lab-revoked (issued by the client issuing CA, then revoked); s_server "
+            "-CRL client-int.crl.pem -crl_check")
+_NOTYET = "client certificate mid-lab-notyet whose notBefore is 30 days after the capture"
+RSA_ONLY = "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pkcs1_sha256:rsa_pkcs1_sha384"
+_EC = ("client key EC P-256 (certificate mid-lab-ec from the client issuing CA, so the CA names match); "
+       "s_server -client_sigalgs " + RSA_ONLY)
+_WRONGPASS = ("SSLSocketFactory.getDefault() (as HttpsURLConnection) with javax.net.ssl.keyStore = the good "
+              "keystore and a wrong javax.net.ssl.keyStorePassword: the default SSLContext cannot be built, "
+              "createSocket() throws, no ClientHello is sent")
+_TWOKEYS = ("keystore with two private key entries issued by the client issuing CA: alias mid-2024 "
+            "(expired) and mid-2026 (good); SunX509 returns the first alias in its HashMap order, mid-2024")
+_PROXY = ("s_server plays a TLS-inspecting proxy: its certificate for the instance name is issued by "
+          "'Acme Lab SSL Inspection CA' and it sends no CertificateRequest; ")
+_PROXY_UNTRUSTED = "the MID truststore holds only the instance's root"
+_PROXY_TRUSTED = "the inspection CA was imported into the MID truststore, so the handshake completes"
 ALL = "all"
 
 MATRIX: list[Capture] = [
@@ -179,6 +214,39 @@ MATRIX: list[Capture] = [
     _c(16, 25, "1.3", "default-ctx-no-keystore", HS, "TM", keystore="none", context="default",
        tz="Asia/Kolkata", note=_NO_KS),
     _c(1, 25, "1.2", "default-ctx-keystore", ALL, "LPTM", context="default", note=_KS),
+    # ---------------------------------------------------------------- issue 13: failure modes beyond the KB
+    # 17 revoked client certificate: s_server checks the client issuing CA's CRL
+    _c(17, 17, "1.2", "revoked", HSV, "TM", keystore="revoked", servers=[Server(crl=True)],
+       note=_REVOKED),
+    _c(17, 21, "1.3", "revoked", HS, "LPZM", keystore="revoked", servers=[Server(crl=True)],
+       note=_REVOKED),
+    # 18 client certificate whose notBefore is in the future
+    _c(18, 11, "1.2", "not-yet-valid", HS, "LPTM", keystore="notyet", note=_NOTYET),
+    _c(18, 25, "1.3", "not-yet-valid", HSV, "TM", keystore="notyet", note=_NOTYET),
+    # 19 EC (P-256) client key, the CertificateRequest allows RSA signatures only
+    _c(19, 11, "1.2", "ec-key-rsa-only", HS, "TM", keystore="ec",
+       servers=[Server(client_sigalgs=RSA_ONLY)], note=_EC),
+    _c(19, 17, "1.3", "ec-key-rsa-only", HSV, "LPZTM", keystore="ec",
+       servers=[Server(client_sigalgs=RSA_ONLY)], note=_EC),
+    # 20 wrong javax.net.ssl.keyStorePassword with the JVM default context: no handshake at all
+    _c(20, 11, "1.2", "wrong-keystore-password", ALL, "PTM", context="default-factory",
+       keystore_password="wrong-password", note=_WRONGPASS),
+    _c(20, 17, "1.3", "wrong-keystore-password", HSV, "TM", context="default-factory",
+       keystore_password="wrong-password", note=_WRONGPASS),
+    _c(20, 25, "1.2", "wrong-keystore-password", HS, "LPTM", context="default-factory",
+       keystore_password="wrong-password", note=_WRONGPASS),
+    # 21 two private keys in one keystore, SunX509 takes the expired alias (first in HashMap order)
+    _c(21, 21, "1.2", "two-keys-expired-first", HSV, "LPTM", keystore="twokeys", note=_TWOKEYS),
+    _c(21, 25, "1.3", "two-keys-expired-first", HS, "PTM", keystore="twokeys", note=_TWOKEYS),
+    # 22 TLS-inspecting proxy in front of the instance
+    _c(22, 17, "1.2", "inspecting-proxy-untrusted", HS, "TM",
+       servers=[Server(cert="proxy", verify="none")], note=_PROXY + _PROXY_UNTRUSTED),
+    _c(22, 25, "1.3", "inspecting-proxy-untrusted", HSV, "LPZM",
+       servers=[Server(cert="proxy", verify="none")], note=_PROXY + _PROXY_UNTRUSTED),
+    _c(22, 11, "1.3", "inspecting-proxy-trusted", HS, "LPTM", truststore="server+inspection",
+       servers=[Server(cert="proxy", verify="none")], note=_PROXY + _PROXY_TRUSTED),
+    _c(22, 21, "1.2", "inspecting-proxy-trusted", HSV, "TM", truststore="server+inspection",
+       servers=[Server(cert="proxy", verify="none")], note=_PROXY + _PROXY_TRUSTED),
 ]
 
 

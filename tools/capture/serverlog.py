@@ -300,3 +300,13 @@ def analyse_connection(conn: Connection) -> dict:
 def parse_server_output(text: str) -> list[dict]:
     _pre, conns = _split(text)
     return [analyse_connection(c) for c in conns]
+
+
+
+def accepts_before_first_client_hello(text: str) -> int:
+    """TCP connections the server accepted and lost before any ClientHello arrived (the client sent nothing).
+
+    Counted from the OpenSSL error lines ``unexpected eof while reading`` that precede the first ClientHello.
+    """
+    pre, _conns = _split(text)
+    return sum(1 for line in pre if ERR_RE.match(line) and "unexpected eof while reading" in line)

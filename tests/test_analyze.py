@@ -33,6 +33,52 @@ SCENARIO_CAUSE = {
     14: "revocation-check-failed",
     15: "client-cert-rejected",
     16: "client-cert-not-in-keystore",  # default SSLContext, javax.net.ssl.keyStore unset
+    # issue 13: causes the tool does not know yet (see KNOWN_GAPS)
+    17: "client-cert-revoked",
+    18: "client-cert-not-yet-valid",
+    19: "client-key-unsupported",
+    20: "keystore-unreadable",
+    21: "wrong-key-chosen",
+    22: "tls-intercepting-proxy",
+}
+
+# Samples on which `analyze` does not yet give the scenario's cause first: strict xfails, so a fix shows
+# up as XPASS and its entry is removed here. Each reason names what the tool lacks (the work plan).
+_GAP_REVOKED = ("no rule for alert certificate_revoked: reported as client-cert-rejected "
+                "(issue 13: client-cert-revoked, refining client-cert-rejected)")
+_GAP_NOT_YET = ("alert bad_certificate for a certificate whose notBefore is after the handshake is reported as "
+                "client-cert-expired; no client-cert-not-yet-valid rule (issue 13)")
+_GAP_EC = ("'No X.509 cert selected for [RSA]' / JDK 11 'for RSA' (a key type the CertificateRequest's "
+           "signature algorithms do not allow, CA names matching) is not read: analyze offers "
+           "ca-chain-incomplete / client-cert-not-in-keystore / self-signed-client-cert "
+           "(issue 13: client-key-unsupported)")
+_GAP_WRONG_PASSWORD = ("no rule for 'SocketException: NoSuchAlgorithmException: Error constructing implementation "
+                       "(algorithm: Default ... DefaultSSLContext)' caused by 'keystore password was incorrect': "
+                       "only auth-user-null, possible (issue 13: keystore-unreadable)")
+_GAP_TWO_KEYS = ("a keystore with two private-key aliases (mid-2024 expired, mid-2026 good) where SunX509 "
+                 "chose the expired one ('matching alias: mid-2024') is reported as client-cert-expired; "
+                 "no wrong-key-chosen rule (issue 13)")
+_GAP_PROXY_UNTRUSTED = ("a server chain issued by a corporate inspection CA (no CertificateRequest) is reported as "
+                        "server-cert-untrusted; no tls-intercepting-proxy rule (issue 13)")
+_GAP_PROXY_TRUSTED = ("a completed handshake without CertificateRequest whose server chain comes from a corporate "
+                      "inspection CA is reported as no-client-cert-requested; no tls-intercepting-proxy rule "
+                      "(issue 13)")
+KNOWN_GAPS = {
+    "jdk17-tls12-revoked-tm": _GAP_REVOKED,
+    "jdk21-tls13-revoked-lpzm": _GAP_REVOKED,
+    "jdk11-tls12-not-yet-valid-lptm": _GAP_NOT_YET,
+    "jdk25-tls13-not-yet-valid-tm": _GAP_NOT_YET,
+    "jdk11-tls12-ec-key-rsa-only-tm": _GAP_EC,
+    "jdk17-tls13-ec-key-rsa-only-lpztm": _GAP_EC,
+    "jdk11-tls12-wrong-keystore-password-ptm": _GAP_WRONG_PASSWORD,
+    "jdk17-tls13-wrong-keystore-password-tm": _GAP_WRONG_PASSWORD,
+    "jdk25-tls12-wrong-keystore-password-lptm": _GAP_WRONG_PASSWORD,
+    "jdk21-tls12-two-keys-expired-first-lptm": _GAP_TWO_KEYS,
+    "jdk25-tls13-two-keys-expired-first-ptm": _GAP_TWO_KEYS,
+    "jdk17-tls12-inspecting-proxy-untrusted-tm": _GAP_PROXY_UNTRUSTED,
+    "jdk25-tls13-inspecting-proxy-untrusted-lpzm": _GAP_PROXY_UNTRUSTED,
+    "jdk11-tls13-inspecting-proxy-trusted-lptm": _GAP_PROXY_TRUSTED,
+    "jdk21-tls12-inspecting-proxy-trusted-tm": _GAP_PROXY_TRUSTED,
 }
 SUCCESS, DEBUG_SSL_ONLY, NO_DEBUG = 1, 12, 13
 # With no debug output the failure text alone names these causes (an alert or an exception that
@@ -64,7 +110,16 @@ def _expected_cause(exp: dict) -> str | None:
     return SCENARIO_CAUSE[scenario]
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def _with_known_gaps(folders):
+    return [pytest.param(f, id=f.name, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[f.name])]
+                         if f.name in KNOWN_GAPS else []) for f in folders]
+
+
+def test_known_gaps_name_existing_samples() -> None:
+    assert set(KNOWN_GAPS) <= {f.name for f in FOLDERS}
+
+
+@pytest.mark.parametrize("folder", _with_known_gaps(FOLDERS))
 def test_right_root_cause_first(folder: Path) -> None:
     exp = json.loads((folder / "expected.json").read_text())
     diagnoses = analyze_paths([str(folder)])

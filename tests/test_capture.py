@@ -34,6 +34,7 @@ LAYOUT_RE = {
              r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \| ",
     "LPZM": r"^(INFO|STATUS|WARN|ERROR|FATAL|DEBUG) +\| (jvm \d+|wrapper) +\| \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3} \| ",
 }
+NO_HANDSHAKE = 20  # wrong javax.net.ssl.keyStorePassword: the default SSLContext cannot be built
 RECORD_RE = re.compile(r"javax\.net\.ssl\|[A-Z]+\|[0-9A-F ]+\|([^|]+)\|\d{4}-\d\d-\d\d ")
 
 
@@ -71,7 +72,10 @@ def test_expected_json_has_the_required_fields() -> None:
                  "received_cert_subject", "server_verify_result", "handshake_completed", "client_outcome"}
     for exp in _expected():
         assert keys <= exp.keys(), exp["name"]
-        assert exp["connections"], exp["name"]
+        if exp["scenario_id"] == NO_HANDSHAKE:  # by design no ClientHello reaches the server
+            assert exp["connections"] == [] and exp["client_attempts_not_seen_by_server"], exp["name"]
+        else:
+            assert exp["connections"], exp["name"]
         for c in exp["connections"]:
             assert conn_keys <= c.keys(), exp["name"]
             assert c["client_thread"], exp["name"]
@@ -272,7 +276,7 @@ def test_no_debug_logs_hold_only_the_application_exception() -> None:
 
 def _default_context() -> list[dict]:
     """Captures whose client used the JVM's default SSLContext (javax.net.ssl.* system properties)."""
-    return [e for e in _expected() if (e.get("ssl_context") or "").startswith("the JVM default")]
+    return [e for e in _expected() if (e.get("ssl_context") or "").startswith("the JVM default (SSLContext.getDefault())")]
 
 
 def _sets_keystore(exp: dict) -> bool:
@@ -309,6 +313,66 @@ def test_default_sslcontext_with_and_without_a_keystore_on_four_jdks() -> None:
             assert bool(path.strip()) is _sets_keystore(e), (e["name"], path)
             empty_paths += not path.strip()
     assert empty_paths >= 2
+
+
+# ------------------------------------------------------------------------------- issue 13 failure modes
+
+
+def _jdks(sid: int) -> set[int]:
+    return {e["jdk_major"] for e in _expected() if e["scenario_id"] == sid}
+
+
+def test_issue13_failure_modes_on_two_jdks_or_more() -> None:
+    for sid in range(17, 23):
+        assert len(_jdks(sid)) >= 2, (sid, _jdks(sid))
+
+
+def test_revoked_and_not_yet_valid_certificates_are_rejected_by_the_server() -> None:
+    for sid, verify, alert in ((17, "certificate revoked", "certificate_revoked"),
+                               (18, "certificate is not yet valid", "bad_certificate")):
+        for e in [x for x in _expected() if x["scenario_id"] == sid]:
+            c = e["connections"][0]
+            assert c["server_received_client_cert"] and verify in (c["server_verify_result"] or ""), e["name"]
+            assert f"fatal {alert}" in c["alerts_sent_by_server"] and not c["handshake_completed"], e["name"]
+
+
+def test_ec_key_is_not_offered_to_an_rsa_only_request() -> None:
+    for e in [x for x in _expected() if x["scenario_id"] == 19]:
+        c = e["connections"][0]
+        # the CA names cover the chain: only the key type keeps the certificate back
+        assert c["ca_names_sent"] == e["servers"][0]["ca_names_configured"], e["name"]
+        assert c["client_certificate_message"] and not c["server_received_client_cert"], e["name"]
+        assert re.search(r"No X\.509 cert selected for \[?RSA\]?", _log(e["name"])), e["name"]
+
+
+def test_wrong_keystore_password_makes_no_handshake() -> None:
+    for e in [x for x in _expected() if x["scenario_id"] == NO_HANDSHAKE]:
+        assert e["connections"] == [] and e["servers"][0]["tcp_accepts_before_first_client_hello"] == 1
+        out = e["client_final_outcome"]
+        assert out["exception_class"] == "java.net.SocketException", e["name"]
+        assert "DefaultSSLContext" in out["exception_message"], e["name"]
+        assert "keystore password was incorrect" in _log(e["name"]), e["name"]
+        assert "javax.net.ssl.keyStorePassword=wrong-password" in " ".join(e["javax_net_ssl_properties"])
+
+
+def test_two_keys_send_the_expired_alias() -> None:
+    for e in [x for x in _expected() if x["scenario_id"] == 21]:
+        c = e["connections"][0]
+        assert "mid-lab-2024" in c["received_cert_subject"], e["name"]
+        assert "certificate has expired" in c["server_verify_result"], e["name"]
+        aliases = re.findall(r"matching alias: (\S+)", _log(e["name"]))  # keymanager output (JDK 25 here)
+        assert not aliases or aliases[0] == "mid-2024", (e["name"], aliases)
+
+
+def test_inspecting_proxy_sends_no_certificate_request() -> None:
+    for e in [x for x in _expected() if x["scenario_id"] == 22]:
+        c = e["connections"][0]
+        assert not c["server_requested_client_cert"], e["name"]
+        assert "Inspection CA" in e["server_cert"], e["name"]
+        trusted = "Inspection" in e["client_truststore"]
+        assert c["handshake_completed"] is trusted, e["name"]
+        if not trusted:
+            assert "PKIX path building failed" in c["client_outcome"]["exception_message"], e["name"]
 
 
 # ------------------------------------------------------------------------------- re-run the harness

@@ -39,10 +39,36 @@ def _by_thread(items, key):
     return out
 
 
+# (sample, test) pairs where the reader does not match the server's truth yet: strict xfails, the reason
+# names what the reader lacks; remove the entry when it is fixed (the test then XPASSes and fails).
+_GAP_NO_CLIENT_HELLO = ("a connection attempt that fails before any ClientHello (SocketException from "
+                        "DefaultSSLSocketFactory.createSocket: the default SSLContext could not be built) is "
+                        "not a handshake in the timeline: read() finds 0 handshakes for 1 client attempt "
+                        "(issue 13: keystore-unreadable; issue 11: unknown is a state)")
+KNOWN_GAPS = {
+    ("jdk11-tls12-wrong-keystore-password-ptm", "test_one_handshake_per_connection"): _GAP_NO_CLIENT_HELLO,
+    ("jdk17-tls13-wrong-keystore-password-tm", "test_one_handshake_per_connection"): _GAP_NO_CLIENT_HELLO,
+    ("jdk25-tls12-wrong-keystore-password-lptm", "test_one_handshake_per_connection"): _GAP_NO_CLIENT_HELLO,
+}
+
+
 @pytest.fixture(scope="module", params=FOLDERS, ids=[f.name for f in FOLDERS])
-def sample(request):
+def _sample(request):
     folder = request.param
     return folder, _expected(folder), read([str(folder)])
+
+
+@pytest.fixture
+def sample(_sample, request):
+    reason = KNOWN_GAPS.get((_sample[0].name, request.node.originalname))
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    return _sample
+
+
+def test_known_gaps_name_existing_samples_and_tests():
+    names = {f.name for f in FOLDERS}
+    assert all(folder in names and test in globals() for folder, test in KNOWN_GAPS)
 
 
 def test_every_sample_reads_without_problems(sample):

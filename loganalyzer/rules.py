@@ -269,11 +269,23 @@ def match_text(ruleset: RuleSet, text: str) -> list[Rule]:
     Whitespace runs and typographic quotes are normalised first, since texts pasted from
     e-mails and the instance UI rarely keep them.
     """
-    normalised = _normalise_text(text)
+    lines = [x for x in text.splitlines() if not ROUTINE.search(x)]
+    normalised = _normalise_text("\n".join(lines))
     if not normalised:
         return []
     hits = [r for r in ruleset if r.matches_text(normalised)]
     return sorted(hits, key=lambda r: (r.rank, r.id))
+
+
+# Lines every healthy MID Server logs; they name things the rules are about (a session being
+# invalidated, a security-policy setting) without being an error, so explain never matches them:
+# JSSE's own debug records below WARNING, the MID's DEBUG/INFO lines, and JSSE 8's "%%" notes.
+ROUTINE = re.compile(
+    r"javax\.net\.ssl\|(?:DEBUG|ALL|FINE|FINER|FINEST|TRACE|INFO|CONFIG)\|"
+    r"|^\s*(?:\S.*?\s)?(?:DEBUG|INFO):\s"
+    r"|MIDSecPolicy: .* is (?:true|false)\s*$"
+    r"|\bInvalidated session\b|%% Invalidated"
+)
 
 
 def _normalise_text(text: str) -> str:

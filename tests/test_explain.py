@@ -177,3 +177,54 @@ def test_rules_check_lists_every_problem(tmp_path):
     assert "MTLS-190-mtls-ok.yaml" in result.stderr and "field 'severity'" in result.stderr
     assert "MTLS-191-mtls-ok.yaml" in result.stderr and "field 'when'" in result.stderr
     assert "2 problems" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Pasted logs: analysed, not matched against text rules
+
+
+def _pasted(sample: str, start: str) -> str:
+    """What a support engineer pastes: a real sample log from ``start`` on, wrapper prefixes
+    (``2026/11/26 14:18:30 | ``, the TM layout) removed."""
+    import re
+
+    lines = (ROOT / "sample_logs" / sample / "wrapper.log").read_text(encoding="utf-8")
+    bare = [re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \| ", "", x) for x in lines.splitlines()]
+    first = next(i for i, x in enumerate(bare) if start in x)
+    return "\n".join(bare[first:]) + "\n"
+
+
+@pytest.mark.parametrize("sample", ["jdk21-tls12-ca-mismatch-tm", "jdk25-tls13-wrong-host-tm"])
+def test_a_pasted_log_is_analysed_like_analyze_stdin(sample):
+    snippet = _pasted(sample, "Produced ClientHello")
+    whole = json.loads(run("analyze", "-f", "json", f"sample_logs/{sample}").stdout)
+    piped = run("analyze", "-", "-f", "json", stdin=snippet)
+    explained = run("explain", "-f", "json", "-", stdin=snippet)
+    doc = json.loads(explained.stdout)
+    assert doc["is_log"] is True
+    first = whole["diagnoses"][0]["root_cause"]
+    assert json.loads(piped.stdout)["diagnoses"][0]["root_cause"] == first
+    assert doc["analysis"]["diagnoses"][0]["root_cause"] == first
+    assert explained.returncode == piped.returncode == 1
+    text = run("explain", "-", stdin=snippet)
+    assert "This text is a log" in text.stdout and "analyze -" in text.stdout
+    assert first in text.stdout
+
+
+def test_routine_lines_explain_nothing():
+    """Lines every healthy MID Server logs (from the samples' own logs) match no rule."""
+    routine = [
+        "12/01/26 15:53:06 (277) ECCSender.1 DEBUG: MIDSecPolicy: revocation check for "
+        "host[acme-lab.service-now.com] is false",
+        "MIDSecPolicy: hostname verification for host[acme-lab.service-now.com] is true",
+        # typed from jsse-debug-formats.md (the JDK 11+ session cache's own record)
+        "javax.net.ssl|ALL|C0|main|2026-11-26 13:40:05.679 EST|SSLSessionImpl.java:1222|"
+        "Invalidated session:  Session(1795718406695|SSL_NULL_WITH_NULL_NULL)",
+    ]
+    for line in routine:
+        result = run("explain", "--format", "json", line)
+        assert result.returncode == 1 and json.loads(result.stdout)["rules"] == [], line
+    # the same words as a question still find their rule
+    asked = run("explain", "--format", "json", "Can I invalidate a MID Server that uses mutual auth?")
+    assert "encryption-keys-mismatch-misleading" in {
+        r["root_cause"] for r in json.loads(asked.stdout)["rules"]}

@@ -76,8 +76,12 @@ def explain(
     """Explain a pasted error message (from a log line, the instance UI or an
     e-mail): what it means, how to fix it, and the KB section.
 
+    Text of several lines that holds TLS handshakes or MID agent events is a
+    log: it is analysed as `loganalyzer analyze -` would, and the report says so.
+
     Exit codes: 0 when at least one rule explains the text, 1 when none does
-    (the text is unknown), 2 for usage errors or a broken rule file.
+    (the text is unknown), 2 for usage errors or a broken rule file. For a
+    pasted log, those of analyze.
     """
     from loganalyzer.rules import load_rules, match_text
 
@@ -87,6 +91,8 @@ def explain(
         stderr().print("loganalyzer: error: give the error message to explain", markup=False)
         raise typer.Exit(EXIT_ERROR)
     ruleset = load_rules(rules_dir)
+    if len(text.strip().splitlines()) > 1:
+        _explain_log(text, ruleset, format)  # exits when the text is a log
     hits = match_text(ruleset, text)
     if format is ExplainFormat.json:
         write_json({"text": text, "matched": bool(hits), "rules": [r.to_dict() for r in hits]})
@@ -107,3 +113,37 @@ def explain(
             console.rule(style="dim")
         console.print(render_rule(rule))
     raise typer.Exit(EXIT_OK)
+
+
+def _explain_log(text: str, ruleset, format: ExplainFormat) -> None:
+    """When ``text`` is a pasted log, analyse it as ``analyze -`` would and exit; else return."""
+    import io
+
+    from loganalyzer.cli import EXIT_NO_EVIDENCE, FailOn, findings_exit, problems_exit
+    from loganalyzer.cli.output import emit, report_problems
+    from loganalyzer.diagnoses import diagnose
+    from loganalyzer.reading import read
+    from loganalyzer.reporters.records import analyze_document
+
+    reading = read(["-"], stdin=io.BytesIO(text.encode("utf-8", "surrogateescape")))
+    if not reading.handshakes and not any(s.agent_events for s in reading.servers):
+        return
+    diagnoses = diagnose(reading, ruleset)
+    document = analyze_document(reading, diagnoses)
+    lines = len(text.splitlines())
+    note = (f"This text is a log ({lines} lines, {len(reading.handshakes)} TLS handshakes): "
+            "it was analysed as `loganalyzer analyze -` would.")
+    if format is ExplainFormat.json:
+        write_json({"text": text, "is_log": True, "matched": bool(diagnoses),
+                    "analysis": document})
+        problems = list(reading.problems)
+    else:
+        stdout().print(Text(note, style="bold"), highlight=False)
+        problems = reading.problems + emit(document, "text", None, False)
+    report_problems(problems, stderr())
+    failed = problems_exit(problems)
+    if failed is not None:
+        raise typer.Exit(failed)
+    if document["verdict"] == "no-evidence":
+        raise typer.Exit(EXIT_NO_EVIDENCE)
+    raise typer.Exit(findings_exit((d.severity for d in diagnoses), FailOn.warning))

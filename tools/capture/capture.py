@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -543,11 +544,19 @@ def wrapper_conf(cap: Capture, java: Path, props: Path, out_dir: Path, run_dir: 
         "wrapper.app.parameter.1=MidSim",
         f"wrapper.app.parameter.2={props}",
         f"wrapper.working.dir={run_dir}",
-        f"wrapper.logfile={out_dir / 'wrapper.log'}",
         f"wrapper.logfile.format={cap.layout}",
         "wrapper.logfile.loglevel=INFO",
-        "wrapper.logfile.maxsize=0",
-        "wrapper.logfile.maxfiles=0",
+    ]
+    if cap.rotation == "size":  # small files: the start banner rolls away, a handshake spans two files
+        lines += [f"wrapper.logfile={out_dir / 'wrapper.log'}", "wrapper.logfile.rollmode=SIZE",
+                  f"wrapper.logfile.maxsize={cap.roll_maxsize}", f"wrapper.logfile.maxfiles={cap.roll_maxfiles}"]
+    elif cap.rotation == "date":
+        lines += [f"wrapper.logfile={out_dir / 'wrapper.YYYYMMDD.log'}", "wrapper.logfile.rollmode=DATE",
+                  "wrapper.logfile.maxsize=0", "wrapper.logfile.maxfiles=0"]
+    else:
+        lines += [f"wrapper.logfile={out_dir / 'wrapper.log'}", "wrapper.logfile.maxsize=0",
+                  "wrapper.logfile.maxfiles=0"]
+    lines += [
         "wrapper.console.format=PM",
         "wrapper.console.loglevel=INFO",
         "wrapper.syslog.loglevel=NONE",
@@ -704,7 +713,7 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
     unmatched = [c for c in client_conns if (c["port"], c["thread"], c["purpose"]) not in seen]
 
     final = client_conns[-1] if client_conns else None
-    wrapper_log = (out_dir / "wrapper.log").read_text(encoding="utf-8", errors="replace")
+    wrapper_log = readme.wrapper_text(out_dir)
     jvm_ids = sorted({int(m) for m in __import__("re").findall(r"jvm (\d+)\s*\|", wrapper_log)})
     ca_cfg = configured_ca_names(cap.servers[0])
     exp = {
@@ -755,10 +764,37 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
             "authenticated": final["authenticated"],
         },
         "files": sorted(p.name for p in out_dir.iterdir()),
+        "wrapper_logfiles": [p.name for p in readme.wrapper_files(out_dir)],  # oldest first
+        "wrapper_rotation": {None: None, "size": f"SIZE, maxsize={cap.roll_maxsize}, maxfiles={cap.roll_maxfiles}",
+                             "date": "DATE (wrapper.YYYYMMDD.log)"}[cap.rotation],
         "agent_log_emulated": True,
     }
     exp["files"] = sorted(set(exp["files"]) | {"expected.json"})
     return exp
+
+
+def calibrate_rotation(cap: Capture) -> Capture:
+    """wrapper.logfile.maxsize / maxfiles for a size-rotation capture, from one run without rotation.
+
+    The same capture is run once with a single log file; maxsize is then set just below the offset of the
+    first ClientHello line and maxfiles to keep every rolled file but the first, so the first file (with the
+    start banner) rolls away while the handshake stays.  Output sizes repeat closely from run to run.
+    """
+    scratch = RUNS / f"{cap.name}.calibration"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    trial = replace(cap, rotation=None)
+    run_capture(trial, scratch)
+    data = (scratch / cap.name / "wrapper.log").read_bytes()
+    hello = data.find(b"ClientHello")
+    hello = data.rfind(b"\n", 0, hello) + 1
+    maxsize = max(1024, hello - 600)
+    chunks = -(-len(data) // maxsize)  # files the run writes: the current one and the rolled ones
+    maxfiles = max(1, chunks - 2)  # keep all rolled files but the first (the banner)
+    shutil.rmtree(scratch)
+    log(f"{cap.name}: calibrated rotation: first ClientHello line at byte {hello} of {len(data)}: "
+        f"maxsize={maxsize}, maxfiles={maxfiles}")
+    return replace(cap, roll_maxsize=maxsize, roll_maxfiles=maxfiles)
 
 
 # ============================================================================ checks
@@ -777,8 +813,11 @@ def interleaved_threads(wrapper_log: str) -> bool:
 
 def sanity(cap: Capture, exp: dict, out_root: Path) -> list[str]:
     """Problems that make a capture unusable (retried once)."""
+    import re
+
     problems = []
-    text = (out_root / cap.name / "wrapper.log").read_text(errors="replace")
+    files = readme.wrapper_files(out_root / cap.name)
+    text = readme.wrapper_text(out_root / cap.name)
     if cap.keystore_password:  # the default SSLContext cannot be built: no ClientHello may reach the server
         if exp["connections"]:
             problems.append("the server saw a handshake although the key store password is wrong")
@@ -786,6 +825,16 @@ def sanity(cap: Capture, exp: dict, out_root: Path) -> list[str]:
             problems.append("the client made no connection attempt")
     elif not exp["connections"]:
         problems.append("server saw no connection")
+    if cap.rotation == "size":
+        if len(files) < 2 or "Java Service Wrapper" in text:
+            problems.append(f"size rotation: {[f.name for f in files]}, the start banner must have rolled away")
+        elif "ClientHello" not in text:
+            problems.append("size rotation: the ClientHello rolled away")
+        elif not ("javax.net.ssl|" in files[-2].read_text(errors="replace")
+                  and "javax.net.ssl|" in files[-1].read_text(errors="replace")):
+            problems.append("size rotation: the handshake is not cut across wrapper.log.1 and wrapper.log")
+    if cap.rotation == "date" and not any(re.fullmatch(r"wrapper\.\d{8}\.log", f.name) for f in files):
+        problems.append(f"date roll mode: no wrapper.YYYYMMDD.log ({[f.name for f in files]})")
     if cap.mode == "concurrent" and not interleaved_threads(text):
         problems.append("records of the two threads did not interleave")
     if cap.mode == "restart" and exp["wrapper_jvm_ids"][:2] != [1, 2]:
@@ -837,12 +886,14 @@ def main(argv: list[str] | None = None) -> int:
     for cap in selected:
         t0 = time.time()
         for attempt in (1, 2, 3):
+            if cap.rotation == "size":
+                cap = calibrate_rotation(cap)
             exp = run_capture(cap, args.out)
             problems = sanity(cap, exp, args.out)
             if not problems:
                 break
             log(f"{cap.name}: attempt {attempt}: {'; '.join(problems)}")
-        size = (args.out / cap.name / "wrapper.log").stat().st_size
+        size = sum(p.stat().st_size for p in readme.wrapper_files(args.out / cap.name))
         summary = readme.outcome_summary(exp)
         log(f"{cap.name}: {size // 1024} KB, {time.time() - t0:.1f}s: {summary}")
         if problems:

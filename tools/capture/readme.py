@@ -6,6 +6,22 @@ import json
 from pathlib import Path
 
 
+def wrapper_files(folder: Path) -> list[Path]:
+    """The wrapper log files of one capture, oldest first.
+
+    `wrapper.log` alone; with size rotation `wrapper.log.N` ... `wrapper.log.1`, `wrapper.log`
+    (`.1` is the newest rolled file); with `rollmode=DATE` `wrapper.YYYYMMDD.log` by date.
+    """
+    rolled = sorted(folder.glob("wrapper.log.[0-9]*"), key=lambda p: -int(p.name.rsplit(".", 1)[1]))
+    dated = sorted(folder.glob("wrapper.[0-9]*.log"))
+    current = [folder / "wrapper.log"] if (folder / "wrapper.log").exists() else []
+    return dated + rolled + current
+
+
+def wrapper_text(folder: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in wrapper_files(folder))
+
+
 def _conn_summary(c: dict) -> str:
     parts = []
     who = c.get("client_thread") or "?"
@@ -193,6 +209,14 @@ SURPRISES = """\
   password was incorrect` caused by `UnrecoverableKeyException ... BadPaddingException` on 11.
 - **Two private keys**: SunX509 returns the first alias of its HashMap (`mid-2024`, expired) although
   `mid-2026` fits; only the keymanager output (`matching alias:` lines, printed on 25 here) shows the choice.
+- **Lean debug settings**: `ssl:keymanager` prints only the key manager (`found key for`, `matching alias`)
+  and `ssl:trustmanager` only the trust store (`adding as trusted certificates`), 5 to 9 records in all on
+  11.0.13, 17.0.15 and 21.0.2; on 25.0.2 `ssl:keymanager` prints the whole handshake as well.
+- **Wrapper tokens `D` and `U`**: `D` is the wrapper's own thread that wrote the line (`main`), not the Java
+  thread; `U` is the wrapper's uptime in seconds, right-aligned.
+- **Size rotation**: Tanuki rolls at line boundaries; `wrapper.log.1` is the newest rolled file. Once the
+  first file rolls away, no `Launching a JVM...` or banner line is left, and layouts without `P` no longer
+  show which JVM wrote the lines. The agent log still has the start lines.
 - **Wrapper restart**: `wrapper.on_exit.75=RESTART` logs `on_exit trigger matched.  Restarting the JVM.
   (Exit code: 75)` and the following lines carry `jvm 2` (layouts with the P column only).
 """
@@ -253,6 +277,11 @@ def write_readme(out: Path) -> None:
         "  `-Djavax.net.ssl.trustStore` + `trustStorePassword` and, in `default-ctx-keystore`, `-Djavax.net.ssl.keyStore`",
         "  + `keyStorePassword` + `keyStoreType=PKCS12` (the good keystore); in `default-ctx-no-keystore`",
         "  `javax.net.ssl.keyStore` is not set. `expected.json` lists them in `javax_net_ssl_properties`.",
+        "- Issue-11 set-ups: 64 CA names (escaped commas, quotes, non-ASCII, a Japanese `O=`) with or without",
+        "  the client chain; `wrapper.logfile.rollmode=SIZE` with a `maxsize` calibrated from a run without rotation",
+        "  (just below the first ClientHello) so the banner rolls away (`wrapper_rotation`, `wrapper_logfiles`",
+        "  oldest first); `rollmode=DATE` (`wrapper.YYYYMMDD.log`); layouts `LPDTM` and `LPUTM`; `javax.net.debug`",
+        "  `ssl:keymanager` and `ssl:trustmanager`.",
         "- Scenarios 17-22 (issue 13) add to the PKI, once, without touching the certificates above: a client",
         "  certificate revoked in the issuing CA's CRL (`s_server -CRL client-int.crl.pem -crl_check`), one whose",
         "  notBefore is 30 days ahead, an EC P-256 key (`s_server -client_sigalgs` RSA only), a keystore with two",
@@ -266,11 +295,11 @@ def write_readme(out: Path) -> None:
         "",
         "## The logs",
         "",
-        "| log | scenario | JDK | TLS | javax.net.debug | layout | TZ | wrapper.log | what the server saw |",
+        "| log | scenario | JDK | TLS | javax.net.debug | layout | TZ | wrapper log(s) | what the server saw |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for e in exps:
-        size = (out / e["name"] / "wrapper.log").stat().st_size
+        size = sum(p.stat().st_size for p in wrapper_files(out / e["name"]))
         what = "<br>".join([_conn_summary(c) for c in e["connections"]]
                            + _no_handshake_summary(e)).replace("|", "\\|")
         sc = str(e["scenario_id"]) + ("" if not e["also_scenarios"] else "+" + "+".join(map(str, e["also_scenarios"])))
@@ -288,7 +317,7 @@ def write_readme(out: Path) -> None:
     counts = []
     for e in exps:
         if e["javax_net_debug"] == "ssl":
-            n = (out / e["name"] / "wrapper.log").read_text(errors="replace").count("javax.net.ssl|")
+            n = wrapper_text(out / e["name"]).count("javax.net.ssl|")
             counts.append(f"{n} ({e['jdk']}, {e['tls_version_requested']})")
     lines += ["", SURPRISES.replace("{ssl_counts}", ", ".join(counts) or "n/a").rstrip()]
     (out / "README.md").write_text("\n".join(lines) + "\n")

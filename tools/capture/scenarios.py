@@ -78,6 +78,8 @@ class Capture:
     context: str = "own"
     keystore_password: str | None = None  # a wrong password for the keystore (None = the right one)
     rotation: str | None = None  # None | size (maxsize/maxfiles) | date (rollmode=DATE)
+    roll_maxsize: int = 0  # size rotation: set by capture.calibrate_rotation()
+    roll_maxfiles: int = 0
     encoding: str | None = None  # None | cp1252 (wrapper locale and the JVM's stdout in cp1252)
     client: str = "midsim"  # midsim | httpclient3 (Apache commons-httpclient 3.1, custom socket factory)
     also_scenarios: list[int] = field(default_factory=list)
@@ -112,6 +114,15 @@ _EC = ("client key EC P-256 (certificate mid-lab-ec from the client issuing CA, 
 _WRONGPASS = ("SSLSocketFactory.getDefault() (as HttpsURLConnection) with javax.net.ssl.keyStore = the good "
               "keystore and a wrong javax.net.ssl.keyStorePassword: the default SSLContext cannot be built, "
               "createSocket() throws, no ClientHello is sent")
+_LONG = ("the server sends 64 CA names (escaped commas, quotes, non-ASCII letters, a Japanese O=) with the "
+         "client issuing CA and root in the middle of the list")
+_LONG_OTHER = "the server sends the same 64 CA names without the client chain"
+KM_TM = "ssl:handshake:verbose:keymanager:trustmanager"
+_SIZE = ("rollmode=SIZE with a small wrapper.logfile.maxsize (calibrated from a run without rotation, see "
+         "wrapper_rotation): the start banner has rolled away, the handshake runs across the numbered files "
+         "into wrapper.log; javax.net.debug " + KM_TM + " (a value KB articles give) logs the key and trust "
+         "managers before the handshake")
+_DATE = "wrapper.logfile=wrapper.YYYYMMDD.log with wrapper.logfile.rollmode=DATE"
 _TWOKEYS = ("keystore with two private key entries issued by the client issuing CA: alias mid-2024 "
             "(expired) and mid-2026 (good); SunX509 returns the first alias in its HashMap order, mid-2024")
 _PROXY = ("s_server plays a TLS-inspecting proxy: its certificate for the instance name is issued by "
@@ -247,6 +258,32 @@ MATRIX: list[Capture] = [
        servers=[Server(cert="proxy", verify="none")], note=_PROXY + _PROXY_TRUSTED),
     _c(22, 21, "1.2", "inspecting-proxy-trusted", HSV, "TM", truststore="server+inspection",
        servers=[Server(cert="proxy", verify="none")], note=_PROXY + _PROXY_TRUSTED),
+    # ---------------------------------------------------------------- issue 11: set-ups seen in real cases
+    # long CA lists: 64 names with escaped commas, quotes and non-ASCII letters (+ the client chain)
+    _c(1, 17, "1.2", "long-ca-list", HSV, "LPTM", servers=[Server(ca_names="long")], note=_LONG),
+    _c(1, 21, "1.3", "long-ca-list", HS, "PTM", servers=[Server(ca_names="long")], note=_LONG),
+    _c(4, 25, "1.3", "long-ca-list-mismatch", HS, "TM", servers=[Server(ca_names="long-other")],
+       note=_LONG_OTHER),
+    _c(4, 11, "1.2", "long-ca-list-mismatch", HSV, "LPZM", servers=[Server(ca_names="long-other")],
+       note=_LONG_OTHER),
+    # wrapper.log rotation by size (banner rolled away, a handshake across wrapper.log.1 and wrapper.log)
+    _c(8, 17, "1.2", "expired-rotated-size", KM_TM, "LPTM", keystore="expired", rotation="size", note=_SIZE),
+    _c(4, 21, "1.3", "ca-mismatch-rotated-size", KM_TM, "TM", servers=[Server(ca_names="other")],
+       rotation="size", note=_SIZE),
+    # wrapper.logfile.rollmode=DATE: wrapper.YYYYMMDD.log
+    _c(4, 11, "1.2", "ca-mismatch-rollmode-date", HS, "LPTM", servers=[Server(ca_names="other")],
+       rotation="date", note=_DATE),
+    _c(8, 25, "1.3", "expired-rollmode-date", HS, "TM", keystore="expired", rotation="date", note=_DATE),
+    # wrapper formats with the D (wrapper thread) and U (uptime) tokens
+    _c(4, 11, "1.2", "ca-mismatch", HSV, "LPDTM", servers=[Server(ca_names="other")]),
+    _c(8, 21, "1.3", "expired", HS, "LPDTM", keystore="expired"),
+    _c(4, 17, "1.3", "ca-mismatch", HS, "LPUTM", servers=[Server(ca_names="other")]),
+    _c(1, 25, "1.2", "success", HSV, "LPUTM"),
+    # lean javax.net.debug settings: the key manager or the trust manager only
+    _c(8, 17, "1.2", "expired-debug-keymanager", "ssl:keymanager", "TM", keystore="expired"),
+    _c(8, 25, "1.3", "expired-debug-keymanager", "ssl:keymanager", "LPTM", keystore="expired"),
+    _c(9, 11, "1.2", "untrusted-server-debug-trustmanager", "ssl:trustmanager", "PTM", truststore="other"),
+    _c(9, 21, "1.3", "untrusted-server-debug-trustmanager", "ssl:trustmanager", "TM", truststore="other"),
 ]
 
 

@@ -33,6 +33,10 @@ LAYOUT_RE = {
     "LPZTM": r"^(INFO|STATUS|WARN|ERROR|FATAL|DEBUG) +\| (jvm \d+|wrapper) +\| \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3} \| "
              r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \| ",
     "LPZM": r"^(INFO|STATUS|WARN|ERROR|FATAL|DEBUG) +\| (jvm \d+|wrapper) +\| \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3} \| ",
+    # D: the wrapper thread that logged the line; U: seconds since the wrapper started
+    "LPDTM": r"^(INFO|STATUS|WARN|ERROR|FATAL|DEBUG) +\| (jvm \d+|wrapper) +\| (main|javaio|timer) +\| "
+             r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \| ",
+    "LPUTM": r"^(INFO|STATUS|WARN|ERROR|FATAL|DEBUG) +\| (jvm \d+|wrapper) +\| +\d+ \| \d{4}/\d\d/\d\d \d\d:\d\d:\d\d \| ",
 }
 NO_HANDSHAKE = 20  # wrong javax.net.ssl.keyStorePassword: the default SSLContext cannot be built
 RECORD_RE = re.compile(r"javax\.net\.ssl\|[A-Z]+\|[0-9A-F ]+\|([^|]+)\|\d{4}-\d\d-\d\d ")
@@ -46,8 +50,15 @@ def _expected() -> list[dict]:
     return [json.loads((d / "expected.json").read_text()) for d in _folders() if (d / "expected.json").is_file()]
 
 
+def _wrapper_files(name: str) -> list[Path]:
+    """wrapper.log, or a rotated set (wrapper.log.N ... wrapper.log, wrapper.YYYYMMDD.log), oldest first."""
+    import readme  # tools/capture/readme.py (stdlib only)
+
+    return readme.wrapper_files(SAMPLES / name)
+
+
 def _log(name: str) -> str:
-    return (SAMPLES / name / "wrapper.log").read_text(encoding="utf-8", errors="replace")
+    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in _wrapper_files(name))
 
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir() or not any(SAMPLES.iterdir()),
@@ -59,8 +70,9 @@ pytestmark = pytest.mark.skipif(not SAMPLES.is_dir() or not any(SAMPLES.iterdir(
 
 def test_every_folder_has_its_files() -> None:
     for d in _folders():
-        for f in ("wrapper.log", "server.out", "expected.json", "agent0.log.0"):
+        for f in ("server.out", "expected.json", "agent0.log.0"):
             assert (d / f).is_file(), f"{d.name}: missing {f}"
+        assert _wrapper_files(d.name), f"{d.name}: no wrapper log"
         exp = json.loads((d / "expected.json").read_text())
         assert exp["name"] == d.name
 
@@ -92,7 +104,9 @@ def test_the_jdk_version_is_the_one_the_jvm_reported() -> None:
     for exp in _expected():
         assert re.fullmatch(r"\d+(\.\d+)*", exp["jdk"]), exp["name"]
         assert exp["jdk"].split(".")[0] == str(exp["jdk_major"]), exp["name"]
-        assert f"(Java {exp['jdk']}," in _log(exp["name"]), exp["name"]
+        # the agent log keeps the start lines a size-rotated wrapper.log may have rolled away
+        agent = (SAMPLES / exp["name"] / "agent0.log.0").read_text(encoding="utf-8", errors="replace")
+        assert f"(Java {exp['jdk']}," in _log(exp["name"]) + agent, exp["name"]
 
 
 def test_expected_json_agrees_with_a_fresh_parse_of_server_out() -> None:
@@ -183,7 +197,7 @@ def test_a_log_has_two_threads_handshaking_at_the_same_time() -> None:
 
 
 def test_sizes_are_reasonable() -> None:
-    sizes = {d.name: (d / "wrapper.log").stat().st_size for d in _folders()}
+    sizes = {d.name: sum(p.stat().st_size for p in _wrapper_files(d.name)) for d in _folders()}
     small = [n for n, s in sizes.items() if s < 150 * 1024]
     assert len(small) >= 0.8 * len(sizes), sizes
     assert max(sizes.values()) < 400 * 1024, sizes
@@ -313,6 +327,52 @@ def test_default_sslcontext_with_and_without_a_keystore_on_four_jdks() -> None:
             assert bool(path.strip()) is _sets_keystore(e), (e["name"], path)
             empty_paths += not path.strip()
     assert empty_paths >= 2
+
+
+# ------------------------------------------------------------------------------- issue 11 set-ups
+
+
+def _setup_jdks(pred) -> set[int]:
+    return {e["jdk_major"] for e in _expected() if pred(e)}
+
+
+def test_issue11_setups_on_two_jdks_or_more() -> None:
+    setups = {
+        "long CA list": lambda e: len(e["server_ca_names_configured"] or []) >= 60,
+        "size rotation": lambda e: (e.get("wrapper_rotation") or "").startswith("SIZE"),
+        "rollmode DATE": lambda e: (e.get("wrapper_rotation") or "").startswith("DATE"),
+        "layout LPDTM": lambda e: e["wrapper_layout"] == "LPDTM",
+        "layout LPUTM": lambda e: e["wrapper_layout"] == "LPUTM",
+        "debug ssl:keymanager": lambda e: e["javax_net_debug"] == "ssl:keymanager",
+        "debug ssl:trustmanager": lambda e: e["javax_net_debug"] == "ssl:trustmanager",
+    }
+    for what, pred in setups.items():
+        assert len(_setup_jdks(pred)) >= 2, (what, _setup_jdks(pred))
+
+
+def test_long_ca_lists_carry_escaped_quoted_and_non_ascii_names() -> None:
+    for e in [x for x in _expected() if len(x["server_ca_names_configured"] or []) >= 60]:
+        c = e["connections"][0]
+        assert c["ca_names_sent"] == e["server_ca_names_configured"], e["name"]
+        names = " ".join(c["ca_names_sent"])
+        assert "Zürich" in names and '\\"Quoted\\"' in names and "Sales, EMEA" in names, e["name"]
+        chain = any("Acme Lab Client Issuing CA 1" in n for n in c["ca_names_sent"])
+        assert c["server_received_client_cert"] is chain, e["name"]
+
+
+def test_size_rotation_rolled_the_banner_away_and_cuts_the_handshake() -> None:
+    for e in [x for x in _expected() if (x.get("wrapper_rotation") or "").startswith("SIZE")]:
+        files = _wrapper_files(e["name"])
+        assert [f.name for f in files][-2:] == ["wrapper.log.1", "wrapper.log"], e["name"]
+        assert "Java Service Wrapper" not in _log(e["name"]) and "ClientHello" in _log(e["name"]), e["name"]
+        for f in files[-2:]:
+            assert "javax.net.ssl|" in f.read_text(errors="replace"), (e["name"], f.name)
+        assert e["wrapper_logfiles"] == [f.name for f in files]
+
+
+def test_rollmode_date_names_the_file_by_date() -> None:
+    for e in [x for x in _expected() if (x.get("wrapper_rotation") or "").startswith("DATE")]:
+        assert [re.fullmatch(r"wrapper\.\d{8}\.log", n) is not None for n in e["wrapper_logfiles"]] == [True]
 
 
 # ------------------------------------------------------------------------------- issue 13 failure modes

@@ -185,8 +185,9 @@ class LineDecoder:
             return _NO_PREFIX["M"], line
         if not complete:
             regex = _layout_regex(letters + "M", truncated=True)
-            m2 = regex.match(line)
-            assert m2 is not None
+            m2 = regex.match(line) if regex is not None else None
+            if m2 is None:  # the shape and the regex disagree: keep the whole line as text
+                return _NO_PREFIX["M"], line
             return self._prefix(m2, letters), ""
         regex = _layout_regex(letters + "M")
         m2 = regex.match(line)
@@ -201,7 +202,8 @@ class LineDecoder:
         if source is not None:
             if source.startswith("jvm"):
                 number = groups.get("jvm")
-                jvm = int(number) if number else None
+                # ``\d+`` on text: bound it (int() refuses more than 4300 digits)
+                jvm = int(number) if number and len(number) <= 9 else None
                 source = "jvm"
             else:
                 source = "wrapper"

@@ -144,6 +144,24 @@ class KeyFound(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DebugMarker(Event):
+    """A line JSSE prints while an SSLContext initialises, only with the debug options that
+    also show the key manager: ``trigger seeding of SecureRandom`` and ``done seeding of
+    SecureRandom`` (``sslctx``, which ``all`` includes), ``init keystore`` and ``init keymanager
+    of type X`` (``defaultctx``). ``marker`` is one of :data:`INIT_MARKERS`.
+
+    One such line alone proves nothing (a stray or damaged line can look like one): the
+    handshake model counts them only in the pairs JSSE prints them in.
+    """
+
+    marker: str = ""
+
+
+INIT_MARKERS = ("trigger seeding of SecureRandom", "done seeding of SecureRandom",
+                "init keystore", "init keymanager of type")
+
+
+@dataclass(frozen=True, slots=True)
 class KeySelection(Event):
     """A key-manager decision during the handshake.
 

@@ -92,7 +92,9 @@ class HandshakeFacts:
     client_chain_covered: str = UNKNOWN  # some cert of the sent chain has an issuer in the CA names
     # -- the MID Server's key manager
     km_logged: bool = False  # any key-manager output for this JVM
-    km_debug_on: bool = False  # the JVM's ``keymanager`` debug output was on (so silence is proof)
+    # the JVM's SSLContext init was logged before this handshake with the debug options that
+    # show the key manager (so the key manager's silence is proof)
+    km_debug_on: bool = False
     km_aliases: int = 0  # keys the JVM is known to hold: ``found key for`` aliases, or chains it sent
     km_chain_covered: str = UNKNOWN  # a keystore chain has an issuer among the CA names
     km_self_signed: str = UNKNOWN  # every keystore leaf is self-signed
@@ -215,7 +217,7 @@ class Timeline:
         self._chains: dict[tuple[str, int], dict[tuple[str, ...], tuple[ev.CertInfo, ...]]] = {}
         for h in handshakes:
             if h.client_chain:
-                chains = self._chains.setdefault((h.path, h.thread.jvm), {})
+                chains = self._chains.setdefault((h.series or h.path, h.thread.jvm), {})
                 chains.setdefault(tuple(c.subject for c in h.client_chain), h.client_chain)
         timed = sorted((a for a in agent if a.time is not None), key=lambda a: a.time)
         self._agent_times = [a.time for a in timed]
@@ -232,12 +234,13 @@ class Timeline:
 
     def known_chains(self, h: Handshake) -> list[tuple[ev.CertInfo, ...]]:
         """The chains this JVM holds keys for: dumped by the key manager, or sent in any
-        handshake of the same JVM (it could only send what its keystore has)."""
+        handshake of the same JVM, in any file of its rotated set (it could only send what its
+        keystore has)."""
         chains: dict[tuple[str, ...], tuple[ev.CertInfo, ...]] = {}
         for _, chain in h.key_manager.aliases:
             if chain:
                 chains[tuple(c.subject for c in chain)] = chain
-        for key, chain in self._chains.get((h.path, h.thread.jvm), {}).items():
+        for key, chain in self._chains.get((h.series or h.path, h.thread.jvm), {}).items():
             chains.setdefault(key, chain)
         return list(chains.values())
 

@@ -1,18 +1,25 @@
-"""Handshakes: events grouped per file, JVM instance and thread, in log order.
+"""Handshakes: events grouped per JVM instance and thread, in log order, over a rotated set.
 
 A handshake opens at a ClientHello (or, when the log lacks one, at the first handshake event
 of a thread) and closes at the next ClientHello of the same thread, a failure, a close, or the
-end of the file. Threads never mix, so concurrent connections stay apart.
+end of the log. Threads never mix, so concurrent connections stay apart.
+
+The files of a rotated set (``wrapper.log.2``, ``wrapper.log.1``, ``wrapper.log``) are one log:
+a connection cut by rotation is one handshake, and what a JVM showed in an older file (the
+keys its key manager found, whether its key-manager debug output was on) holds for its
+handshakes in the newer ones. So :func:`build_set` reads the files' events as one stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from loganalyzer import events as ev
 from loganalyzer.dn import split_list
 from loganalyzer.errors import Location
+from loganalyzer.records import Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +63,11 @@ class Handshake:
     failure: ev.Failure | None = None
     completed: bool = False
     closed: bool = False
-    km_debug_on: bool = False  # the JVM's keymanager debug output was on
+    # the JVM's key-manager debug output was on: its SSLContext initialisation was logged, before
+    # this handshake, with the options that also show the key manager (so silence is proof)
+    km_debug_on: bool = False
     events: list[ev.Event] = field(default_factory=list)
+    series: str = ""  # the log it is part of: the newest file of its rotated set
 
     @property
     def client_cert_sent(self) -> bool | None:
@@ -95,21 +105,92 @@ _HANDSHAKE_EVENTS = (
 )
 
 
-def build(path: str, events: list[ev.Event], km_debug_jvms: frozenset[int] = frozenset()) -> list[Handshake]:
-    """Group one file's events (in file order) into handshakes; see the module docstring.
+@dataclass(slots=True)
+class FileEvents:
+    """One file's events, in file order, as one part of a (possibly rotated) log."""
 
-    ``km_debug_jvms`` are the JVM instances whose key-manager debug output was on.
+    path: str
+    events: list[ev.Event]
+    lines: int = 0  # the file's length: positions run on from one file of a set to the next
+    jvm_column: bool = True  # each line names its JVM (``jvm N``); else numbers restart per file
+    last_jvm: int = 0  # the JVM that wrote the file's last record
+    tail: Record | None = None  # the record the file ends in, cut before its closing line
+    head: tuple[str, ...] = ()  # the file's first lines, when they may end such a record
+
+
+def build(path: str, events: list[ev.Event]) -> list[Handshake]:
+    """Group one file's events (in file order) into handshakes; see the module docstring."""
+    return build_set([FileEvents(path, events)])[0]
+
+
+# The key-manager debug evidence: (marker, the marker that must come just before it, same thread)
+_MARKER_PAIRS = {
+    "done seeding of SecureRandom": "trigger seeding of SecureRandom",
+    "init keymanager of type": "init keystore",
+}
+_PAIR_DISTANCE = 20  # lines: the two records are printed one after the other
+
+
+def build_set(files: Sequence[FileEvents]) -> list[list[Handshake]]:
+    """The handshakes of a rotated set, oldest file first; one list per file (a handshake
+    belongs to the file it starts in). A single file is a set of one.
+
+    A layout without a ``jvm N`` column numbers JVMs from the file's start (0 until a launch
+    line), so a newer file's numbers continue from the older file's last JVM.
     """
+    offset: dict[str, int] = {}
+    stream: list[ev.Event] = []
+    base = last_jvm = 0
+    for i, f in enumerate(files):
+        offset.setdefault(f.path, base)
+        base += f.lines
+        if i and last_jvm:  # JVM 0 is the one the older file ended with
+            shift = 0 if f.jvm_column else last_jvm
+            stream.extend(_renumbered(f.events, shift, last_jvm))
+            last_jvm = f.last_jvm + shift if f.last_jvm or shift else last_jvm
+        else:
+            stream.extend(f.events)
+            last_jvm = f.last_jvm or last_jvm
+    series = files[-1].path if files else ""
+    done = _build(stream, offset, series)
+    rank = {f.path: i for i, f in enumerate(files)}
+    out: list[list[Handshake]] = [[] for _ in files]
+    for h in done:
+        out[rank.get(h.path, 0)].append(h)
+    return out
+
+
+def _renumbered(events: list[ev.Event], shift: int, last_jvm: int) -> list[ev.Event]:
+    """A newer file's events with its JVM numbers continued from the older file's."""
+    threads: dict[ev.Thread, ev.Thread] = {}
+    out = []
+    for e in events:
+        t = e.thread
+        new = threads.get(t)
+        if new is None:
+            jvm = t.jvm + shift if shift else (last_jvm if t.jvm == 0 else t.jvm)
+            new = threads[t] = replace(t, jvm=jvm)
+        out.append(e if new == t else replace(e, thread=new))
+    return out
+
+
+def _build(events: list[ev.Event], offset: dict[str, int], series: str) -> list[Handshake]:
     known = _known_dns(events)
     open_by_thread: dict[tuple[int, str], Handshake] = {}
     found_by_jvm: dict[int, dict[str, ev.KeyFound]] = {}
+    km_debug_jvms: set[int] = set()
+    markers: dict[tuple[int, str], tuple[str, int]] = {}  # the last marker of each thread
     done: list[Handshake] = []
     last_app: tuple[int, Handshake] | None = None  # the latest exception the app printed
 
+    def at(where: Location) -> int:
+        """A position in the whole set: lines of the older files, then the line."""
+        return offset.get(where.path, 0) + where.line
+
     def start(event: ev.Event) -> Handshake:
-        hs = Handshake(path=path, thread=event.thread, start=event.where, end=event.where,
+        hs = Handshake(path=event.where.path, thread=event.thread, start=event.where, end=event.where,
                        start_time=event.time, end_time=event.time,
-                       km_debug_on=event.thread.jvm in km_debug_jvms)
+                       km_debug_on=event.thread.jvm in km_debug_jvms, series=series)
         found = found_by_jvm.get(event.thread.jvm, {})
         hs.key_manager = KeyManagerView(found=tuple(found.values()))
         done.append(hs)
@@ -119,6 +200,16 @@ def build(path: str, events: list[ev.Event], km_debug_jvms: frozenset[int] = fro
         key = (event.thread.jvm, event.thread.name)
         if isinstance(event, ev.KeyFound):
             found_by_jvm.setdefault(event.thread.jvm, {})[event.alias] = event
+            if event.chain:  # the key manager printed a whole chain: its debug output was on
+                km_debug_jvms.add(event.thread.jvm)
+            continue
+        if isinstance(event, ev.DebugMarker):
+            here = at(event.where)
+            before = _MARKER_PAIRS.get(event.marker)
+            last = markers.get(key)
+            if before and last and last[0] == before and 0 < here - last[1] <= _PAIR_DISTANCE:
+                km_debug_jvms.add(event.thread.jvm)
+            markers[key] = (event.marker, here)
             continue
         if isinstance(event, ev.ClientHello):
             hs = open_by_thread[key] = start(event)
@@ -127,16 +218,16 @@ def build(path: str, events: list[ev.Event], km_debug_jvms: frozenset[int] = fro
         if isinstance(event, ev.Failure) and event.by_app:
             if event.thread.name:
                 target = open_by_thread.get(key)
-            elif last_app is not None and (event.caused_by or event.where.line - last_app[0] <= 3):
+            elif last_app is not None and (event.caused_by or at(event.where) - last_app[0] <= 3):
                 target = last_app[1]  # the stack trace under the MID line that reported it
             else:
-                target = _latest(done, event)
-            if target is None or not _app_failure_joins(target, event):
+                target = _latest(done, event, at)
+            if target is None or not _app_failure_joins(target, event, at):
                 target = start(event)
                 if event.thread.name:
                     open_by_thread[key] = target
             _apply(target, event, known)
-            last_app = (event.where.line, target)
+            last_app = (at(event.where), target)
             continue
         if not isinstance(event, (*_HANDSHAKE_EVENTS, ev.Closed)):
             continue
@@ -151,16 +242,17 @@ def build(path: str, events: list[ev.Event], km_debug_jvms: frozenset[int] = fro
     return done
 
 
-def _latest(done: list[Handshake], event: ev.Event) -> Handshake | None:
+def _latest(done: list[Handshake], event: ev.Event, at) -> Handshake | None:
     """The latest handshake of the event's JVM that began before it."""
+    here = at(event.where)
     return next(
         (h for h in reversed(done)
-         if h.thread.jvm == event.thread.jvm and h.start.line <= event.where.line),
+         if h.thread.jvm == event.thread.jvm and at(h.start) <= here),
         None,
     )
 
 
-def _app_failure_joins(hs: Handshake, failure: ev.Failure) -> bool:
+def _app_failure_joins(hs: Handshake, failure: ev.Failure, at) -> bool:
     """Whether an exception the app printed belongs to ``hs``.
 
     With JSSE records in the handshake, it does (the app reports the failure JSSE logged).
@@ -172,7 +264,7 @@ def _app_failure_joins(hs: Handshake, failure: ev.Failure) -> bool:
     if failure.caused_by:
         return True
     last = hs.failure
-    return last is not None and last.message == failure.message and failure.where.line - hs.end.line <= 3
+    return last is not None and last.message == failure.message and at(failure.where) - at(hs.end) <= 3
 
 
 def _continues(hs: Handshake, event: ev.Event) -> bool:
@@ -200,7 +292,7 @@ def _apply(hs: Handshake, event: ev.Event, known: tuple[str, ...]) -> None:
         hs.version = event.version or hs.version
         hs.cipher = event.cipher
     elif isinstance(event, ev.NegotiatedVersion):
-        hs.version = event.version
+        hs.version = event.version or hs.version
     elif isinstance(event, ev.ServerCertificate):
         hs.server_chain = event.chain
     elif isinstance(event, ev.CertificateRequest):
@@ -245,36 +337,3 @@ def _resplit(request: ev.CertificateRequest, known: tuple[str, ...]) -> ev.Certi
         return request
     names, how = split_list(request.raw_ca_text, known)
     return replace(request, ca_names=names, ca_split=how)
-
-
-def join_rotated(older: list[Handshake], newer: list[Handshake]) -> list[Handshake]:
-    """Stitch a rotated set: carry the JVM number into the newer file, and rejoin a connection
-    that rotation cut in two. Returns the newer file's handshakes that remain on their own.
-
-    A layout without a ``jvm N`` column only learns the JVM number from a launch line, which
-    the newer file may lack: its JVM 0 is then the older file's last JVM. A connection is cut
-    when the older file's last handshake of a thread never ended and the newer file's first
-    one of that thread does not start with a ClientHello.
-    """
-    if older:
-        last_jvm = older[-1].thread.jvm
-        for h in newer:
-            if h.thread.jvm == 0 and last_jvm:
-                h.thread = replace(h.thread, jvm=last_jvm)
-    tails: dict[tuple[int, str], Handshake] = {}
-    for h in older:
-        tails[(h.thread.jvm, h.thread.name)] = h
-    kept: list[Handshake] = []
-    seen: set[tuple[int, str]] = set()
-    for h in newer:
-        key = (h.thread.jvm, h.thread.name)
-        head = tails.get(key)
-        first = key not in seen
-        seen.add(key)
-        if (first and head is not None and head.outcome == "unknown" and not head.closed
-                and not any(isinstance(e, ev.ClientHello) for e in h.events)):
-            for event in h.events:
-                _apply(head, event, ())
-            continue
-        kept.append(h)
-    return kept

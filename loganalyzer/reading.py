@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from loganalyzer import events as ev
@@ -18,11 +18,12 @@ from loganalyzer.agentlog import parse_agent_lines
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.handshakes import Handshake
 from loganalyzer.legacy import LegacyDialect
+from loganalyzer.lines import LineDecoder
 from loganalyzer.midlog import MidLineDialect
 from loganalyzer.records import Record
 from loganalyzer.scanner import scan
 from loganalyzer.sources import Item, Source, decode_line, iter_sources
-from loganalyzer.unified import Interpreter, UnifiedDialect
+from loganalyzer.unified import Interpreter, UnifiedDialect, continuation
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class FileReading:
     agent_events: list[ev.AgentEvent] = field(default_factory=list)
     jvm_events: list[ev.Event] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    jsse: hs_mod.FileEvents | None = None  # its events, until its rotated set is joined
 
     @property
     def path(self) -> str:
@@ -127,8 +129,14 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
             problems.extend(legacy.problems)
             events.sort(key=lambda e: e.where.line)
     reading.agent_events = _agent_events(source.path, mid_lines, problems)
+    last = result.records[-1] if result.records else None
+    reading.jsse = hs_mod.FileEvents(
+        source.path, events, result.lines, "P" in result.layout, last.thread.jvm if last else 0,
+        # a record cut by the end of the file: the next file of a rotated set may hold its rest
+        tail=last if last and last.dialect == "unified" and last.truncated
+        and last.end_line >= result.lines else None)
     with boundary(problems, Location(source.path), "grouping events into handshakes"):
-        reading.handshakes = hs_mod.build(source.path, events, frozenset(unified.km_debug_jvms))
+        reading.handshakes = hs_mod.build_set([reading.jsse])[0]
     return reading
 
 
@@ -195,6 +203,84 @@ def _read_agent(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None)
         return reading
 
 
+class _Head:
+    """A stream that keeps a copy of its first bytes: a file of a rotated set may begin with
+    the rest of a record the previous file ends in (see :func:`_stitch`)."""
+
+    LIMIT = 256 << 10
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._data = b""
+        self._taking = True  # until the first seek, or enough is kept
+        self._whole = False  # the copy is the whole input
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        if self._taking:
+            self._data += chunk[: self.LIMIT - len(self._data)]
+            self._whole = not chunk
+            self._taking = bool(chunk) and len(self._data) < self.LIMIT
+        return chunk
+
+    def seek(self, *args) -> int:
+        self._taking = False
+        return self._stream.seek(*args)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+    def lines(self, layout: str) -> tuple[str, ...]:
+        """The first lines' messages, when they may end a record cut by rotation."""
+        raws = self._data.split(b"\n")
+        if not self._whole:
+            raws.pop()  # cut inside a line
+        try:
+            decoder = LineDecoder(layout or None)
+        except ValueError:
+            return ()
+        self._data = b""
+        return continuation(decoder.split(decode_line(raw))[1] for raw in raws)
+
+
+def _stitch(older_file: FileReading, newer_file: FileReading, problems: list[Problem]) -> None:
+    """Join a record rotation cut: ``older`` ends inside its body, ``newer`` begins with the
+    rest. The record is read again whole (its problem as a cut record goes), and what the
+    newer file made of those lines (an exception line of the body, say) is dropped."""
+    older, newer = older_file.jsse, newer_file.jsse
+    cut, rest = older.tail, newer.head
+    if cut is None or not rest:
+        return
+    whole = replace(cut, body=(*cut.body, *rest[:-1]), truncated=False)
+    found: list[Problem] = []
+    events = Interpreter(found).events(whole)
+    # body lines cited from the newer file would carry the older file's path: keep the older's
+    events = [e if all(n <= older.lines for n, _ in e.lines)
+              else replace(e, lines=tuple(x for x in e.lines if x[0] <= older.lines))
+              for e in events]
+    older.events = [e for e in older.events if e.where != cut.where] + events
+    for where in (problems, older_file.problems):
+        where[:] = [p for p in where if not (p.where == cut.where and p.kind == "unparsed")]
+        where.extend(found)
+    newer.events = [e for e in newer.events if e.where.line > len(rest)]
+
+
+def _join_rotated(files: list[FileReading], problems: list[Problem]) -> None:
+    """The wrapper logs of a MID Server (oldest first) are one rotated log: its handshakes are
+    built from all its files' events at once, so a connection cut by rotation is one handshake
+    and what a JVM showed in an older file (its keys, its key-manager debug output) holds in
+    the newer ones."""
+    parts = [f for f in files if f.source.role == "wrapper" and f.jsse is not None]
+    if len(parts) > 1:
+        with boundary(problems, Location(parts[-1].path), "joining the rotated set"):
+            for older, newer in zip(parts, parts[1:]):
+                _stitch(older, newer, problems)
+            for f, handshakes in zip(parts, hs_mod.build_set([f.jsse for f in parts])):
+                f.handshakes = handshakes
+    for f in files:
+        f.jsse = None  # the events live on in the handshakes; the list is not needed
+
+
 def read(
     paths: Sequence[str], stdin: BinaryIO | None = None, on_bytes: ProgressHook | None = None
 ) -> Reading:
@@ -214,8 +300,11 @@ def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> R
                 reading.problems.append(item)
             continue
         source, stream = item
+        head = _Head(stream) if source.role == "wrapper" else None
         try:
-            file_reading = read_file(source, stream, on_bytes)
+            file_reading = read_file(source, stream if head is None else head, on_bytes)
+            if head is not None and file_reading.jsse is not None:
+                file_reading.jsse.head = head.lines(file_reading.layout)
         except Exception as exc:  # noqa: BLE001 - one file's bug must not cost the others
             if debug_enabled():
                 raise
@@ -225,8 +314,6 @@ def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> R
         by_group.setdefault(source.group, MidServer(source.group)).files.append(file_reading)
     for server in by_group.values():
         server.files.sort(key=lambda f: (f.source.role != "wrapper", -f.source.rotation, f.source.path))
-        wrappers = [f for f in server.files if f.source.role == "wrapper"]
-        for older, newer in zip(wrappers, wrappers[1:]):
-            newer.handshakes = hs_mod.join_rotated(older.handshakes, newer.handshakes)
+        _join_rotated(server.files, reading.problems)
         reading.servers.append(server)
     return reading

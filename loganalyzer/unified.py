@@ -35,8 +35,11 @@ def parse_time(text: str) -> datetime | None:
 
     Sliced by hand: strptime costs ten times as much, and a dense log has one per record.
     """
+    if not isinstance(text, str):
+        return None
     s = text[:23]
-    if len(s) != 23 or s[19] != "." or not s[20:23].isdigit():
+    # isdecimal, not isdigit: "²" is a digit int() refuses (a flipped bit in cp1252 makes one)
+    if len(s) != 23 or s[19] != "." or not s[20:23].isdecimal():
         return None
     second = _parse_second(s[:19])
     return second.replace(microsecond=int(s[20:23]) * 1000) if second else None
@@ -55,26 +58,11 @@ def _parse_second(s: str) -> datetime | None:
         return None
 
 
-# Records that only print when the key manager's debug output is on: its own lines, or lines
-# that need "all" or the sslctx shortcut, which turn every option on (jsse-debug-formats §1.11).
-_KM_DEBUG_MARKERS = (
-    "found key for", "matching alias", "KeyMgr:", "Ignore alias", "init keymanager",
-    "trigger seeding of SecureRandom", "Raw read", "Raw write", "Plaintext before ENCRYPTION",
-)
-
-
 class UnifiedDialect:
-    """Finds and cuts JDK 11+ records; see :class:`loganalyzer.records.Dialect`.
-
-    One instance reads one file: it also notes which JVMs printed key-manager output
-    (``km_debug_jvms``), from records that are otherwise dropped unread.
-    """
+    """Finds and cuts JDK 11+ records; see :class:`loganalyzer.records.Dialect`."""
 
     name = "unified"
     prefilter = re.compile(rb"javax\.net\.ssl\|")
-
-    def __init__(self) -> None:
-        self.km_debug_jvms: set[int] = set()
 
     def open_record(self, line: Line, path: str) -> Record | None:
         text = line.message
@@ -83,8 +71,6 @@ class UnifiedDialect:
             return None
         msg = m.group("msg")
         has_body = msg.endswith(" (")
-        if msg.startswith(_KM_DEBUG_MARKERS):
-            self.km_debug_jvms.add(line.jvm)
         return Record(
             dialect=self.name,
             where=Location(path, line.lineno),
@@ -118,7 +104,7 @@ class UnifiedDialect:
         if m is None:
             return ""
         msg = m.group(1).rstrip(b"\r")
-        if msg.startswith(_HANDLED_RAW) or msg.startswith(_KM_DEBUG_RAW):
+        if msg.startswith(_HANDLED_RAW):
             return ""
         return "with-body" if msg.endswith(b" (") else "alone"
 
@@ -148,6 +134,21 @@ class UnifiedDialect:
         if len(record.body) >= MAX_BODY_LINES:
             return "cut"
         return "body"
+
+
+def continuation(messages) -> tuple[str, ...]:
+    """The first lines of a file when they are the rest of a record the previous file of its
+    rotated set ended in: everything up to the first ``)`` line, if no header comes before it.
+    ``()`` when the file starts otherwise."""
+    out: list[str] = []
+    for text in messages:
+        if text.rstrip() == ")":
+            out.append(text)
+            return tuple(out)
+        if "javax.net.ssl|" in text and HEADER.search(text) or len(out) >= MAX_BODY_LINES:
+            return ()
+        out.append(text)
+    return ()
 
 
 # ----------------------------------------------------------------------------- body parsing
@@ -283,20 +284,60 @@ def get(node: Node, key: str, default=None):
 
 
 def find(node: Node, key: str):
-    """Depth-first search for the first value under ``key``."""
-    for item in node:
-        if isinstance(item, tuple):
-            if item[0] == key:
-                return item[1]
-            if isinstance(item[1], list):
-                hit = find(item[1], key)
-                if hit is not None:
-                    return hit
-        elif isinstance(item, list):
-            hit = find(item, key)
-            if hit is not None:
-                return hit
+    """Depth-first search for the first value under ``key`` (iterative: a damaged body can
+    nest deeper than Python's recursion limit)."""
+    stack = [iter(node)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, tuple):
+                if item[0] == key:
+                    return item[1]
+                if isinstance(item[1], list):
+                    stack.append(iter(item[1]))
+                    break
+            elif isinstance(item, list):
+                stack.append(iter(item))
+                break
+        else:
+            stack.pop()
     return None
+
+
+# Where grammar output becomes events, every value gets the type its event field declares:
+# the body notation is the same for scalars and containers, so a damaged or unusual record can
+# put a list where a string belongs ("versions": [\n TLSv1.3\n ]) or the reverse.
+
+
+class _Shape(LarkError):
+    """A field printed as a container where one value belongs; reported like a parse failure."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f'"{key}" is a list or an object where one value belongs')
+
+
+def scalar(node: Node, key: str, default: str = "") -> str:
+    """The scalar under ``key``; ``default`` when it is missing; :class:`_Shape` when it is a
+    container."""
+    value = get(node, key)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    raise _Shape(key)
+
+
+def children(value) -> Node:
+    """``value`` as a container: a scalar (``<no extension>``, a damaged line) holds nothing."""
+    return value if isinstance(value, list) else []
+
+
+def words(value) -> str:
+    """A scalar, or the bare lines of a container, as one text (for lists printed either way)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return " ".join(x for x in value if isinstance(x, str))
+    return ""
 
 
 # ----------------------------------------------------------------------------- certificates
@@ -311,18 +352,20 @@ _EKU_NAMES = {
 def certificates(node: Node) -> tuple[ev.CertInfo, ...]:
     """Every ``"certificate" : {…}`` under ``node``, in order (TLS 1.2 and 1.3 layouts)."""
     found: list[ev.CertInfo] = []
-
-    def walk(n: Node) -> None:
-        for item in n:
+    stack = [iter(node)]  # depth first, in order, without recursion (see find)
+    while stack:
+        for item in stack[-1]:
             if isinstance(item, tuple):
                 if item[0] == "certificate" and isinstance(item[1], list):
                     found.append(cert_info(item[1]))
                 elif isinstance(item[1], list):
-                    walk(item[1])
+                    stack.append(iter(item[1]))
+                    break
             elif isinstance(item, list):
-                walk(item)
-
-    walk(node)
+                stack.append(iter(item))
+                break
+        else:
+            stack.pop()
     return tuple(found)
 
 
@@ -331,7 +374,7 @@ def cert_info(node: Node) -> ev.CertInfo:
     key_usage: list[str] = []
     san: list[str] = []
     is_ca: bool | None = None
-    for ext in get(node, "extensions", []) or []:
+    for ext in children(get(node, "extensions")):
         if not isinstance(ext, Ext):
             continue
         body = [line for line in ext.lines if line not in ("[", "]")]
@@ -344,16 +387,16 @@ def cert_info(node: Node) -> ev.CertInfo:
         elif ext.oid == "2.5.29.19":
             is_ca = any(x.replace(" ", "").lower() == "ca:true" for x in body)
     return ev.CertInfo(
-        subject=get(node, "subject", ""),
-        issuer=get(node, "issuer", ""),
-        serial=get(node, "serial number", ""),
-        not_before=parse_time(get(node, "not before", "")),
-        not_after=parse_time(get(node, "not  after", "") or get(node, "not after", "")),
+        subject=scalar(node, "subject"),
+        issuer=scalar(node, "issuer"),
+        serial=scalar(node, "serial number"),
+        not_before=parse_time(scalar(node, "not before")),
+        not_after=parse_time(scalar(node, "not  after") or scalar(node, "not after")),
         eku=tuple(eku),
         key_usage=tuple(key_usage),
         san=tuple(san),
         is_ca=is_ca,
-        public_key=get(node, "subject public key", ""),
+        public_key=scalar(node, "subject public key"),
     )
 
 
@@ -361,7 +404,7 @@ def cert_info(node: Node) -> ev.CertInfo:
 
 _ALERT_PREFIX = re.compile(r"^\((?P<alert>[a-z_]+)\) ")
 RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
-_FATAL = re.compile(r"^Fatal \((?P<alert>[A-Z_]+)\): (?P<reason>.*)$", re.S)
+_FATAL = re.compile(r"^Fatal \((?P<alert>[A-Za-z_]+)\): ?(?P<reason>.*)$", re.S)
 _WRITE_ALERT = re.compile(r"^WRITE: \S+ alert\((?P<alert>[a-z_]+)\)")
 _EXCEPTION_LINE = re.compile(r"^(?P<cls>[\w.$]+(?:Exception|Error)): ?(?P<msg>.*)$")
 _VERSION_LIST = re.compile(r"TLSv1(?:\.[0-3])?|SSLv3|DTLSv1\.[02]")
@@ -379,7 +422,7 @@ def _throwable(node: Node) -> tuple[str, str]:
     lines = get(node, "throwable")
     if not lines:
         return "", ""
-    first = next((x for x in lines if isinstance(x, str)), "")
+    first = lines if isinstance(lines, str) else next((x for x in children(lines) if isinstance(x, str)), "")
     return split_exception(first)
 
 
@@ -422,38 +465,28 @@ class Interpreter:
 
     def client_hello(self, record: Record) -> list[ev.Event]:
         try:
-            node = self._body(record)
+            hello = children(get(self._body(record), "ClientHello"))
+            exts = children(get(hello, "extensions"))
+            sni = None
+            for line in children(get(exts, "server_name (0)")):
+                if isinstance(line, str) and "value=" in line:
+                    sni = line.split("value=", 1)[1].strip()
+            versions = words(get(children(get(exts, "supported_versions (43)")), "versions"))
+            offered = tuple(_VERSION_LIST.findall(versions or scalar(hello, "client version")))
         except LarkError as exc:
             # The header alone still marks where a connection starts.
             self.problems.append(_unparsed(record, exc))
             return [ev.ClientHello(**self._base(record))]
-        hello = get(node, "ClientHello", []) or []
-        exts = get(hello, "extensions", []) or []
-        sni = None
-        sni_node = get(exts, "server_name (0)")
-        if isinstance(sni_node, list):
-            for line in sni_node:
-                if isinstance(line, str) and "value=" in line:
-                    sni = line.split("value=", 1)[1].strip()
-        versions_node = get(exts, "supported_versions (43)")
-        offered = ()
-        if isinstance(versions_node, list):
-            offered = tuple(_VERSION_LIST.findall(get(versions_node, "versions", "")))
-        if not offered:
-            offered = tuple(_VERSION_LIST.findall(get(hello, "client version", "")))
         return [ev.ClientHello(**self._base(record), sni=sni, offered_versions=offered)]
 
     def server_hello(self, record: Record) -> list[ev.Event]:
         node = self._body(record)
-        hello = get(node, "ServerHello") or get(node, "HelloRetryRequest") or []
-        version = get(hello, "server version")
-        selected = find(hello, "selected version")
-        if selected:
-            found = _VERSION_LIST.findall(selected)
-            version = found[0] if found else version
-        cipher = get(hello, "cipher suite")
-        if cipher:
-            cipher = cipher.split("(", 1)[0]
+        hello = children(get(node, "ServerHello") or get(node, "HelloRetryRequest"))
+        version = scalar(hello, "server version") or None
+        found = _VERSION_LIST.findall(words(find(hello, "selected version")))
+        if found:
+            version = found[0]
+        cipher = scalar(hello, "cipher suite").split("(", 1)[0] or None
         return [ev.ServerHello(**self._base(record), version=version, cipher=cipher)]
 
     def negotiated(self, record: Record) -> list[ev.Event]:
@@ -473,32 +506,35 @@ class Interpreter:
     def certificate_request(self, record: Record) -> list[ev.Event]:
         base = self._base(record, '"certificate authorities"', "CN=", "OU=", "O=", "DC=", "C=")
         try:
-            node = self._body(record)
+            return [self._certificate_request(record, base)]
         except LarkError as exc:
             # The header alone proves a certificate was requested; the names are unknown.
             self.problems.append(_unparsed(record, exc))
             return [ev.CertificateRequest(**base, ca_state="unknown")]
-        req = get(node, "CertificateRequest", []) or []
+
+    def _certificate_request(self, record: Record, base: dict) -> ev.CertificateRequest:
+        req = children(get(self._body(record), "CertificateRequest"))
         if get(req, "certificate_request_context") is not None or get(req, "extensions") is not None:
             ca_ext = find(req, "certificate_authorities (47)")
             if ca_ext is None:
-                return [ev.CertificateRequest(**base, tls13=True, ca_state="absent")]
-            names = get(ca_ext, "certificate authorities", []) or []
+                return ev.CertificateRequest(**base, tls13=True, ca_state="absent")
+            names = get(ca_ext, "certificate authorities", []) if isinstance(ca_ext, list) else []
             if isinstance(names, str):  # printed on one line: "certificate authorities": []
                 names = list(split_list(names)[0])
             dns = tuple(x for x in names if isinstance(x, str) and x)
             # JSSE prints its own parse error in place of the names ("Invalid
             # certificate_authorities extension: …", "unparseable distinguished name: …")
-            bad = any(isinstance(x, str) and "=" not in x for x in (*names, *ca_ext))
+            bad = not isinstance(ca_ext, list) or any(
+                isinstance(x, str) and "=" not in x for x in (*names, *ca_ext))
             state = "malformed" if bad else ("listed" if dns else "empty")
-            return [ev.CertificateRequest(**base, tls13=True, ca_names=dns,
-                                          ca_state=state, ca_split="exact")]
-        raw = get(req, "certificate authorities", "")
+            return ev.CertificateRequest(**base, tls13=True, ca_names=dns,
+                                         ca_state=state, ca_split="exact")
+        raw = scalar(req, "certificate authorities")
         names, how = split_list(raw)
-        return [ev.CertificateRequest(**base, tls13=False, ca_names=names,
-                                      ca_state="listed" if names else "empty",
-                                      ca_split=how if len(names) > 1 else "exact",
-                                      raw_ca_text=raw)]
+        return ev.CertificateRequest(**base, tls13=False, ca_names=names,
+                                     ca_state="listed" if names else "empty",
+                                     ca_split=how if len(names) > 1 else "exact",
+                                     raw_ca_text=raw)
 
     def no_client_cert(self, record: Record) -> list[ev.Event]:
         return [ev.NoClientCertificate(**self._base(record))]
@@ -541,9 +577,9 @@ class Interpreter:
         return [ev.KeyStoreInfo(**self._base(record), store=kind, path=path)]
 
     def alert_received(self, record: Record) -> list[ev.Event]:
-        alert = get(self._body(record), "Alert", []) or []
+        alert = children(get(self._body(record), "Alert"))
         return [ev.Alert(**self._base(record, '"description"'), direction="received",
-                         level=get(alert, "level", "fatal"), description=get(alert, "description", ""))]
+                         level=scalar(alert, "level", "fatal"), description=scalar(alert, "description"))]
 
     def alert_written(self, record: Record) -> list[ev.Event]:
         desc = _WRITE_ALERT.match(record.message).group("alert")
@@ -552,14 +588,20 @@ class Interpreter:
 
     def fatal(self, record: Record) -> list[ev.Event]:
         m = _FATAL.match(record.message)
-        reason = _ALERT_PREFIX.sub("", m.group("reason").strip())
+        if m is not None:
+            alert, reason = m.group("alert").upper(), m.group("reason")
+        else:  # a damaged header ("Fatal (BAD_CERT"): a failure all the same, of unknown alert
+            alert, reason = "", record.message.partition("): ")[2]
+        reason = _ALERT_PREFIX.sub("", reason.strip())
+        if not alert and (received := RECEIVED_ALERT.search(reason)):
+            alert = received.group("alert").upper()
         exc = ""
         if record.body and not record.truncated:
             try:
                 exc, _ = _throwable(parse_body(record.body))
             except LarkError:
                 exc = ""
-        return [ev.Failure(**self._base(record), alert=m.group("alert"), message=reason, exception=exc)]
+        return [ev.Failure(**self._base(record), alert=alert, message=reason, exception=exc)]
 
     def handling_exception(self, record: Record) -> list[ev.Event]:
         exc, msg = _throwable(self._body(record))
@@ -568,6 +610,10 @@ class Interpreter:
         m = RECEIVED_ALERT.search(msg)
         alert = m.group("alert").upper() if m else ""
         return [ev.Failure(**self._base(record), alert=alert, message=msg, exception=exc)]
+
+    def debug_marker(self, record: Record) -> list[ev.Event]:
+        marker = next(m for m in ev.INIT_MARKERS if record.message.startswith(m))
+        return [ev.DebugMarker(**self._base(record), marker=marker)]
 
     def finished(self, record: Record) -> list[ev.Event]:
         return [ev.Finished(**self._base(record))]
@@ -607,6 +653,7 @@ _HANDLERS: tuple[tuple[str, Callable[[Interpreter, Record], list[ev.Event]]], ..
     ("No X.509 cert selected for", Interpreter.key_selection),
     ("No available authentication scheme", Interpreter.key_selection),
     ("keyStore is :", Interpreter.store),
+    *((marker, Interpreter.debug_marker) for marker in ev.INIT_MARKERS),
     ("trustStore is:", Interpreter.store),
     ("Received alert message", Interpreter.alert_received),
     ("WRITE: ", lambda self, r: Interpreter.alert_written(self, r) if _WRITE_ALERT.match(r.message) else []),
@@ -630,7 +677,6 @@ _BODY_READERS = tuple(
 )
 _HANDLED = tuple(prefix for prefix, _ in _HANDLERS)
 _HANDLED_RAW = tuple(p.encode() for p in _HANDLED)
-_KM_DEBUG_RAW = tuple(p.encode() for p in _KM_DEBUG_MARKERS)
 _RAW_HEADER = re.compile(
     rb"javax\.net\.ssl\|[A-Z]+\|[0-9A-Fa-f]{1,2}(?: [0-9A-Fa-f]{2})*\|.*?\|"
     rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [^|]*)?\|[^|]*\|(.*)$"

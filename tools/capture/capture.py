@@ -107,6 +107,23 @@ def ensure_jdk(major: int) -> Path:
     return java
 
 
+CP1252_LOCALE = "de_CH.CP1252"
+
+
+def ensure_cp1252_locale() -> Path:
+    """A de_CH.CP1252 locale in work/locale (LOCPATH), compiled with localedef; the system's locales stay as they are."""
+    locpath = WORK / "locale"
+    if not (locpath / CP1252_LOCALE / "LC_CTYPE").exists():
+        locpath.mkdir(parents=True, exist_ok=True)
+        log(f"compiling the {CP1252_LOCALE} locale into {locpath}")
+        # -c: CP1252 is not ASCII-compatible in every position for localedef's checks; write it anyway
+        subprocess.run(["localedef", "-c", "-i", "de_CH", "-f", "CP1252", str(locpath / CP1252_LOCALE)],
+                       timeout=SUBPROCESS_TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if not (locpath / CP1252_LOCALE / "LC_CTYPE").exists():
+            raise SystemExit("localedef could not build de_CH.CP1252 (needs the locales package's i18n files)")
+    return locpath
+
+
 def build_client() -> None:
     src = HERE / "MidSim.java"
     cls = CLASSES / "MidSim.class"
@@ -652,6 +669,8 @@ def run_capture(cap: Capture, out_root: Path) -> dict:
         conf.write_text(wrapper_conf(cap, java, props, out_dir, run_dir))
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": cap.tz, "LANG": "C.UTF-8",
                "HOME": str(run_dir)}
+        if cap.encoding == "cp1252":  # the wrapper and the JVM's default charset in cp1252
+            env.update(LOCPATH=str(ensure_cp1252_locale()), LANG=CP1252_LOCALE, LC_ALL=CP1252_LOCALE)
         with open(run_dir / "wrapper.console", "wb") as console:
             wp = subprocess.Popen([str(WRAPPER), str(conf)], cwd=run_dir, env=env, stdin=subprocess.DEVNULL,
                                   stdout=console, stderr=subprocess.STDOUT, start_new_session=True)
@@ -740,6 +759,7 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
         "client_truststore": TRUSTSTORES[cap.truststore][1],
         "key_manager_algorithm": "SunX509 (KeyManagerFactory.getDefaultAlgorithm())",
         "ssl_context": SSL_CONTEXTS[cap.context],
+        "process_locale": f"{CP1252_LOCALE} (LOCPATH)" if cap.encoding == "cp1252" else "C.UTF-8",
         "javax_net_ssl_properties": [o.replace(str(PKI) + "/", "") for o in default_context_props(cap)],
         "revocation_checking": cap.revocation,
         "server_cert": {"right": f"SAN DNS:{INSTANCE_HOST}", "wrong": f"SAN DNS:{WRONG_HOST}",

@@ -217,6 +217,9 @@ SURPRISES = """\
 - **Size rotation**: Tanuki rolls at line boundaries; `wrapper.log.1` is the newest rolled file. Once the
   first file rolls away, no `Launching a JVM...` or banner line is left, and layouts without `P` no longer
   show which JVM wrote the lines. The agent log still has the start lines.
+- **Mixed encodings** (`zurich-cp1252`): in a cp1252 locale the application's own lines (System.out, stack
+  traces) reach `wrapper.log` in cp1252 (`Z\\xfcrich`) while JSSE's debug logger writes UTF-8 (`Z\\xc3\\xbcrich`,
+  `ZÃ¼rich` when read as cp1252); the wrapper passes both byte for byte. Its own lines here are ASCII.
 - **Wrapper restart**: `wrapper.on_exit.75=RESTART` logs `on_exit trigger matched.  Restarting the JVM.
   (Exit code: 75)` and the following lines carry `jvm 2` (layouts with the P column only).
 """
@@ -281,7 +284,9 @@ def write_readme(out: Path) -> None:
         "  the client chain; `wrapper.logfile.rollmode=SIZE` with a `maxsize` calibrated from a run without rotation",
         "  (just below the first ClientHello) so the banner rolls away (`wrapper_rotation`, `wrapper_logfiles`",
         "  oldest first); `rollmode=DATE` (`wrapper.YYYYMMDD.log`); layouts `LPDTM` and `LPUTM`; `javax.net.debug`",
-        "  `ssl:keymanager` and `ssl:trustmanager`.",
+        "  `ssl:keymanager` and `ssl:trustmanager`; `zurich-cp1252`: the wrapper and the JVM run in a `de_CH.CP1252`",
+        "  locale compiled with `localedef` into `tools/capture/work/locale` (`LOCPATH`), the client certificate has",
+        "  `L=Zürich`.",
         "- Scenarios 17-22 (issue 13) add to the PKI, once, without touching the certificates above: a client",
         "  certificate revoked in the issuing CA's CRL (`s_server -CRL client-int.crl.pem -crl_check`), one whose",
         "  notBefore is 30 days ahead, an EC P-256 key (`s_server -client_sigalgs` RSA only), a keystore with two",

@@ -123,6 +123,8 @@ _SIZE = ("rollmode=SIZE with a small wrapper.logfile.maxsize (calibrated from a 
          "into wrapper.log; javax.net.debug " + KM_TM + " (a value KB articles give) logs the key and trust "
          "managers before the handshake")
 _DATE = "wrapper.logfile=wrapper.YYYYMMDD.log with wrapper.logfile.rollmode=DATE"
+_CP1252 = ("wrapper and JVM run in the de_CH.CP1252 locale (the JVM's stdout charset is CP1252), JSSE's debug "
+           "logger writes UTF-8: one wrapper.log mixes both; client certificate L=Zürich, CN=mid-lab-zürich")
 _TWOKEYS = ("keystore with two private key entries issued by the client issuing CA: alias mid-2024 "
             "(expired) and mid-2026 (good); SunX509 returns the first alias in its HashMap order, mid-2024")
 _PROXY = ("s_server plays a TLS-inspecting proxy: its certificate for the instance name is issued by "
@@ -284,6 +286,9 @@ MATRIX: list[Capture] = [
     _c(8, 25, "1.3", "expired-debug-keymanager", "ssl:keymanager", "LPTM", keystore="expired"),
     _c(9, 11, "1.2", "untrusted-server-debug-trustmanager", "ssl:trustmanager", "PTM", truststore="other"),
     _c(9, 21, "1.3", "untrusted-server-debug-trustmanager", "ssl:trustmanager", "TM", truststore="other"),
+    # mixed encodings: wrapper and JVM in a cp1252 locale, JSSE's debug logger in UTF-8, subject L=Zürich
+    _c(1, 17, "1.2", "zurich-cp1252", HS, "LPTM", keystore="zurich", encoding="cp1252", note=_CP1252),
+    _c(1, 21, "1.3", "zurich-cp1252", HSV, "TM", keystore="zurich", encoding="cp1252", note=_CP1252),
 ]
 
 

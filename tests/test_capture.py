@@ -214,7 +214,8 @@ def test_success_logs_completed_with_the_good_certificate() -> None:
     for e in [x for x in _expected() if x["scenario_id"] == 1]:
         ok = [c for c in e["connections"] if c["handshake_completed"] and c["server_received_client_cert"]]
         assert ok, e["name"]
-        assert "mid-lab-01" in ok[0]["received_cert_subject"]
+        leaf = re.search(r"leaf (mid-lab-\S+)", e["client_keystore"]).group(1)  # mid-lab-01, mid-lab-zürich
+        assert leaf in ok[0]["received_cert_subject"], e["name"]
         assert ok[0]["ca_names_sent"] == e["servers"][0]["ca_names_configured"]
         assert "Consuming CertificateRequest" in _log(e["name"])
 
@@ -345,6 +346,7 @@ def test_issue11_setups_on_two_jdks_or_more() -> None:
         "layout LPUTM": lambda e: e["wrapper_layout"] == "LPUTM",
         "debug ssl:keymanager": lambda e: e["javax_net_debug"] == "ssl:keymanager",
         "debug ssl:trustmanager": lambda e: e["javax_net_debug"] == "ssl:trustmanager",
+        "cp1252 wrapper": lambda e: (e.get("process_locale") or "").startswith("de_CH.CP1252"),
     }
     for what, pred in setups.items():
         assert len(_setup_jdks(pred)) >= 2, (what, _setup_jdks(pred))
@@ -368,6 +370,14 @@ def test_size_rotation_rolled_the_banner_away_and_cuts_the_handshake() -> None:
         for f in files[-2:]:
             assert "javax.net.ssl|" in f.read_text(errors="replace"), (e["name"], f.name)
         assert e["wrapper_logfiles"] == [f.name for f in files]
+
+
+def test_cp1252_wrapper_logs_mix_cp1252_and_utf8() -> None:
+    for e in [x for x in _expected() if (x.get("process_locale") or "").startswith("de_CH.CP1252")]:
+        data = b"".join(p.read_bytes() for p in _wrapper_files(e["name"]))
+        assert "Zürich".encode("utf-8") in data, e["name"]  # JSSE's debug logger
+        assert "Zürich".encode("cp1252") in data, e["name"]  # the application's own lines (stdout charset)
+        assert "L=Zürich" in e["connections"][0]["received_cert_subject"], e["name"]
 
 
 def test_rollmode_date_names_the_file_by_date() -> None:

@@ -65,6 +65,12 @@ public class MidSim {
     /** The socket factory to use instead of the context's (ssl.context=default-factory). */
     private static SSLSocketFactory factoryOverride;
 
+    static int nextSeq() {
+        synchronized (LOCK) {
+            return ++connSeq;
+        }
+    }
+
     static SSLSocketFactory factory(SSLContext ctx) {
         return factoryOverride != null ? factoryOverride : ctx.getSocketFactory();
     }
@@ -213,6 +219,9 @@ public class MidSim {
 
     /** Connects, handshakes, sends a small GET, reads the reply. Returns true when authenticated. */
     static boolean connect(SSLSocketFactory f, int port, String label) {
+        if ("httpclient3".equals(get("client", "midsim"))) {
+            return MidSimHttpClient3.connect(f, port, label);
+        }
         String host = get("instance.host", "acme-lab.service-now.com");
         String proto = get("tls.protocol", "TLSv1.2");
         String thread = Thread.currentThread().getName();

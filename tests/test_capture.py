@@ -347,6 +347,7 @@ def test_issue11_setups_on_two_jdks_or_more() -> None:
         "debug ssl:keymanager": lambda e: e["javax_net_debug"] == "ssl:keymanager",
         "debug ssl:trustmanager": lambda e: e["javax_net_debug"] == "ssl:trustmanager",
         "cp1252 wrapper": lambda e: (e.get("process_locale") or "").startswith("de_CH.CP1252"),
+        "commons-httpclient 3.1": lambda e: (e.get("http_client") or "").startswith("Apache commons-httpclient 3.1"),
     }
     for what, pred in setups.items():
         assert len(_setup_jdks(pred)) >= 2, (what, _setup_jdks(pred))
@@ -378,6 +379,19 @@ def test_cp1252_wrapper_logs_mix_cp1252_and_utf8() -> None:
         assert "Zürich".encode("utf-8") in data, e["name"]  # JSSE's debug logger
         assert "Zürich".encode("cp1252") in data, e["name"]  # the application's own lines (stdout charset)
         assert "L=Zürich" in e["connections"][0]["received_cert_subject"], e["name"]
+
+
+def test_httpclient3_captures_go_through_commons_httpclient() -> None:
+    exps = [x for x in _expected() if (x.get("http_client") or "").startswith("Apache commons-httpclient 3.1")]
+    assert {e["scenario_id"] for e in exps} >= {1, 4}
+    for e in exps:
+        log = _log(e["name"])
+        assert "commons-httpclient 3.1)" in log, e["name"]  # MidSim's "Connecting to" line
+        assert "org.apache.commons.httpclient." in log, e["name"]  # HttpClient's own log lines or frames
+        c = e["connections"][0]
+        if not c["handshake_completed"]:
+            assert "at org.apache.commons.httpclient.HttpMethodDirector.executeMethod" in log, e["name"]
+        assert c["handshake_completed"] is (e["scenario_id"] == 1), e["name"]
 
 
 def test_rollmode_date_names_the_file_by_date() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from loganalyzer.dn import atom_type, atoms, normalise, same_dn, split_list
+from loganalyzer.sources import decode_line
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 MARK = '"certificate authorities": ['
@@ -34,7 +35,7 @@ def _real_lists() -> list[tuple[str, str, tuple[str, ...], list[tuple[str, ...]]
         if not log.is_file():
             continue
         exp = json.loads(exp_path.read_text(encoding="utf-8"))
-        lines = log.read_text(encoding="utf-8").splitlines()
+        lines = [decode_line(x) for x in log.read_bytes().splitlines()]  # cp1252 logs too
         for i, line in enumerate(lines):
             if MARK not in line:
                 continue

@@ -287,7 +287,7 @@ def write_readme(out: Path) -> None:
         "  `ssl:keymanager` and `ssl:trustmanager`; `zurich-cp1252`: the wrapper and the JVM run in a `de_CH.CP1252`",
         "  locale compiled with `localedef` into `tools/capture/work/locale` (`LOCPATH`), the client certificate has",
         "  `L=Zürich`.",
-        "- `httpclient3-*`: the request goes through Apache commons-httpclient 3.1 (the MID Server's HTTP stack,",
+        "- `commons-hc31-*` (folder names avoid \"http\"): the request goes through Apache commons-httpclient 3.1 (the MID Server's HTTP stack,",
         "  Debian `libcommons-httpclient-java` with commons-logging and commons-codec; `MidSimHttpClient3.java`):",
         "  `HttpClient.executeMethod(GetMethod)` with a custom `SecureProtocolSocketFactory` that layers TLS from",
         "  the same SSLContext over a TCP socket to 127.0.0.1; retries are off, so one request is one connection.",

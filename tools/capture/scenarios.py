@@ -292,11 +292,11 @@ MATRIX: list[Capture] = [
     _c(1, 17, "1.2", "zurich-cp1252", HS, "LPTM", keystore="zurich", encoding="cp1252", note=_CP1252),
     _c(1, 21, "1.3", "zurich-cp1252", HSV, "TM", keystore="zurich", encoding="cp1252", note=_CP1252),
     # the MID Server's own HTTP stack: commons-httpclient 3.1 with a custom SecureProtocolSocketFactory
-    _c(1, 17, "1.2", "httpclient3-success", HS, "LPTM", client="httpclient3", note=_HC3),
-    _c(1, 21, "1.3", "httpclient3-success", HSV, "TM", client="httpclient3", note=_HC3),
-    _c(4, 11, "1.2", "httpclient3-ca-mismatch", HSV, "PTM", client="httpclient3",
+    _c(1, 17, "1.2", "commons-hc31-success", HS, "LPTM", client="httpclient3", note=_HC3),
+    _c(1, 21, "1.3", "commons-hc31-success", HSV, "TM", client="httpclient3", note=_HC3),
+    _c(4, 11, "1.2", "commons-hc31-ca-mismatch", HSV, "PTM", client="httpclient3",
        servers=[Server(ca_names="other")], note=_HC3),
-    _c(9, 25, "1.3", "httpclient3-untrusted-server", HS, "LPZM", client="httpclient3", truststore="other",
+    _c(9, 25, "1.3", "commons-hc31-untrusted-server", HS, "LPZM", client="httpclient3", truststore="other",
        note=_HC3),
 ]
 

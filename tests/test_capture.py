@@ -518,3 +518,26 @@ def test_harness_reproduces_the_default_sslcontext_without_a_keystore(tmp_path: 
     log = (tmp_path / name / "wrapper.log").read_text()
     assert [p.strip() for p in KEYSTORE_IS.findall(log)] == [""]
     assert "No available client authentication scheme" in log
+
+
+@pytest.mark.capture
+@pytest.mark.slow
+@pytest.mark.skipif(_tools_missing() is not None, reason=f"needs {_tools_missing()}")
+def test_harness_reproduces_a_revoked_certificate_and_a_wrong_keystore_password(tmp_path: Path) -> None:
+    names = ["jdk17-tls12-revoked-tm", "jdk17-tls13-wrong-keystore-password-tm"]
+    cmd = [sys.executable, str(CAPTURE / "capture.py"), "--out", str(tmp_path)]
+    for n in names:
+        cmd += ["--only", n]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    revoked = json.loads((tmp_path / names[0] / "expected.json").read_text())
+    c = revoked["connections"][0]
+    assert "mid-lab-revoked" in c["received_cert_subject"] and "fatal certificate_revoked" in c["alerts_sent_by_server"]
+    assert "-crl_check" in revoked["servers"][0]["args"]
+
+    wrong = json.loads((tmp_path / names[1] / "expected.json").read_text())
+    assert wrong["connections"] == [] and wrong["servers"][0]["tcp_accepts_before_first_client_hello"] == 1
+    assert wrong["client_final_outcome"]["exception_class"] == "java.net.SocketException"
+    assert "keystore password was incorrect" in (tmp_path / names[1] / "wrapper.log").read_text()

@@ -1,4 +1,4 @@
-"""Era A: the old JDK 8 JSSE debug output (Oracle <= 8u251, OpenJDK <= 8u262, JDK 7).
+"""Era A: the old JSSE debug output (JDK 6, 7, and 8 up to Oracle 8u251 / OpenJDK 8u262).
 
 Old JSSE prints with ``System.out.println``: handshake messages are blocks opened by
 ``*** ClientHello, TLSv1.2`` and most end with a line ``***``; record-layer, alert, close and
@@ -52,23 +52,51 @@ _HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("matching_alias", re.compile(r"^matching alias: (?P<alias>.*?)\s*$")),
     ("no_certificate", re.compile(r"^Warning: no suitable certificate found")),
     ("key_manager", re.compile(r"^ssl: (?P<text>KeyMgr: .*|Ignoring alias .*)$")),
+    # Two spaces after "ALERT:" as printed; one in copies whose spaces were collapsed. A level
+    # JSSE has no name for prints "<level N>" (received) or "<level = N>" (sent).
     (
         "alert",
         re.compile(
-            r"^(?P<thread>.+?), (?P<direction>RECV|SEND) (?P<version>\S+) ALERT:  "
-            r"(?P<level>fatal|warning|<level \d+>), (?:description = )?(?P<description>\S+)"
+            r"^(?P<thread>.+?), (?P<direction>RECV|SEND) (?P<version>\S+) ALERT: +"
+            r"(?P<level>fatal|warning|<level(?: =)? \d+>), (?:description = )?"
+            r"(?P<description>\S(?:.*\S)?)\s*$"
         ),
     ),
     ("exception", re.compile(r"^(?P<thread>.+?), handling exception: (?P<text>.*)$")),
+    # SSLSocketImpl/SSLEngineImpl.fatal: "<t>, fatal error: <alert number>: <diagnostic>", then
+    # the cause's toString() on the next line (§6.3)
+    ("fatal_error", re.compile(r"^(?P<thread>.+?), fatal error: (?P<code>\d+): (?P<text>.*?)\s*$")),
+    # SSLEngineImpl.fatal on an engine already closed: the cause on the same or the next line
+    (
+        "rethrow",
+        re.compile(
+            r"^(?P<thread>.+?), fatal: engine already closed\.\s+Rethrowing\s*(?P<text>.*?)\s*$"
+        ),
+    ),
+    ("invalidated", re.compile(r"^%% Invalidated:\s")),
     ("close", re.compile(r"^(?P<thread>.+?), called closeSocket\([^)]*\)\s*$")),
     ("record_layer", re.compile(r"^(?P<thread>.+?), (?:READ|WRITE): \S+ ")),
 )
 
 # Kinds whose header is followed by body lines, and how the body ends.
 _CLOSED_BY_STARS = frozenset({"client_hello", "server_hello", "certificate_chain", "found_key"})
+# A line no handshake block's body holds: it opens another record, or it is an exception, a
+# session ("%% ") line or another thread-named line. It ends a "***" block whose closing line
+# never came (a block cut where it was posted, or a JDK 6/7 chain printed without "verbose").
+# READ/WRITE lines are the exception: another thread may print one between two certificates of
+# a chain, and the chain goes on after it, so they stay in the body as text.
+_FOREIGN = re.compile(
+    r"^(?:%% |Warning: no suitable certificate|matching alias: |ssl: |adding as trusted cert:"
+    r"|(?:trustStore|keyStore) is ?: |Exception in thread "
+    r"|(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)(?::|\s*$)"
+    r"|.+?, (?:(?:RECV|SEND) \S+ ALERT: |handling exception: |fatal error: |fatal: "
+    r"|called close|Exception sending alert: ))"
+)
+_CAUSE = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)(?::|\s*$)")
 _REQUEST_LINE = re.compile(
     r"^(?:Cert Types: |Supported Signature Algorithms: |Cert Authorities:|<.*>\s*$)"
 )
+_OPEN_DN = re.compile(r"^<[^>]*$")  # a <DN> line a posted copy wrapped
 _BEST_MATCH_LINE = re.compile(r"^ssl: \[")
 _NEW_BLOCK = re.compile(r"^(?:\*\*\* \S|found key for : )")
 
@@ -94,14 +122,17 @@ class LegacyDialect:
     Lines that open a record: the ``***`` blocks ClientHello, ServerHello, Certificate chain,
     CertificateRequest, ServerHelloDone and Finished; ``found key for :``; ``matching alias:``;
     ``Warning: no suitable certificate found…``; ``ssl: KeyMgr:``; ``ssl: Ignoring alias``;
-    and the thread-named lines ``<t>, RECV|SEND <v> ALERT:``, ``<t>, handling exception:``,
-    ``<t>, called closeSocket(…)`` and ``<t>, READ:|WRITE: …`` (kept to place ``***`` blocks).
+    ``%% Invalidated:``; and the thread-named lines ``<t>, RECV|SEND <v> ALERT:``,
+    ``<t>, handling exception:``, ``<t>, fatal error: <n>: …``, ``<t>, called closeSocket(…)``
+    and ``<t>, READ:|WRITE: …`` (kept to place ``***`` blocks).
 
     Bodies: the hellos, certificate chains and ``found key for`` end at a line ``***`` (close);
     a CertificateRequest keeps its ``Cert Types:``, ``Supported Signature Algorithms:``,
     ``Cert Authorities:`` and ``<DN>`` lines and stops at the first other line; a
     ``returning best match out of:`` key-manager line keeps the ``ssl: [alias (verified: …)]``
-    lines after it. A new ``***`` block, another JVM or an oversized body cuts a record.
+    lines after it; a ``fatal error`` keeps the exception line under it. A new ``***`` block,
+    a line no block holds (see ``_FOREIGN``: an alert, an exception, a ``%%`` line …), another
+    JVM or an oversized body cuts a ``***`` block.
     """
 
     name = "legacy"
@@ -112,7 +143,8 @@ class LegacyDialect:
         rb"\*\*\* (?:ClientHello|ServerHello|Certificate|ServerHelloDone|Finished)"
         rb"|found key for : |matching alias: |Warning: no suitable certificate found"
         rb"|ssl: (?:KeyMgr: |Ignoring alias )"
-        rb"|, (?:RECV|SEND) \S+ ALERT:  |, handling exception: |, called closeSocket\("
+        rb"|, (?:RECV|SEND) \S+ ALERT: |, handling exception: |, called closeSocket\("
+        rb"|, fatal error: |, fatal: engine already closed|%% Invalidated:"
         rb"|, (?:READ|WRITE): "
     )
 
@@ -135,7 +167,8 @@ class LegacyDialect:
             caller="",
             message=line.message.rstrip(),
             has_body=kind in _CLOSED_BY_STARS
-            or kind == "certificate_request"
+            or kind in ("certificate_request", "fatal_error")
+            or (kind == "rethrow" and not m.group("text"))
             or (kind == "key_manager" and "returning best match" in line.message),
         )
 
@@ -150,11 +183,17 @@ class LegacyDialect:
         if kind in _CLOSED_BY_STARS:
             if text.rstrip() == "***":
                 return "close"
-            if _NEW_BLOCK.match(text):
+            if _NEW_BLOCK.match(text) or _FOREIGN.match(text):
                 return "cut"
             return "body"
         if kind == "certificate_request":
-            return "body" if _REQUEST_LINE.match(text) else "stop"
+            if _REQUEST_LINE.match(text) or _OPEN_DN.match(text):
+                return "body"
+            # the rest of a <DN> a posted copy wrapped
+            last = record.body[-1].rstrip() if record.body else ""
+            return "body" if _OPEN_DN.match(last) and text.strip() else "stop"
+        if kind in ("fatal_error", "rethrow"):
+            return "body" if not record.body and _CAUSE.match(text) else "stop"
         return "body" if _BEST_MATCH_LINE.match(text) else "stop"
 
     def interpret(self, records: Sequence[Record]) -> list[ev.Event]:
@@ -200,6 +239,9 @@ def normalise_serial(text: str) -> str:
     return sign + digits
 
 
+_EMPTY = "<Empty>"  # what the grammar's ``empty`` rule stands for
+
+
 def _after(token: str, label: str) -> str:
     return token.split(label, 1)[1].strip()
 
@@ -228,10 +270,14 @@ class LegacyTransformer(Transformer):
 
     # certificates
     def certificate_chain(self, header, *parts):
-        return {
-            "kind": "certificate_chain",
-            "chain": tuple(p for p in parts if isinstance(p, ev.CertInfo)),
-        }
+        """The chain, or None when the block does not show it.
+
+        Certificates or ``<Empty>`` show it; without either the interpreter decides (see
+        :meth:`Interpreter.certificate_chain`).
+        """
+        chain = tuple(p for p in parts if isinstance(p, ev.CertInfo))
+        shown = bool(chain) or _EMPTY in parts
+        return {"kind": "certificate_chain", "chain": chain if shown else None}
 
     def key_found(self, header, *parts):
         alias = _after(header, "found key for :")
@@ -242,18 +288,19 @@ class LegacyTransformer(Transformer):
         }
 
     def empty(self, token):
-        return None
+        return _EMPTY
 
     def end(self, *tokens):
         return None
 
     def certificate(self, header, *fields):
         values: dict = {}
-        for f in fields:
+        for f in fields:  # the first of each: the AuthorityKeyIdentifier's SerialNumber is later
             if isinstance(f, tuple) and f[0] == "validity":
-                values["not_before"], values["not_after"] = f[1]
+                if "not_before" not in values:
+                    values["not_before"], values["not_after"] = f[1]
             elif isinstance(f, tuple):
-                values[f[0]] = f[1]
+                values.setdefault(f[0], f[1])
         return ev.CertInfo(
             subject=values.get("subject", ""),
             issuer=values.get("issuer", ""),
@@ -272,9 +319,9 @@ class LegacyTransformer(Transformer):
     def issuer(self, token):
         return ("issuer", _after(token, "Issuer:"))
 
-    def validity(self, from_token, to_token):
+    def validity(self, from_token, to_token=None):
         start = _after(from_token, "[From:").rstrip(",")
-        end = _after(to_token, "To:").rstrip("]")
+        end = _after(to_token, "To:").rstrip("]") if to_token is not None else ""
         return ("validity", (parse_date(start), parse_date(end)))
 
     def serial(self, token):
@@ -311,19 +358,54 @@ class LegacyTransformer(Transformer):
         return ("signature_algorithms", _after(token, "Supported Signature Algorithms:"))
 
     def authorities(self, header, *dns):
-        return ("authorities", tuple(d for d in dns if d is not None))
+        return ("authorities", tuple(d for d in dns if d is not _EMPTY))
 
     def dn(self, token):
         return str(token).strip()[1:-1]
 
 
+def unwrap(body: Sequence[str]) -> list[str]:
+    """The body with the lines a posted copy wrapped joined back.
+
+    JSSE prints a Subject, an Issuer and a ``<DN>`` on one line, but forums and mail archives
+    wrap long lines: a ``Subject:``/``Issuer:`` line ending in ``,`` or a ``<DN`` line without
+    its closing ``>`` goes on in the next line (joined with a space after a comma, else with
+    nothing, as the wrap may have split a word).
+    """
+    out: list[str] = []
+    open_dn = False
+    for line in body:
+        if out and (open_dn or _WRAPPED_NAME.match(out[-1])) and line.strip():
+            glue = " " if out[-1].rstrip().endswith(",") else ""
+            out[-1] = out[-1].rstrip() + glue + line.strip()
+        else:
+            out.append(line)
+        open_dn = out[-1].startswith("<") and not out[-1].rstrip().endswith(">")
+    return out
+
+
+_WRAPPED_NAME = re.compile(r"^\s*(?:Subject|Issuer): .*,\s*$")
+
+
 def parse_block(record: Record) -> dict:
     """Parse a record's header and body with ``grammars/jsse_legacy.lark``; raises LarkError."""
-    text = "\n".join((record.message, *record.body)) + "\n"
+    text = "\n".join((record.message, *unwrap(record.body))) + "\n"
     return parser(GRAMMAR, LegacyTransformer).parse(text)
 
 
 # ----------------------------------------------------------------------------- interpretation
+
+# TLS alert numbers (RFC 5246 §7.2, and 110 unsupported_extension of RFC 4366), as JSSE names them
+_ALERT_NAMES = {
+    0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 21: "decryption_failed",
+    22: "record_overflow", 30: "decompression_failure", 40: "handshake_failure",
+    41: "no_certificate", 42: "bad_certificate", 43: "unsupported_certificate",
+    44: "certificate_revoked", 45: "certificate_expired", 46: "certificate_unknown",
+    47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied", 50: "decode_error",
+    51: "decrypt_error", 60: "export_restriction", 70: "protocol_version",
+    71: "insufficient_security", 80: "internal_error", 90: "user_canceled",
+    100: "no_renegotiation", 110: "unsupported_extension",
+}
 
 _CHOOSING = re.compile(
     r"^KeyMgr: choosing key: (?P<alias>.+?)(?: \(verified: (?P<why>[^)]*)\))?\s*$"
@@ -389,7 +471,19 @@ class Interpreter:
         return [ev.ServerHello(**self._base(record), version=version, cipher=block.get("cipher"))]
 
     def certificate_chain(self, record: Record) -> list[ev.Event]:
+        """The chain a ``*** Certificate chain`` block shows.
+
+        Certificates, or ``<Empty>``, or the closing ``***`` straight after the header (JDK 6
+        and 7 printed no ``<Empty>``: with ``verbose`` an empty chain is the header and
+        ``***``) show it. A header that is cut with neither is a chain printed without
+        ``verbose`` (JDK 6/7 printed the ``***`` only with it) or cut where it was posted: its
+        content is unknown, so it yields no event.
+        """
         chain = parse_block(record)["chain"]
+        if chain is None and not record.truncated and not any(x.strip() for x in record.body):
+            chain = ()
+        if chain is None:
+            return []
         state = self._state(record)
         if state.hello_done or (state.server_chain and state.requested):
             return [ev.ClientCertificate(**self._base(record), chain=chain)]
@@ -486,6 +580,57 @@ class Interpreter:
 
     def close(self, record: Record) -> list[ev.Event]:
         return [ev.Closed(**self._base(record))]
+
+    def rethrow(self, record: Record) -> list[ev.Event]:
+        """``<t>, fatal: engine already closed. Rethrowing <exception>`` (or the exception on
+        the next line): the failure the engine had already reported, with its thread."""
+        m = _kind(record.message)[1]  # type: ignore[index]
+        text = m.group("text") or (record.body[0].strip() if record.body else "")
+        if not text:
+            return []
+        cls, message = split_exception(text)
+        alert = RECEIVED_ALERT.search(message)
+        lines = tuple((record.where.line + 1 + i, x) for i, x in enumerate(record.body))
+        return [
+            ev.Failure(
+                **self._base(record),
+                lines=lines,
+                alert=alert.group("alert").upper() if alert else "",
+                message=message,
+                exception=cls,
+            )
+        ]
+
+    def invalidated(self, record: Record) -> list[ev.Event]:
+        return [ev.Closed(**self._base(record))]
+
+    def fatal_error(self, record: Record) -> list[ev.Event]:
+        """``<t>, fatal error: 42: null cert chain`` and the cause line under it.
+
+        The number is the alert JSSE sends. ``null cert chain`` is the server's word for a
+        client that answered the CertificateRequest with an empty Certificate message
+        (``ServerHandshaker.clientCertificate``), so it also stands for that message.
+        """
+        m = _kind(record.message)[1]  # type: ignore[index]
+        diagnostic = m.group("text")
+        cls, cause = split_exception(record.body[0].strip()) if record.body else ("", "")
+        message = cause or diagnostic
+        if cause and diagnostic and diagnostic not in cause:
+            message = f"{diagnostic}: {cause}"
+        lines = tuple((record.where.line + 1 + i, x) for i, x in enumerate(record.body))
+        found: list[ev.Event] = []
+        if diagnostic == "null cert chain":
+            found.append(ev.ClientCertificate(**self._base(record), chain=()))
+        found.append(
+            ev.Failure(
+                **self._base(record),
+                lines=lines,
+                alert=_ALERT_NAMES.get(int(m.group("code")), "").upper(),
+                message=message,
+                exception=cls,
+            )
+        )
+        return found
 
 
 def infer_threads(records: Iterable[Record]) -> list[Record]:

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
-from loganalyzer.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder
+from loganalyzer.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder, decode_text
 from loganalyzer.records import Dialect, Line, Record
-from loganalyzer.sources import decode_line
 
 try:  # a dependency; if it cannot be installed, re gives the same results ~25x slower
     import re2 as _re2
@@ -222,7 +221,7 @@ def scan(
     decoder = LineDecoder(layout)
     if layout is None:
         reader._fill()
-        sample = [decode_line(x) for x in reader.buf[: 1 << 16].split(b"\n")[:SAMPLE_LINES]]
+        sample = [decode_text(x) for x in reader.buf[: 1 << 16].split(b"\n")[:SAMPLE_LINES]]
         result.layout = decoder.detect(sample)
     else:
         result.layout = layout
@@ -283,13 +282,16 @@ def scan(
         return None
 
     def _decode(got: tuple[int, bytes]) -> Line:
+        # a candidate line, or a body line that may end a record: either may show a foreign
+        # prefix (another logger's, before the JSSE text) the decoder learns for the whole file
         lineno, raw = got
-        prefix, message = decoder.split(decode_line(raw))
+        prefix, message = decoder.split_candidate(decode_text(raw))
         return Line(lineno, message, jvms.update(prefix, message), prefix.time)
 
     def _message(raw: bytes) -> str:
-        """Just the text of a body line: no Line, no JVM bookkeeping (bodies are many)."""
-        return decoder.split(decode_line(raw))[1]
+        """Just the text of a body line: no Line, no JVM bookkeeping (bodies are many); the
+        file's foreign prefix, when it has one, is stripped as from its header."""
+        return decoder.split(decode_text(raw))[1]
 
     for line in lines():
         for dialect in dialects:

@@ -120,7 +120,7 @@ def test_prefilter_finds_openers_behind_a_wrapper_prefix():
         b"ECCSender.1, RECV TLSv1.2 ALERT:  fatal, bad_certificate\n"
     )
     hits = [m.group(0) for m in LegacyDialect.prefilter.finditer(chunk)]
-    assert hits == [b"*** Certificate", b", RECV TLSv1.2 ALERT:  "]
+    assert hits == [b"*** Certificate", b", RECV TLSv1.2 ALERT: "]
 
 
 # ----------------------------------------------------------------------------- real excerpts
@@ -182,8 +182,10 @@ def test_maxant_client_side_sent_alert_and_exception():
     assert dialect.problems == []
     # The excerpt begins inside a certificate chain: those lines open nothing.
     assert min(r.where.line for r in records) > 60
-    assert [type(e).__name__ for e in events] == ["Alert", "Closed", "Failure"]
-    alert, closed, failure = events
+    assert [type(e).__name__ for e in events] == ["Closed", "Alert", "Closed", "Failure"]
+    invalidated, alert, closed, failure = events
+    # "%% Invalidated" names no thread: the alert line right under it does
+    assert (invalidated.where.line, invalidated.thread.name) == (63, "main")
     assert (alert.direction, alert.level, alert.description) == (
         "sent",
         "fatal",
@@ -350,7 +352,7 @@ def test_rebuilt_client_flow_empty_certificate():
         "Received fatal alert: bad_certificate",
     )
     names = [type(e).__name__ for e in events]
-    assert names[-3:] == ["Alert", "Closed", "Failure"]
+    assert names[-4:] == ["Alert", "Closed", "Closed", "Failure"]
 
 
 def test_rebuilt_key_manager_lines_and_finished_pair():
@@ -409,3 +411,208 @@ def test_received_alert_lines(line):
     (alert,) = events
     assert alert.direction == "received" and alert.level == "fatal"
     assert alert.thread.name == line.split(",")[0]
+
+
+# ----------------------------------------------------------------------------- forms of JDK 6 and 7
+# and of posted copies. The field corpus excerpts (tests/field/, sources in its manifest) are
+# real public posts; they are read here at the dialect level, whatever the rules make of them.
+
+FIELD = Path(__file__).parent / "field"
+
+
+def field(name: str) -> list[str]:
+    return (FIELD / name).read_text(encoding="utf-8").splitlines()
+
+
+def test_jetty4110_server_chain_cut_inside_the_signature():
+    dialect, records, events = run(read("jetty4110_server_chain_after_upcoming_states.log"))
+    assert dialect.problems == []
+    (certificate,) = of(events, ev.ServerCertificate)
+    (cert,) = certificate.chain
+    assert cert.subject == cert.issuer == (
+        "CN=jetty.mortbay.org, OU=Jetty, O=Mort Bay Consulting Pty Ltd, L=Unknown, ST=Unknown, "
+        "C=Unknown"
+    )
+    assert cert.self_signed and cert.serial == "4913c3f4" and cert.eku == ()
+    assert (cert.not_before, cert.not_after) == (
+        datetime(2008, 11, 7, 9, 58, 36),
+        datetime(2036, 3, 25, 9, 58, 36),
+    )
+    (record,) = records
+    assert record.truncated  # the excerpt ends inside the signature dump
+
+
+def test_joutwate_server_side_null_cert_chain():
+    """'*** Certificate chain' printed without 'verbose' (no certificates, no closing '***'),
+    then the server's 'fatal error: 42: null cert chain' and its cause line, '%% Invalidated',
+    a sent alert with one space after 'ALERT:' (as posted), and the SSLEngine's rethrow."""
+    dialect, records, events = run(field("joutwate-mtls-springboot-2-null-cert-chain.log"))
+    assert dialect.problems == []
+    chain_record = next(r for r in records if r.message == "*** Certificate chain")
+    assert chain_record.body == () and chain_record.truncated
+    assert not of(events, ev.ServerCertificate)  # a header alone shows no chain
+    (empty,) = of(events, ev.ClientCertificate)  # "null cert chain" says it was empty
+    assert empty.chain == () and empty.where.line == 7
+    failure, rethrown = of(events, ev.Failure)
+    assert (failure.alert, failure.message, failure.exception) == (
+        "BAD_CERTIFICATE",
+        "null cert chain",
+        "javax.net.ssl.SSLHandshakeException",
+    )
+    assert failure.lines == ((8, "javax.net.ssl.SSLHandshakeException: null cert chain"),)
+    assert (rethrown.where.line, rethrown.message) == (12, "null cert chain")
+    (alert,) = of(events, ev.Alert)
+    assert (alert.direction, alert.level, alert.description) == ("sent", "fatal", "bad_certificate")
+    (closed,) = of(events, ev.Closed)  # "%% Invalidated: [...]", thread from its neighbours
+    assert closed.thread.name == "https-jsse-nio-8222-exec-3"
+    assert {e.thread.name for e in events} == {"https-jsse-nio-8222-exec-3"}
+
+
+def test_grizzly_jdk6_unindented_chain_cut_by_an_exception_and_sslv3_alert():
+    """JDK 6 (SSLv3): a 'found key for' chain whose posted copy lost its indentation and was
+    cut before its closing '***'; the exception line after it belongs to no block (the app
+    dialect reads it), and 'WTP(0), SEND SSLv3 ALERT: fatal, ...' is a sent alert."""
+    dialect, records, events = run(field("grizzly-654-legacy-expired-client-cert.log"))
+    assert dialect.problems == []
+    (key,) = of(events, ev.KeyFound)
+    (cert,) = key.chain
+    assert cert.subject == "CN=..., OU=..., O=... L=..., ST=..., C=..."
+    assert (cert.not_before, cert.not_after) == (
+        datetime(2004, 6, 16, 12, 13, 13),
+        datetime(2005, 6, 26, 13, 30, 0),
+    )
+    found_key = records[0]
+    assert found_key.end_line == 14 and found_key.truncated  # cut before the exception line
+    (alert,) = of(events, ev.Alert)
+    assert (alert.thread.name, alert.direction, alert.description) == (
+        "WTP(0)",
+        "sent",
+        "certificate_unknown",
+    )
+    (rethrown,) = of(events, ev.Failure)  # "WTP(0), fatal: engine already closed. Rethrowing"
+    assert (rethrown.exception, rethrown.message, rethrown.thread.name) == (
+        "javax.net.ssl.SSLHandshakeException",
+        "General SSLEngine problem",
+        "WTP(0)",
+    )
+
+
+def test_grizzly_exception_line_reaches_the_app_dialect():
+    from loganalyzer.reading import read as read_logs
+
+    reading = read_logs([str(FIELD / "grizzly-654-legacy-expired-client-cert.log")])
+    (server,) = reading.servers
+    failures = [
+        e for h in server.files[0].handshakes for e in h.events if isinstance(e, ev.Failure)
+    ]
+    assert any(
+        f.exception == "java.security.cert.CertificateExpiredException"
+        and f.message.startswith("NotAfter: Sun Jun 26 13:30:00")
+        for f in failures
+    )
+
+
+def test_blogshri_cert_authorities_followed_by_nothing_is_an_empty_list():
+    dialect, _, events = run(field("blogshri-legacy-cert-authorities-empty.log"))
+    assert dialect.problems == []
+    (request,) = of(events, ev.CertificateRequest)
+    assert (request.ca_names, request.ca_state) == ((), "empty")
+
+
+def test_minikube_warning_without_its_request():
+    dialect, _, events = run(field("minikube-8584-legacy-no-suitable-certificate.log"))
+    assert dialect.problems == []
+    (marker,) = of(events, ev.NoClientCertificate)
+    assert marker.thread.name == "pool-2-thread-1"  # the WRITE line right under it
+    (alert,) = of(events, ev.Alert)
+    assert (alert.direction, alert.description) == ("sent", "unexpected_message")
+    assert [type(e).__name__ for e in events][-3:] == ["Failure", "Closed", "Alert"]
+
+
+# Small corners rebuilt from the format strings (jsse-debug-formats.md §2.4, §4.4, §6.3), not
+# captured output: JDK 6/7's empty chain (no "<Empty>"), a chain interleaved with another
+# thread's WRITE, levels JSSE has no name for, and copies that wrapped a long line.
+
+
+def test_chain_closed_straight_away_is_empty_and_interleaved_write_is_text():
+    lines = """\
+*** Certificate chain
+***
+*** Certificate chain
+Thread-9, WRITE: TLSv1.2 Handshake, length = 100
+chain [0] = [
+[
+  Subject: CN=a
+  Issuer: CN=b
+]
+Thread-9, READ: TLSv1.2 Handshake, length = 7
+chain [1] = [
+[
+  Subject: CN=b
+  Issuer: CN=b
+]
+***
+""".splitlines()
+    dialect, _, events = run(lines)
+    assert dialect.problems == []
+    first, second = [e for e in events if hasattr(e, "chain")]
+    assert first.chain == ()
+    assert [c.subject for c in second.chain] == ["CN=a", "CN=b"]
+
+
+@pytest.mark.parametrize(
+    ("line", "level", "description"),
+    [
+        ("main, SEND TLSv1.2 ALERT:  <level = 3>, description = bad_certificate", "<level = 3>",
+         "bad_certificate"),
+        ("main, RECV TLSv1 ALERT:  <level 3>, <UNKNOWN ALERT: 200>", "<level 3>",
+         "<UNKNOWN ALERT: 200>"),
+        ("main, RECV TLSv1 ALERT:  fatal, handshake_failure", "fatal", "handshake_failure"),
+    ],
+)
+def test_alert_levels_and_descriptions(line, level, description):
+    _, _, (alert,) = run([line])
+    assert (alert.level, alert.description) == (level, description)
+
+
+def test_wrapped_distinguished_names_are_joined():
+    lines = """\
+*** CertificateRequest
+Cert Types: RSA, DSS
+Cert Authorities:
+<CN=Lab Client Issuing CA, OU=PKI, O="Acme, Inc.",
+L=San Diego, ST=California, C=US>
+<CN=Other CA, O=Trust Services, C=D
+E>
+*** ServerHelloDone
+found key for : mid
+chain [0] = [
+[
+  Subject: CN=mid-server-01, OU=MID Servers,
+  O=Acme, C=US
+  Validity: [From: Thu Nov 26 13:30:03 EST 2026,
+""".splitlines()
+    dialect, _, events = run(lines)
+    assert dialect.problems == []  # a Validity cut after "From:" costs only the dates
+    (request,) = of(events, ev.CertificateRequest)
+    assert request.ca_names == (
+        'CN=Lab Client Issuing CA, OU=PKI, O="Acme, Inc.", L=San Diego, ST=California, C=US',
+        "CN=Other CA, O=Trust Services, C=DE",
+    )
+    (key,) = of(events, ev.KeyFound)
+    assert key.chain[0].subject == "CN=mid-server-01, OU=MID Servers, O=Acme, C=US"
+    assert key.chain[0].not_after is None
+
+
+def test_fatal_error_with_a_pkix_cause():
+    lines = [
+        "main, fatal error: 46: General SSLEngine problem",
+        "sun.security.validator.ValidatorException: PKIX path building failed: x",
+        "main, SEND TLSv1.2 ALERT:  fatal, description = certificate_unknown",
+    ]
+    _, _, events = run(lines)
+    failure, alert = events
+    assert failure.alert == "CERTIFICATE_UNKNOWN"
+    assert failure.message == "General SSLEngine problem: PKIX path building failed: x"
+    assert failure.exception == "sun.security.validator.ValidatorException"
+    assert alert.description == "certificate_unknown"

@@ -7,15 +7,29 @@ because in layout ``M`` and in plain JVM output the message itself contains ``|`
 (``javax.net.ssl|DEBUG|C0|...``) and must not be taken for a prefix.
 
 Layout names are the format letters: ``LPTM`` (Tanuki's default), ``PTM``, ``TM`` (the MID
-Server's), ``LPZTM``, ``LPZM``, ``LPDZM`` (a thread column), ``PM`` (the console form
+Server's), ``LPZTM``, ``LPZM``, ``LPDZM``/``LPDTM`` (a thread column), ``LPUTM`` (an uptime
+column: right-aligned seconds), ``PM`` (the console form
 ``jvm 1    | msg``), ``M`` (no prefix; wrapper lifecycle lines seen), ``plain`` (no prefix and no
 sign of the wrapper: bare JVM output) and ``syslog`` (``May 18 15:13:36 host wrapper[11375]: msg``).
 Any other order of the same columns is recognised too. Collapsed spacing (``INFO | jvm 1 | …``)
 and ANSI colour codes are accepted in every layout.
+
+Behind the wrapper's prefix (or with none) a line may carry another logger's prefix: WildFly's
+``16:03:34,690 ERROR [stderr] (default task-1) ``, log4j/logback patterns, syslog/journald,
+``docker``/``kubectl logs`` timestamps, the ``| `` of a quoted excerpt. Such a *foreign* prefix is
+learned per file from the lines whose JSSE text does not start the message (``javax.net.ssl|``
+or a legacy ``*** ClientHello`` marker further in: see :meth:`LineDecoder.learn`), kept as a
+template (digits, level words and padding generalised), and stripped from every line that has it,
+so the body lines of a record lose the prefix its header had.
+
+Bytes: :func:`decode_text` reads a line as UTF-8, and a line that is not UTF-8 byte by byte
+(UTF-8 sequences as UTF-8, other bytes as cp1252: a cp1252 wrapper writes its own bytes next to
+JSSE's UTF-8), repairing UTF-8 read as cp1252 (``ZÃ¼rich``) where that is unambiguous.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -29,7 +43,9 @@ _COLUMNS: dict[str, str] = {
     "P": r"(?P<source>wrapper[a-z]?|jvm(?: (?P<jvm>\d+)| ver\.)?)",
     "Z": r"(?P<ztime>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3})",
     "T": r"(?P<time>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)",
-    # Any other column (thread, uptime, pid) counts only between known ones, before a time.
+    # The wrapper's uptime in seconds, right-aligned (format letter U); never the first column.
+    "U": r"(?P<uptime> *\d{1,12})",
+    # Any other column (thread, pid) counts only between known ones, before a time.
     "D": r"(?P<thread>[^|]{1,80}?)(?= *\| *\d{4}/\d\d/\d\d )",
 }
 _INNER_SEP = r" *\| *"
@@ -37,7 +53,7 @@ _LAST_SEP = r" *\|(?: |$)"  # exactly one space after the last separator belongs
 _CLASSIFY = {
     letter: re.compile(pattern + r"(?P<sep> *\|(?: |$)| *$)") for letter, pattern in _COLUMNS.items()
 }
-_ORDER = "LPZTD"  # try D last: it is the least specific
+_ORDER = "LPZTUD"  # try U (digits only) before D, and D last: it is the least specific
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SYSLOG = re.compile(
@@ -90,6 +106,8 @@ class LineDecoder:
         self._bare = _NO_PREFIX["M"]
         self._last_head = ""
         self._last_prefix = self._bare
+        self._templates: list[str] = []  # foreign prefixes learned (see learn), as regex text
+        self._foreign: re.Pattern[str] | None = None
         if layout is not None:
             self._set(layout)
 
@@ -98,11 +116,74 @@ class LineDecoder:
         """The file's layout, once given or detected."""
         return self._layout
 
+    @property
+    def foreign(self) -> tuple[str, ...]:
+        """The foreign prefixes learned so far, as regex templates (see :meth:`learn`)."""
+        return tuple(self._templates)
+
     def detect(self, sample: Iterable[str]) -> str:
-        """Pick the layout most sample lines have, set it and return its name."""
+        """Pick the layout most sample lines have, set it and return its name.
+
+        The sample also teaches the file's foreign prefix when its lines show one: a quoted
+        excerpt's ``| `` on most lines, or a prefix before the JSSE text (see :meth:`learn`).
+        """
+        sample = list(sample)
         for line in sample:
             self._vote(line)
-        return self._set(self._decide())
+        layout = self._set(self._decide())
+        if layout in ("M", "plain"):
+            filled = [x for x in sample if x.strip()]
+            quoted = sum(1 for x in filled if x[:2] == "| " or x.rstrip() == "|")
+            if filled and quoted * 2 > len(filled):
+                self._adopt(r"\|(?: |$)")
+        for line in sample:
+            if _MARKERS.search(line):
+                self.learn(self.split(line)[1])
+        return layout
+
+    def split_candidate(self, line: str) -> tuple[Prefix, str]:
+        """:meth:`split` for a line the prefilter picked: one whose JSSE text sits behind a
+        prefix not learned yet teaches it first (see :meth:`learn`)."""
+        prefix, message = self.split(line)
+        if message[:14] != "javax.net.ssl|" and _MARKERS.search(message):
+            if self.learn(message):
+                prefix, message = self.split(line)
+        return prefix, message
+
+    def learn(self, message: str) -> bool:
+        """Learn the foreign prefix before the JSSE text of ``message`` (the text after the
+        wrapper's prefix); True when a new one was adopted.
+
+        The prefix is what precedes ``javax.net.ssl|`` or a legacy marker (``*** ClientHello``,
+        ``found key for : ``, ...). It becomes a template: digit runs, level words and runs of
+        padding generalised, the rest literal, its trailing spaces exact (what follows is the
+        line's own indentation). A file keeps up to four. A MID agent-log head (``12/01/26
+        16:10:51 (511) Thread``) is never taken: those lines are the MID's own, read as they are.
+        """
+        m = _MARKERS.search(message)
+        if m is None or m.start() == 0 or len(self._templates) >= 4:
+            return False
+        head = message[: m.start()]
+        if len(head) > 200 or _AGENT_HEAD.match(head) or "javax.net.ssl" in head:
+            return False
+        template = _template(head)
+        if template in self._templates:
+            return False
+        self._adopt(template)
+        return True
+
+    def _adopt(self, template: str) -> None:
+        self._templates.append(template)
+        self._foreign = re.compile("|".join(f"(?:{t})" for t in self._templates))
+        # from now on every line is looked at for it; until then split costs nothing more
+        self.split = self._split_foreign  # type: ignore[method-assign]
+
+    def _split_foreign(self, line: str) -> tuple[Prefix, str]:
+        prefix, message = LineDecoder.split(self, line)
+        m = self._foreign.match(message)  # type: ignore[union-attr]
+        if m is not None and m.end():
+            return prefix, message[m.end():]
+        return prefix, message
 
     def split(self, line: str) -> tuple[Prefix, str]:
         """Prefix and message of one line; the message keeps its leading spaces exactly."""
@@ -226,6 +307,37 @@ _NO_PREFIX_SYSLOG = Prefix(None, None, None, None, "syslog")
 _REGEX_CACHE: dict[tuple[str, bool], re.Pattern[str] | None] = {}
 
 
+# Where JSSE text starts in a message: the unified header or a legacy (JDK 6-8) marker line.
+_MARKERS = re.compile(
+    r"javax\.net\.ssl\|"
+    r"|\*\*\* (?:ClientHello|ServerHello|Certificate|ServerHelloDone|Finished|ECDH|\*\*)"
+    r"|found key for : |Warning: no suitable certificate found|%% (?:Invalidated|Initialized)"
+)
+_AGENT_HEAD = re.compile(r"\s*\d\d/\d\d/\d\d \d\d:\d\d:\d\d \(\d+\) ")
+_LEVEL_WORDS = ("TRACE", "DEBUG", "FINE", "FINER", "FINEST", "CONFIG", "INFO", "NOTICE", "WARN",
+                "WARNING", "ERROR", "SEVERE", "FATAL", "CRITICAL", "ALL")
+_TOKEN = re.compile(r"\d+|[A-Za-z]+| +|.", re.S)
+
+
+def _template(head: str) -> str:
+    """A foreign prefix as a regex matching the same prefix on the file's other lines."""
+    out = []
+    tokens = _TOKEN.findall(head)
+    trailing = len(head) - len(head.rstrip(" "))
+    body = tokens[:-1] if trailing else tokens
+    for token in body:
+        if token.isdigit():
+            out.append(r"\d+")
+        elif token.isspace():
+            out.append(" +")
+        elif token in _LEVEL_WORDS:
+            out.append("(?:" + "|".join(_LEVEL_WORDS) + ")")
+        else:
+            out.append(re.escape(token))
+    out.append(" " * trailing)
+    return "".join(out)
+
+
 def _layout_regex(layout: str, truncated: bool = False) -> re.Pattern[str] | None:
     """One compiled regex per layout; None for layouts without a prefix."""
     key = (layout, truncated)
@@ -253,7 +365,7 @@ def _shape(line: str) -> tuple[str, int, bool]:
         for letter in _ORDER:
             if letter in letters:
                 continue
-            if letter == "D" and not letters:
+            if letter in "DU" and not letters:
                 continue
             m = _CLASSIFY[letter].match(line, pos)
             if m is not None:
@@ -287,6 +399,72 @@ def _syslog_time(m: re.Match[str]) -> datetime | None:
         return datetime.fromisoformat(iso)
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes to text
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: the bytes that are not UTF-8 are cp1252 (undefined ones U+FFFD)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("loganalyzer-cp1252", _cp1252_fallback)
+
+
+def _cp1252_chars(codes: range) -> str:
+    return "".join(bytes([b]).decode("cp1252") for b in codes if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+
+
+_CONT = "[" + re.escape(_cp1252_chars(range(0x80, 0xC0))) + "]"
+# UTF-8 lead byte + continuation bytes, each read as its cp1252 character: "Ã¼" is ü's C3 BC.
+_MOJIBAKE = re.compile(
+    "[" + re.escape(_cp1252_chars(range(0xC2, 0xE0))) + "]" + _CONT
+    + "|[" + re.escape(_cp1252_chars(range(0xE0, 0xF0))) + "]" + _CONT + "{2}"
+    + "|[" + re.escape(_cp1252_chars(range(0xF0, 0xF5))) + "]" + _CONT + "{3}"
+)
+
+
+def _unmangle(m: re.Match[str]) -> str:
+    try:
+        return m.group().encode("cp1252").decode("utf-8")
+    except UnicodeError:  # not one UTF-8 character: leave it as written
+        return m.group()
+
+
+def repair_mojibake(text: str) -> str:
+    """UTF-8 that was read as cp1252 (and written out again), read back: ``ZÃ¼rich`` -> ``Zürich``.
+
+    Only a whole UTF-8 sequence spelled in cp1252 characters is replaced (a lead ``Â``-``ô``
+    followed by the right number of characters of the bytes 0x80-0xBF, together one valid UTF-8
+    character); text in any real language does not hold those pairs, so the repair is unambiguous.
+    """
+    if text.isascii():
+        return text
+    return _MOJIBAKE.sub(_unmangle, text)
+
+
+def decode_text(raw: bytes) -> str:
+    """One raw log line as text; never raises.
+
+    UTF-8 when the line is UTF-8; otherwise byte by byte, UTF-8 sequences as UTF-8 and the other
+    bytes as cp1252, because a Windows (cp1252) wrapper writes its own bytes into the same file,
+    even the same line, as JSSE's UTF-8. Mojibake (``ZÃ¼rich``) is repaired (see
+    :func:`repair_mojibake`). The line ending, NUL bytes and a UTF-8 byte order mark go, as in
+    :func:`loganalyzer.sources.decode_line`.
+    """
+    raw = raw.rstrip(b"\r\n")
+    if b"\0" in raw:
+        raw = raw.replace(b"\0", b"")
+    text = raw.decode("utf-8", errors="loganalyzer-cp1252")
+    if not text.isascii():
+        if text[:1] == "\ufeff":
+            text = text[1:]
+        text = _MOJIBAKE.sub(_unmangle, text)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------

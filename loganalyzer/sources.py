@@ -691,9 +691,7 @@ class _Walker:
         elif looks_binary(head):
             yield Problem(Location(path), _binary_message(head), "input")
         else:
-            role = role_of(name) if name != "<stdin>" else "log"
-            if role == "log" and _looks_like_agent_log(head):
-                role = "agent"
+            role = role_by_content(head, name)
             source = Source(
                 path=path, group=group, role=role, rotation=rotation_of(name),
                 size=size, compressed=compressed,
@@ -964,6 +962,36 @@ def _looks_like_agent_log(head: bytes) -> bool:
         return False
     hits = sum(1 for line in lines if _AGENT_HEAD.match(line))
     return hits * 2 > len(lines)
+
+
+# What only the JVM's console as the wrapper writes it holds, never agent0.log: JSSE debug output
+# (JSSE writes to the console), a wrapper prefix, the wrapper's lifecycle and banner lines.
+_CONSOLE_CONTENT = re.compile(
+    rb"javax\.net\.ssl\|"
+    rb"|\*\*\* (?:ClientHello|ServerHello|Certificate|ServerHelloDone|Finished)"
+    rb"|^(?:(?:STATUS|INFO|WARN|ERROR|FATAL|DEBUG|ADVICE|NOTICE) *\| *)?(?:wrapper[a-z]?|jvm \d+) *\|"
+    rb"|^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{3})? *\|"
+    rb"|--> Wrapper Started as|<-- Wrapper Stopped|Launching a JVM\.\.\.|Java Service Wrapper"
+    rb"|WrapperManager: ",
+    re.MULTILINE,
+)
+
+
+def role_by_content(head: bytes, name: str) -> str:
+    """``wrapper``, ``agent`` or ``log`` from what the first bytes hold; the name only breaks a tie.
+
+    A file with JSSE output or the wrapper's own lines is read as a wrapper log whatever its name
+    (an ``agent0.log.0`` that is a wrapper log keeps its handshakes; its MID lines still give
+    agent events); one whose head is MID agent lines and nothing of the console is an agent log,
+    even named ``wrapper.log``. A ``wrapper.log`` in layout ``M`` holds the MID's lines too (its
+    stdout), so those alone never make a file an agent log while console content is in the head.
+    """
+    named = role_of(name) if name != "<stdin>" else "log"
+    if _CONSOLE_CONTENT.search(head):
+        return "wrapper" if named == "agent" else named
+    if _looks_like_agent_log(head):
+        return "agent"
+    return named
 
 
 def _norm(name: str) -> str:

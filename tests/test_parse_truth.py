@@ -45,8 +45,6 @@ _GAP_NO_CLIENT_HELLO = ("a connection attempt that fails before any ClientHello 
                         "DefaultSSLSocketFactory.createSocket: the default SSLContext could not be built) is "
                         "not a handshake in the timeline: read() finds 0 handshakes for 1 client attempt "
                         "(issue 13: keystore-unreadable; issue 11: unknown is a state)")
-_GAP_UPTIME = ("the U (uptime) column of wrapper.logfile.format=LPUTM is taken for the D (thread) column: "
-               "the layout is detected as LPDTM (issue 11: wrapper formats with D and U)")
 _GAP_ROTATED_FILES = ("a size-rotated set (wrapper.log.N ... wrapper.log) is one wrapper file per rotated file, each "
                       "detected with the configured layout; this test expects a single wrapper file "
                       "(issue 11: rotation read as one timeline)")
@@ -54,8 +52,6 @@ _GAP_ROTATED_JVM = ("with layout TM (no P column) and the start banner rolled aw
                     "read() gives the handshake jvm 0 while the server's client ran in jvm 1 "
                     "(issue 11: rotation by size)")
 KNOWN_GAPS = {
-    ("jdk17-tls13-ca-mismatch-lputm", "test_detected_layout_is_the_one_configured"): _GAP_UPTIME,
-    ("jdk25-tls12-success-lputm", "test_detected_layout_is_the_one_configured"): _GAP_UPTIME,
     ("jdk17-tls12-expired-rotated-size-lptm", "test_detected_layout_is_the_one_configured"): _GAP_ROTATED_FILES,
     ("jdk21-tls13-ca-mismatch-rotated-size-tm", "test_detected_layout_is_the_one_configured"): _GAP_ROTATED_FILES,
     ("jdk21-tls13-ca-mismatch-rotated-size-tm", "test_one_handshake_per_connection"): _GAP_ROTATED_JVM,

@@ -588,7 +588,7 @@ def test_compressed_stream_iterates_by_line(tmp_path: Path) -> None:
         assert not isinstance(item, Problem)
         source, stream = item
         assert list(stream) == data.splitlines(keepends=True)
-        assert source.role == "agent"
+        assert source.role == "wrapper"  # named agent0.log, holding wrapper lines: role by content
     for item in iter_sources([str(f)]):
         _, stream = item
         assert stream.readline(10) == LINE[:10]

@@ -76,8 +76,8 @@ class HandshakeFacts:
     handshake_records: int = 0  # handshake-message events logged (0 = debug too low)
     only_failure_logged: bool = False  # the failure is the only thing logged
     # -- the server's request for a client certificate
-    cert_requested: bool = False  # a CertificateRequest was logged
-    request_logged: str = UNKNOWN  # yes: request seen; no: handshake logged past that point without one
+    cert_requested: bool = False  # a CertificateRequest was logged, or JSSE acted on one
+    request_logged: str = UNKNOWN  # yes: requested; no: logged past that point without one; unknown
     ca_state: str = "none"  # listed | empty | absent | malformed | unknown (body cut) | none (no request)
     ca_count: int = 0
     ca_names: list[str] = field(default_factory=list)
@@ -135,9 +135,8 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.only_failure_logged = f.handshake_records == 0 and h.failure is not None
 
     when = h.start_time
-    f.cert_requested = h.cert_requested
-    past_request_point = any(isinstance(e, (ev.ClientCertificate, ev.Finished)) for e in h.events)
-    f.request_logged = YES if h.cert_requested else (NO if past_request_point else UNKNOWN)
+    f.cert_requested = h.requested is True
+    f.request_logged = _tri(h.requested)
     ca = {normalise(n) for n in h.ca_names}
     if h.request is not None:
         f.ca_state = h.request.ca_state

@@ -79,6 +79,24 @@ class Handshake:
         return None
 
     @property
+    def requested(self) -> bool | None:
+        """Whether the instance asked for a client certificate; None when the log cannot tell.
+
+        True when a CertificateRequest was logged, or when JSSE acted on one (it builds a client
+        Certificate message, or says it has none to send, only when asked). False when the log
+        shows the handshake past the point where the request comes without one: completed, or
+        in TLS 1.3 the server's Certificate (the request precedes it there). Otherwise unknown:
+        a TLS 1.2 handshake that failed on the server certificate never got that far.
+        """
+        if self.cert_requested or self.client_cert_logged or self.no_cert_marker:
+            return True
+        if self.completed:
+            return False
+        if self.version == "TLSv1.3" and self.server_chain:
+            return False
+        return None
+
+    @property
     def ca_names(self) -> tuple[str, ...]:
         return self.request.ca_names if self.request else ()
 

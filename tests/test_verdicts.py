@@ -156,3 +156,30 @@ def test_analyze_does_not_import_pandas() -> None:
                 if line.startswith("import time:")}
     assert "loganalyzer.diagnoses" in imported  # the trace is real
     assert not {m for m in imported if m.split(".")[0] in ("pandas", "pyarrow", "dask", "OpenSSL")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Unknown is a state: a fact the log cannot show is null in JSON and "?" in every report
+
+
+@pytest.mark.parametrize("sample", ["jdk17-tls12-untrusted-server-tm",
+                                    "jdk17-tls12-expired-no-debug-tm"])
+def test_what_the_log_cannot_show_is_unknown_everywhere(capsys, monkeypatch, sample) -> None:
+    """A TLS 1.2 handshake that failed on the server's certificate never reached the point
+    where the instance asks for a client certificate; without debug output nothing shows it."""
+    path = str(ROOT / "sample_logs" / sample)
+    _, out, _ = cli(capsys, monkeypatch, "parse", path, "-f", "json")
+    [h] = json.loads(out)["handshakes"]
+    assert h["outcome"] == "failed"
+    assert h["cert_requested"] is None and h["cert_sent"] is None
+    for fmt, marker in (("text", "requested: ?"), ("markdown", "| ? |"), ("html", "<td>?</td>")):
+        _, out, _ = cli(capsys, monkeypatch, "parse", path, "-f", fmt)
+        assert marker in out, (fmt, out[-1500:])
+        assert "requested: no" not in out
+
+
+def test_a_completed_handshake_without_a_request_is_false() -> None:
+    from loganalyzer.reading import read
+
+    [h] = read([str(ROOT / "sample_logs" / "jdk21-tls12-no-cert-request-m")]).handshakes
+    assert h.outcome == "completed" and h.requested is False

@@ -55,7 +55,7 @@ def handshake(h: Handshake) -> dict[str, Any]:
         "host": h.sni,
         "tls_version": h.version,
         "cipher": h.cipher,
-        "cert_requested": h.cert_requested,
+        "cert_requested": h.requested,  # true, false, or null when the log cannot tell
         "ca_names": list(h.ca_names),
         "ca_state": req.ca_state if req else None,
         "ca_split": req.ca_split if req else None,

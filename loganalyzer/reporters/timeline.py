@@ -60,7 +60,7 @@ def rows(handshakes: list[dict[str, Any]], group: str = "") -> list[Row]:
 
 
 def _row(h: dict[str, Any], group: str, with_date: bool) -> Row:
-    requested = yes_no(h["cert_requested"]) if h.get("ca_state") or h.get("tls_version") else "?"
+    requested = yes_no(h["cert_requested"])
     if not h["cert_requested"]:
         ca: list[str] = []
     elif h.get("ca_state") and h["ca_state"] != "listed":

@@ -88,7 +88,8 @@ def split_list(text: str, known: Iterable[str] = ()) -> tuple[tuple[str, ...], s
         body = body[1:]
     if body.endswith("]"):
         body = body[:-1]
-    parts = atoms(body)
+    # "..." is no name: a quoted excerpt (the KB article's own) marks names left out with it
+    parts = [a for a in atoms(body) if a.strip() not in ("...", "\u2026")]
     if not parts:
         return (), "exact"
     known_runs = sorted(

@@ -35,6 +35,7 @@ AGENT_PREFILTER: re.Pattern[bytes] = re.compile(
     rb"|javax\.net\.ssl\.|PKIX path|No subject alternative|ValidatorException|CertificateException"
     rb"|encryption keys do not match|Invalid client_cert|Unable to validate the certificate"
     rb"|chain verification fail|Failed in client cert chain"
+    rb"|OCSP|No key pair found|User Not Authenticated|cannot be authenticated"
     rb"| SEVERE |\*\*\* ERROR \*\*\*"  # context for the exception lines that follow them
     rb"|^[ \t]+at |^Caused by: |^[ \t]+\.\.\. \d+ more|^[ \t]*Suppressed: ",
     re.MULTILINE,
@@ -77,6 +78,14 @@ _KB_KINDS = (
      re.compile(r"Failed in client cert chain verification"
                 r"|Certificate chain verification fail(?:ed|s)? for incomplete certificate chain",
                 re.IGNORECASE)),
+    # KB0863673, KB1216223: the MID's own OCSP check of the instance certificate could not
+    # get an answer ("OCSP revoke check IOException", "OCSPCheck HTTP status: 503")
+    ("revocation-check",
+     re.compile(r"OCSP revoke check|OCSPCheck HTTP status|OCSP\w* .{0,60}?(?:IOException|fail"
+                r"|timed out|unreachable|status: [45]\d\d)", re.IGNORECASE)),
+    # KB1048088, KB0745466: the MID's key pair was removed, or agent_keystore deleted
+    ("keypair-missing",
+     re.compile(r"No key pair found for DefaultSecurityKeyPairHandle", re.IGNORECASE)),
 )
 _CONTINUATION = re.compile(r"\s+at |Caused by: |\s+\.\.\. \d+ more|\s*Suppressed: ")
 

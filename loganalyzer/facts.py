@@ -35,6 +35,7 @@ _ALERTS = frozenset({
 _AGENT_KINDS = frozenset({
     "midsecpolicy", "auth-user-null", "soap-401", "ssl-exception", "encryption-keys-mismatch",
     "invalid-client-cert", "unable-to-validate-ca", "chain-verification-failed",
+    "revocation-check", "keypair-missing",
 })
 _CHECKS = frozenset({"hostname", "chain", "revocation"})
 FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {

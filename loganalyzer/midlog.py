@@ -19,9 +19,16 @@ from loganalyzer.records import Line, Record
 _WORDS = (
     r"MIDSecPolicy|Could not authenticate user|encryption keys do not match"
     r"|Invalid client_cert|Unable to validate the certificate|chain verification fail"
-    r"|Failed in client cert chain|Unauthori[sz]ed"
+    r"|Failed in client cert chain|Unauthori[sz]ed|OCSP revoke check|OCSPCheck"
+    r"|No key pair found for DefaultSecurityKeyPairHandle"
 )
 _WORDS_RE = re.compile(_WORDS)
+# A MID line that lost its date prefix (pasted from a KB article or a case, or the Tokyo+
+# layout's "WARN (Thread) [Class:NNN]"): the MID's own "*** WARNING ***" / "*** ERROR ***"
+# markers, or a level and a thread in brackets, still say who wrote it.
+_MID_MARKS = re.compile(
+    r"\*\*\* (?:WARNING|ERROR) \*\*\*|^\s*(?:WARN|WARNING|SEVERE|ERROR|INFO|DEBUG) \([^)]+\) \["
+)
 
 
 class MidLineDialect:
@@ -32,7 +39,9 @@ class MidLineDialect:
 
     def open_record(self, line: Line, path: str) -> Record | None:
         text = line.message
-        if not _WORDS_RE.search(text) or not AGENT_LINE.match(text) or "javax.net.ssl|" in text:
+        if not _WORDS_RE.search(text) or "javax.net.ssl|" in text:
+            return None
+        if not AGENT_LINE.match(text) and not _MID_MARKS.search(text):
             return None
         return Record(
             dialect=self.name,

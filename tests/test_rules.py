@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "rules"
 CASES_DIR = Path(__file__).resolve().parent / "rule_cases"
 SAMPLES = ROOT / "sample_logs"
-CASE_FIELDS = {"name", "expect", "log", "text", "substitute", "todo"}
+CASE_FIELDS = {"name", "expect", "log", "only", "text", "substitute", "todo"}
 
 
 def _engine():
@@ -359,10 +359,10 @@ def test_rule_cases_are_well_formed():
         assert case.get("expect") in ("fire", "silent"), where
         assert ("log" in case) != ("text" in case), f"{where}: give log or text"
         if "log" in case:
-            assert (ROOT / case["log"]).is_dir(), f"{where}: no folder {case['log']}"
+            assert (ROOT / case["log"]).exists(), f"{where}: no folder or file {case['log']}"
             assert ruleset[rule_id].scope != "text", f"{where}: text rules take text cases"
-        if "substitute" in case:
-            assert "log" in case, where
+        if "substitute" in case or "only" in case:
+            assert "log" in case and (ROOT / case["log"]).is_dir(), where
 
 
 def pytest_generate_tests(metafunc):
@@ -374,11 +374,16 @@ def pytest_generate_tests(metafunc):
 
 def _analysis_folder(case: dict, tmp_path: Path) -> Path:
     folder = ROOT / case["log"]
-    if not case.get("substitute"):
-        return folder
+    if not case.get("substitute") and not case.get("only"):
+        return folder  # a sample folder, or one file (a field excerpt)
     copy = tmp_path / folder.name
-    shutil.copytree(folder, copy)
-    for name, pairs in case["substitute"].items():
+    if case.get("only"):  # some files of the folder: an agent log on its own, say
+        copy.mkdir()
+        for name in case["only"]:
+            shutil.copy2(folder / name, copy / name)
+    else:
+        shutil.copytree(folder, copy)
+    for name, pairs in case.get("substitute", {}).items():
         target = copy / name
         text = target.read_text(encoding="utf-8")
         for old, new in pairs:

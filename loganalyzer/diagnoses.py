@@ -2,8 +2,8 @@
 
 Each rule is evaluated on every handshake (or agent event) of a MID Server. Hits of one rule
 become one diagnosis per MID Server, citing the first handshakes it fired on. Where the log
-cannot tell causes apart, several ``possible`` diagnoses come back, most likely first; a
-``confirmed`` error on a handshake silences the ``possible`` ones of that same handshake.
+cannot tell causes apart, several ``possible`` diagnoses come back, most likely first. Which
+rule gives way to which on the same handshake is said once, in each rule's ``yields_to``.
 """
 
 from __future__ import annotations
@@ -125,8 +125,7 @@ def _diagnose_server(server: MidServer, rules, problems: list[Problem]) -> list[
         with boundary(problems, h.start, "deriving the facts of this handshake"):
             facts = derive(h, timeline)
             fired = [r for r in rules.for_scope("handshake") if _matches(r, facts, h.start, problems)]
-            if any(r.confidence == "confirmed" and r.severity in ("error", "warning") for r in fired):
-                fired = [r for r in fired if r.confidence == "confirmed"]
+            fired = [r for r in fired if not r.gives_way(fired)]  # precedence: ``yields_to``
             for rule in fired:
                 hits.setdefault(rule.id, []).append((h, None))
                 by_id[rule.id] = rule

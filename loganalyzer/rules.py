@@ -97,7 +97,12 @@ FIELDS: dict[str, str] = {
     "evidence": "which events to show (vocabulary per scope)",
     "distinguish": "for possible rules: what tells the candidates apart",
     "explain": "regexes (case-insensitive) matching pasted error texts",
+    "yields_to": "rule ids (or 'confirmed': any confirmed error or warning) that, when they fire "
+    "on the same handshake, silence this rule there: the one place precedence is said",
 }
+#: In ``yields_to``: every confirmed error or warning rule (the differential's candidates give
+#: way to a cause the log proves).
+YIELD_TO_CONFIRMED = "confirmed"
 DEFAULT_RANK = 100
 
 
@@ -143,6 +148,19 @@ class Rule:
     compiled: rule_engine.Rule | None = field(repr=False)
     path: Path = field(repr=False)
     patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
+    yields_to: tuple[str, ...] = ()
+
+    def gives_way(self, fired: Sequence[Rule]) -> bool:
+        """Whether one of ``fired`` (the rules that fired on the same handshake) silences it."""
+        for other in fired:
+            if other is self:
+                continue
+            if other.id in self.yields_to:
+                return True
+            if (YIELD_TO_CONFIRMED in self.yields_to and other.confidence == "confirmed"
+                    and other.severity in ("error", "warning")):
+                return True
+        return False
 
     def matches(self, facts: Any) -> bool:
         """True when ``facts`` (of this rule's scope) satisfy ``when`` and the predicate."""
@@ -174,6 +192,7 @@ class Rule:
             "evidence": list(self.evidence),
             "distinguish": self.distinguish,
             "explain": list(self.explain),
+            "yields_to": list(self.yields_to),
         }
 
 
@@ -340,6 +359,12 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
         if rule is not None:
             rules.append(rule)
     rules.sort(key=lambda r: r.id)
+    ids = {r.id for r in rules}
+    for rule in rules:
+        for other in rule.yields_to:
+            if other != YIELD_TO_CONFIRMED and other not in ids:
+                errors.append(RuleLoadError(f"field 'yields_to': no rule {other} in this folder",
+                                            Location(str(rule.path))))
     return RuleSet(tuple(rules), directory, tuple(errors))
 
 
@@ -470,6 +495,11 @@ class _Validator:
         when = self.string("when", required=scope in ("handshake", "agent"))
         predicate = self.string("predicate", required=False)
         evidence = self.strings("evidence", required=scope == "handshake") or ()
+        yields_to = self.strings("yields_to", required=False) or ()
+        for item in yields_to:
+            if item != YIELD_TO_CONFIRMED and not ID_PATTERN.match(item):
+                self.error("yields_to", f"{item!r} is neither a rule id MTLS-NNN nor "
+                           f"{YIELD_TO_CONFIRMED!r}")
         compiled = None
         if scope == "text":
             for name in ("when", "predicate", "evidence"):
@@ -494,6 +524,7 @@ class _Validator:
             confidence=confidence, rank=rank, scope=scope, kb=kb, meaning=meaning, fix=fix,
             when=when, predicate=predicate, evidence=evidence, distinguish=distinguish,
             explain=explain, compiled=compiled, path=self.path, patterns=patterns,
+            yields_to=yields_to,
         )
 
     def _kb(self) -> KbRef | None:

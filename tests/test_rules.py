@@ -429,3 +429,40 @@ def test_good_logs_give_no_error_or_warning(folder):
     bad = [(d.rule, d.severity) for d in diagnoses if d.severity in ("error", "warning")]
     assert bad == []
     assert "mtls-ok" in {d.root_cause for d in diagnoses}
+
+
+# ---------------------------------------------------------------------------- precedence
+
+
+def test_yields_to_names_rules_of_the_folder(tmp_path):
+    _write(tmp_path, GOOD.replace("\nexplain:", "\nyields_to: [MTLS-999]\nexplain:", 1))
+    assert "no rule MTLS-999" in _only_error(tmp_path).message
+
+
+def test_yields_to_takes_ids_or_confirmed(tmp_path):
+    _write(tmp_path, GOOD.replace("\nexplain:", "\nyields_to: [earlier]\nexplain:", 1))
+    assert "field 'yields_to'" in _only_error(tmp_path).message
+
+
+def test_precedence_is_said_once():
+    """No rule repeats another's condition to give way to it: that is what yields_to is for."""
+    ruleset = load_rules(RULES_DIR)
+    policy = ruleset["MTLS-060"]
+    for rule in ruleset:
+        if rule is not policy and rule.when:
+            assert "earlier_cert_sent and not later_cert_sent" not in rule.when, rule.id
+    yielding = {r.id for r in ruleset if "MTLS-060" in r.yields_to}
+    assert yielding == {"MTLS-020", "MTLS-021", "MTLS-030", "MTLS-031", "MTLS-050", "MTLS-051"}
+    # every possible candidate of a handshake gives way to a cause the log proves
+    assert all("confirmed" in r.yields_to for r in ruleset
+               if r.scope == "handshake" and r.confidence == "possible")
+
+
+def test_a_policy_regression_silences_the_causes_that_yield_to_it():
+    """The policy-drops-cert captures: a certificate went out earlier, then none; only
+    MTLS-060 (and the side effect) may stand, none of the rules that give way to it."""
+    engine = _engine()
+    for sample in ("jdk17-tls12-policy-drops-cert-tm", "jdk21-tls13-policy-drops-cert-lptm"):
+        rules = {d.rule for d in engine.analyze_paths([str(SAMPLES / sample)])}
+        assert "MTLS-060" in rules
+        assert not rules & {"MTLS-020", "MTLS-021", "MTLS-030", "MTLS-031", "MTLS-050", "MTLS-051"}

@@ -92,6 +92,10 @@ def render(ruleset) -> str:
                             "(loganalyzer/predicates.py)."]
             if r.evidence:
                 out += ["", f"Evidence shown: {', '.join(r.evidence)}."]
+            if r.yields_to:
+                names = ", ".join("any confirmed error or warning" if y == "confirmed" else f"`{y}`"
+                                  for y in r.yields_to)
+                out += ["", f"Gives way on the same handshake to: {names}."]
         if r.distinguish:
             out += ["", "### Telling the candidates apart", "", _cell(r.distinguish)]
         out += ["", "### Fix", ""]

@@ -15,6 +15,7 @@ run folders) go to tools/capture/work/ (gitignored).
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import os
 import shutil
@@ -359,10 +360,31 @@ def _long_ca_names() -> None:
     (PKI / "ca-names-long-other.pem").write_text("".join(pems))
 
 
+def _openssl_date(args: list[str]) -> float:
+    """An `openssl ... -noout -startdate/-nextupdate` answer ('name=Mon DD HH:MM:SS YYYY GMT') as epoch."""
+    out = run(["openssl", *args], cwd=PKI).stdout.strip().split("=", 1)[1]
+    return calendar.timegm(time.strptime(" ".join(out.split()), "%b %d %H:%M:%S %Y %Z"))
+
+
+def _extras_stale() -> bool:
+    """True when the dated extras no longer show what they were made for (a PKI reused weeks later)."""
+    soon = time.time() + 7 * 86400
+    try:
+        not_before = _openssl_date(["x509", "-in", "client-notyet.pem", "-noout", "-startdate"])
+        next_update = _openssl_date(["crl", "-in", "client-int.crl.pem", "-noout", "-nextupdate"])
+    except (RuntimeError, IndexError, ValueError):
+        return True
+    return not_before < soon or next_update < soon
+
+
 def make_pki_extras(force: bool = False) -> None:
-    """Certificates and stores added after the first PKI: created once, without touching the others."""
+    """Certificates and stores added after the first PKI: created once, without touching the others.
+
+    They are made again when the not-yet-valid certificate is about to become valid or the CRL is
+    about to expire, so a capture with --only weeks later still shows the intended failure.
+    """
     marker = PKI / "EXTRAS-DONE"
-    if marker.exists() and not force:
+    if marker.exists() and not force and not _extras_stale():
         return
     log("adding the issue-13/issue-11 certificates to the lab PKI")
     for leftover in PKI.glob("ca-db-*"):

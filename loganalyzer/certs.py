@@ -31,11 +31,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from loganalyzer.errors import InputError, Location, Problem
 from loganalyzer.selfcheck import Finding, finding
 from loganalyzer.sources import read_small_file
+from loganalyzer.vocabulary import ANY_EKU_OID, CLIENT_AUTH_OID, EKU_LONG
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a certificate file is kilobytes; anything this big is not one
 EXPIRY_WARNING_DAYS = 30
@@ -57,15 +57,6 @@ _SHORT_NAMES = {
     "2.5.4.42": "GIVENNAME", "2.5.4.12": "T", "2.5.4.46": "DNQ", "2.5.4.17": "POSTALCODE",
     "0.9.2342.19200300.100.1.25": "DC", "0.9.2342.19200300.100.1.1": "UID",
     "1.2.840.113549.1.9.1": "EMAILADDRESS",
-}
-_EKU_NAMES = {  # the names ``openssl x509 -text`` prints, which the KB quotes
-    ExtendedKeyUsageOID.SERVER_AUTH: "TLS Web Server Authentication",
-    ExtendedKeyUsageOID.CLIENT_AUTH: "TLS Web Client Authentication",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION: "E-mail Protection",
-    ExtendedKeyUsageOID.CODE_SIGNING: "Code Signing",
-    ExtendedKeyUsageOID.TIME_STAMPING: "Time Stamping",
-    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSP Signing",
-    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "Any Extended Key Usage",
 }
 
 
@@ -251,7 +242,7 @@ class Cert:
             ext = self.x509.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return None
-        return tuple(_EKU_NAMES.get(oid, oid.dotted_string) for oid in ext)
+        return tuple(EKU_LONG.get(oid.dotted_string, oid.dotted_string) for oid in ext)
 
     @property
     def key_text(self) -> str:
@@ -737,7 +728,7 @@ def _check_leaf(report: CertReport, now: datetime) -> None:
             "certs.eku", None, "info",
             f"{leaf.subject} has no Extended Key Usage extension; the KB expects one that lists "
             "TLS Web Client Authentication.", where=leaf.where))
-    elif "TLS Web Client Authentication" not in eku and "Any Extended Key Usage" not in eku:
+    elif not {EKU_LONG[CLIENT_AUTH_OID], EKU_LONG[ANY_EKU_OID]} & set(eku):
         report.findings.append(finding(
             "certs.eku", "MTLS-040", "error",
             f"{leaf.subject}: X509v3 Extended Key Usage is '{', '.join(eku)}', without TLS Web "

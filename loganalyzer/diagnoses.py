@@ -15,12 +15,11 @@ from typing import Any
 
 from loganalyzer import events as ev
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
+from loganalyzer.vocabulary import Confidence, severity_rank
 from loganalyzer.facts import Timeline, derive, derive_agent
 from loganalyzer.handshakes import Handshake
 from loganalyzer.reading import MidServer, Reading
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-CONFIDENCE_ORDER = {"confirmed": 0, "possible": 1}
 MAX_EVIDENCE_HANDSHAKES = 3
 
 # Which events a rule's ``evidence`` names pull out of a handshake.
@@ -97,8 +96,8 @@ def diagnose(reading: Reading, rules) -> list[Diagnosis]:
 
 def sort_key(d: Diagnosis) -> tuple:
     return (
-        SEVERITY_ORDER.get(d.severity, 9),
-        CONFIDENCE_ORDER.get(d.confidence, 9),
+        -severity_rank(d.severity),  # worst first
+        Confidence(d.confidence).rank,
         d.rank,
         d.mid_server,
         d.first_line,

@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from loganalyzer.errors import Location
-
-CLIENT_AUTH_EKU = "clientAuth"
-SERVER_AUTH_EKU = "serverAuth"
-ANY_EKU = "anyExtendedKeyUsage"
+from loganalyzer.vocabulary import ANY_EKU, CLIENT_AUTH_EKU, SERVER_AUTH_EKU  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 Rules are written against this dataclass (rule-engine type-checks them at load time), so a
 fact is added here, derived in :func:`derive`, and documented in its field comment. Three-way
-answers use the strings ``yes`` / ``no`` / ``unknown`` because a log often cannot tell.
+answers are :data:`~loganalyzer.vocabulary.Tri` strings (``yes`` / ``no`` / ``unknown``) because a
+log often cannot tell; a bare boolean is kept only where the log always can.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from datetime import timedelta
 from loganalyzer import events as ev
 from loganalyzer.dn import normalise
 from loganalyzer.handshakes import Handshake
+from loganalyzer.vocabulary import NO, TRI_VALUES, UNKNOWN, YES, tri
 
-YES, NO, UNKNOWN = "yes", "no", "unknown"
 AGENT_WINDOW = timedelta(minutes=10)
 
 # The values each string fact can take: rules comparing a fact with anything else fail to load.
-_TRI = frozenset({"yes", "no", "unknown"})
 _ALERTS = frozenset({
     "", "close_notify", "unexpected_message", "bad_record_mac", "decryption_failed",
     "record_overflow", "decompression_failure", "handshake_failure", "no_certificate",
@@ -40,8 +40,8 @@ _AGENT_KINDS = frozenset({
 _CHECKS = frozenset({"hostname", "chain", "revocation"})
 FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
     "handshake": {
-        **{name: _TRI for name in (
-            "request_logged", "cert_sent", "client_eku_ok", "client_expired",
+        **{name: TRI_VALUES for name in (
+            "request_logged", "cert_sent", "client_self_signed", "client_eku_ok", "client_expired",
             "client_chain_covered", "km_chain_covered", "km_self_signed", "km_eku_ok",
             "km_expired")},
         "ca_state": frozenset({"listed", "empty", "absent", "malformed", "unknown", "none"}),
@@ -59,10 +59,6 @@ FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
         "value": frozenset({"", "true", "false"}),
     },
 }
-
-
-def _tri(value: bool | None) -> str:
-    return UNKNOWN if value is None else (YES if value else NO)
 
 
 @dataclass(slots=True)
@@ -86,7 +82,7 @@ class HandshakeFacts:
     cert_sent: str = UNKNOWN  # yes | no | unknown
     client_subject: str = ""
     client_issuer: str = ""
-    client_self_signed: bool = False
+    client_self_signed: str = UNKNOWN  # the sent leaf is self-signed
     client_eku_ok: str = UNKNOWN  # the sent leaf allows TLS Web Client Authentication
     client_eku: list[str] = field(default_factory=list)
     client_expired: str = UNKNOWN  # the sent leaf was outside its validity at handshake time
@@ -137,24 +133,24 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
 
     when = h.start_time
     f.cert_requested = h.requested is True
-    f.request_logged = _tri(h.requested)
+    f.request_logged = tri(h.requested)
     ca = {normalise(n) for n in h.ca_names}
     if h.request is not None:
         f.ca_state = h.request.ca_state
         f.ca_names = list(h.ca_names)
         f.ca_count = len(h.ca_names)
 
-    f.cert_sent = _tri(h.client_cert_sent)
+    f.cert_sent = tri(h.client_cert_sent)
     if h.client_chain:
         leaf = h.client_chain[0]
         f.client_subject, f.client_issuer = leaf.subject, leaf.issuer
-        f.client_self_signed = leaf.self_signed
+        f.client_self_signed = tri(leaf.self_signed)
         f.client_eku = list(leaf.eku)
-        f.client_eku_ok = _tri(leaf.allows_client_auth)
+        f.client_eku_ok = tri(leaf.allows_client_auth)
         valid = leaf.valid_at(when)
-        f.client_expired = _tri(None if valid is None else not valid)
+        f.client_expired = tri(None if valid is None else not valid)
         if ca and f.ca_state == "listed":
-            f.client_chain_covered = _tri(any(normalise(c.issuer) in ca for c in h.client_chain))
+            f.client_chain_covered = tri(any(normalise(c.issuer) in ca for c in h.client_chain))
 
     km = h.key_manager
     f.km_logged = km.logged
@@ -163,14 +159,14 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.km_aliases = len(chains)
     if chains:
         leaves = [chain[0] for chain in chains]
-        f.km_self_signed = _tri(all(leaf.self_signed for leaf in leaves))
+        f.km_self_signed = tri(all(leaf.self_signed for leaf in leaves))
         eku = [leaf.allows_client_auth for leaf in leaves]
         f.km_eku_ok = YES if any(e is not False for e in eku) else NO
         validity = [leaf.valid_at(when) for leaf in leaves]
         if all(v is not None for v in validity):
-            f.km_expired = _tri(not any(validity))
+            f.km_expired = tri(not any(validity))
         if ca and f.ca_state == "listed":
-            f.km_chain_covered = _tri(
+            f.km_chain_covered = tri(
                 any(normalise(c.issuer) in ca for chain in chains for c in chain)
             )
     f.km_no_selection = any(s.outcome == "none" for s in km.selections)

@@ -34,6 +34,7 @@ from loganalyzer.errors import Location, Problem, boundary
 from loganalyzer.grammars import parser
 from loganalyzer.records import Line, Record
 from loganalyzer.unified import RECEIVED_ALERT, split_exception
+from loganalyzer.vocabulary import EKU_SHORT
 
 MAX_BODY_LINES = 20_000
 GRAMMAR = "jsse_legacy"
@@ -210,11 +211,6 @@ class LegacyDialect:
 
 # ----------------------------------------------------------------------------- grammar semantics
 
-_EKU_NAMES = {
-    "1.3.6.1.5.5.7.3.1": ev.SERVER_AUTH_EKU,
-    "1.3.6.1.5.5.7.3.2": ev.CLIENT_AUTH_EKU,
-    "2.5.29.37.0": ev.ANY_EKU,
-}
 
 
 def parse_date(text: str) -> datetime | None:
@@ -331,7 +327,7 @@ class LegacyTransformer(Transformer):
         return str(token).strip()
 
     def eku(self, header, *items):
-        return ("eku", tuple(_EKU_NAMES.get(x, x) for x in items))
+        return ("eku", tuple(EKU_SHORT.get(x, x) for x in items))
 
     def key_usage(self, header, *items):
         return ("key_usage", tuple(items))

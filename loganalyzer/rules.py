@@ -27,6 +27,7 @@ import yaml
 from loganalyzer.errors import Location, RuleLoadError
 from loganalyzer.facts import FACT_VALUES, AgentFacts, HandshakeFacts
 from loganalyzer.predicates import PREDICATES
+from loganalyzer.vocabulary import CONFIDENCES, SEVERITIES
 
 #: The public contract of the JSON output: root-cause id -> one-line meaning (issue 4).
 CANONICAL_ROOT_CAUSES: dict[str, str] = {
@@ -56,8 +57,6 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "mtls-ok": "mutual TLS completed with a client certificate",
 }
 
-SEVERITIES = ("error", "warning", "info")  # error: breaks auth; warning: will or may; info: note
-CONFIDENCES = ("confirmed", "possible")  # possible = one candidate of a differential
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it
 KB_ARTICLE = "MID Server Mutual Authentication"
 ID_PATTERN = re.compile(r"^MTLS-\d{3}$")

@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from loganalyzer.errors import Location, Problem, boundary
+from loganalyzer.vocabulary import severity_rank
+from loganalyzer.vocabulary import worst as worst_severity
 
 if TYPE_CHECKING:  # the check modules import this one for Finding
     from loganalyzer.certs import CertReport
@@ -30,7 +32,6 @@ if TYPE_CHECKING:  # the check modules import this one for Finding
     from loganalyzer.probe import ProbeResult
 
 SCHEMA_VERSION = 1
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +93,11 @@ def finding(check: str, rule_id: str | None, severity: str, detail: str, *,
 
 def worst(findings: Sequence[Finding]) -> str | None:
     """The highest severity among ``findings`` (``None`` when there are none)."""
-    if not findings:
-        return None
-    return max((f.severity for f in findings), key=lambda s: SEVERITY_RANK.get(s, 0))
+    return worst_severity(f.severity for f in findings)
 
 
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
+    return sorted(findings, key=lambda f: -severity_rank(f.severity))
 
 
 # ----------------------------------------------------------------------------- combining

@@ -21,6 +21,7 @@ from loganalyzer.dn import split_list
 from loganalyzer.errors import Location, Problem
 from loganalyzer.grammars import parser
 from loganalyzer.records import Line, Record
+from loganalyzer.vocabulary import EKU_SHORT
 
 HEADER = re.compile(
     r"javax\.net\.ssl\|(?P<level>[A-Z]+)\|(?P<tid>[0-9A-Fa-f]{1,2}(?: [0-9A-Fa-f]{2})*)\|"
@@ -342,11 +343,6 @@ def words(value) -> str:
 
 # ----------------------------------------------------------------------------- certificates
 
-_EKU_NAMES = {
-    "1.3.6.1.5.5.7.3.1": "serverAuth",
-    "1.3.6.1.5.5.7.3.2": "clientAuth",
-    "2.5.29.37.0": "anyExtendedKeyUsage",
-}
 
 
 def certificates(node: Node) -> tuple[ev.CertInfo, ...]:
@@ -379,7 +375,7 @@ def cert_info(node: Node) -> ev.CertInfo:
             continue
         body = [line for line in ext.lines if line not in ("[", "]")]
         if ext.oid == "2.5.29.37":
-            eku = [_EKU_NAMES.get(x, x) for x in body if not x.endswith("[")]
+            eku = [EKU_SHORT.get(x, x) for x in body if not x.endswith("[")]
         elif ext.oid == "2.5.29.15":
             key_usage = [x for x in body if not x.endswith("[")]
         elif ext.oid == "2.5.29.17":

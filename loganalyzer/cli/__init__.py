@@ -34,23 +34,15 @@ class FailOn(str, Enum):
     never = "never"
 
 
-class Severity(str, Enum):
-    """``--min-severity`` values, lowest first."""
-
-    info = "info"
-    warning = "warning"
-    error = "error"
-
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+from loganalyzer.vocabulary import Severity, severity_rank  # noqa: E402,F401 (--min-severity)
 
 
 def findings_exit(severities: Iterable[str], fail_on: FailOn) -> int:
     """EXIT_FINDINGS when any severity reaches ``fail_on``, else EXIT_OK (``never``: always OK)."""
-    threshold = SEVERITY_RANK.get(fail_on.value)
-    if threshold is None:
+    if fail_on is FailOn.never:
         return EXIT_OK
-    reached = any(SEVERITY_RANK.get(s, 0) >= threshold for s in severities)
+    threshold = Severity(fail_on.value).rank
+    reached = any(severity_rank(s) >= threshold for s in severities)
     return EXIT_FINDINGS if reached else EXIT_OK
 
 

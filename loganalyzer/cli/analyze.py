@@ -8,12 +8,12 @@ import typer
 
 from loganalyzer.cli import (
     EXIT_NO_EVIDENCE,
-    SEVERITY_RANK,
     FailOn,
     ReportFormat,
     Severity,
     findings_exit,
     problems_exit,
+    severity_rank,
 )
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
@@ -78,7 +78,7 @@ def analyze(
     reading = read_inputs(paths, quiet)
     diagnoses = [
         d for d in diagnose(reading, rules)
-        if SEVERITY_RANK[d.severity] >= SEVERITY_RANK[min_severity.value]
+        if severity_rank(d.severity) >= min_severity.rank
     ]
     document = analyze_document(reading, diagnoses)
     problems = reading.problems + emit(document, format.value, output, redact)

@@ -245,9 +245,17 @@ def rules_dir() -> Path:
     return data_dir("rules")
 
 
+#: The shipped rules live apart by kind: ``detect/`` diagnoses logs (scope handshake or agent,
+#: ids MTLS-001 to MTLS-199), ``kb/`` matches the KB's text-only messages for ``explain`` (scope
+#: text, ids MTLS-200 and up). A rule pack may use the same folders or none.
+KIND_FOLDERS = {"detect": ("handshake", "agent"), "kb": ("text",)}
+
+
 def rule_files(directory: Path) -> list[Path]:
-    """The rule files of a folder: every ``*.yaml`` / ``*.yml`` (README and the rest ignored)."""
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    """The rule files under a folder, its subfolders included: every ``*.yaml`` / ``*.yml``
+    (README and the rest ignored), by name."""
+    files = (p for p in directory.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
+    return sorted(files, key=lambda p: (p.name, str(p)))
 
 
 def load_rules(path: str | Path | None = None, collect_errors: bool = False) -> RuleSet:
@@ -331,7 +339,7 @@ def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
     out = []
     for p in rule_files(directory):
         st = p.stat()
-        out.append((p.name, st.st_mtime_ns, st.st_size))
+        out.append((str(p.relative_to(directory)), st.st_mtime_ns, st.st_size))
     return tuple(out)
 
 
@@ -356,6 +364,13 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
                 continue
             seen[raw_id] = path
         if rule is not None:
+            kind = path.parent.name if path.parent != directory else None
+            if kind in KIND_FOLDERS and rule.scope not in KIND_FOLDERS[kind]:
+                home = next(k for k, scopes in KIND_FOLDERS.items() if rule.scope in scopes)
+                errors.append(RuleLoadError(
+                    f"field 'scope': a {rule.scope} rule belongs in {home}/, not {kind}/",
+                    Location(str(path))))
+                continue
             rules.append(rule)
     rules.sort(key=lambda r: r.id)
     ids = {r.id for r in rules}

@@ -167,7 +167,7 @@ def test_rules_check_ok():
 
 
 def test_rules_check_lists_every_problem(tmp_path):
-    good = (ROOT / "rules" / "MTLS-190-mtls-ok.yaml").read_text()
+    good = (ROOT / "rules" / "detect" / "MTLS-190-mtls-ok.yaml").read_text()
     (tmp_path / "MTLS-190-mtls-ok.yaml").write_text(good.replace("severity: info",
                                                                  "severity: fatal"))
     (tmp_path / "MTLS-191-mtls-ok.yaml").write_text(

@@ -44,7 +44,7 @@ def test_wheel_holds_the_data_folders(unpacked_wheel: Path) -> None:
     data = unpacked_wheel / "loganalyzer" / "_data"
     assert (data / "grammars" / "jsse_unified.lark").is_file()
     assert (data / "grammars" / "jsse_legacy.lark").is_file()
-    assert len(list((data / "rules").glob("MTLS-*.yaml"))) == len(list((ROOT / "rules").glob("MTLS-*.yaml")))
+    assert len(list((data / "rules").rglob("MTLS-*.yaml"))) == len(list((ROOT / "rules").rglob("MTLS-*.yaml")))
 
 
 def test_installed_tool_works_from_another_directory(unpacked_wheel: Path, tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def _engine():
 
 def test_every_rule_file_loads():
     ruleset = load_rules(RULES_DIR)
-    files = sorted(RULES_DIR.glob("*.yaml"))
+    files = sorted(RULES_DIR.rglob("*.yaml"))
     assert len(ruleset) == len(files) > 0
     assert {r.path.name for r in ruleset} == {p.name for p in files}
 

@@ -79,7 +79,7 @@ def render(ruleset) -> str:
                 f"- severity: {r.severity}; confidence: {r.confidence}; rank: {r.rank}; "
                 f"scope: {r.scope}",
                 f"- KB: {r.kb.article}, section \"{_cell(r.kb.section)}\"",
-                f"- file: `rules/{r.path.name}`",
+                f"- file: `rules/{r.path.parent.name}/{r.path.name}`",
                 "", "### What it means", "", _cell(r.meaning), "",
                 "### When it fires", ""]
         if r.scope == "text":

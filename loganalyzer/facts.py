@@ -76,15 +76,15 @@ class HandshakeFacts:
     cert_requested: bool = False  # a CertificateRequest was logged, or JSSE acted on one
     request_logged: str = UNKNOWN  # yes: requested; no: logged past that point without one; unknown
     ca_state: str = "none"  # listed | empty | absent | malformed | unknown (body cut) | none (no request)
-    ca_count: int = 0
-    ca_names: list[str] = field(default_factory=list)
+    ca_count: int = 0  # how many CA names the request listed
+    ca_names: list[str] = field(default_factory=list)  # the CA names the request listed
     # -- what the MID Server sent
     cert_sent: str = UNKNOWN  # yes | no | unknown
-    client_subject: str = ""
-    client_issuer: str = ""
+    client_subject: str = ""  # subject DN of the leaf the MID Server sent ("" when none)
+    client_issuer: str = ""  # issuer DN of that leaf
     client_self_signed: str = UNKNOWN  # the sent leaf is self-signed
     client_eku_ok: str = UNKNOWN  # the sent leaf allows TLS Web Client Authentication
-    client_eku: list[str] = field(default_factory=list)
+    client_eku: list[str] = field(default_factory=list)  # that leaf's Extended Key Usages
     client_expired: str = UNKNOWN  # the sent leaf was outside its validity at handshake time
     client_chain_covered: str = UNKNOWN  # some cert of the sent chain has an issuer in the CA names
     # -- the MID Server's key manager
@@ -308,7 +308,7 @@ class AgentFacts:
     text: str = ""  # the message
     check: str = ""  # for midsecpolicy: hostname | chain | revocation
     value: str = ""  # for midsecpolicy: true | false
-    host: str = ""
+    host: str = ""  # for midsecpolicy: the host the check is for
     failed_handshake_nearby: bool = False  # a handshake failed within AGENT_WINDOW
     mutual_auth_seen: bool = False  # this MID Server was asked for, or sent, a client certificate
 

@@ -466,3 +466,25 @@ def test_a_policy_regression_silences_the_causes_that_yield_to_it():
         rules = {d.rule for d in engine.analyze_paths([str(SAMPLES / sample)])}
         assert "MTLS-060" in rules
         assert not rules & {"MTLS-020", "MTLS-021", "MTLS-030", "MTLS-031", "MTLS-050", "MTLS-051"}
+
+
+def test_docs_facts_md_is_current():
+    """docs/facts.md, the glossary of facts, is generated from facts.py; regenerate with
+    `python tools/gen_fact_docs.py`."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_fact_docs.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_fact_is_explained_in_the_glossary():
+    import dataclasses
+
+    from loganalyzer.facts import AgentFacts, HandshakeFacts
+
+    glossary = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
+    for cls in (HandshakeFacts, AgentFacts):
+        section = glossary.split(f"## `{cls.__name__}`", 1)[1].split("\n## ", 1)[0]
+        for f in dataclasses.fields(cls):
+            [row] = [x for x in section.splitlines() if x.startswith(f"| `{f.name}` |")]
+            meaning = row.split(" | ")[3]
+            assert meaning.strip(), f"{cls.__name__}.{f.name} has no comment in facts.py"

@@ -258,8 +258,13 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.name, str(p)))
 
 
-def load_rules(path: str | Path | None = None, collect_errors: bool = False) -> RuleSet:
-    """Load and validate every rule file in ``path`` (default: the shipped ``rules/``).
+def load_rules(
+    path: str | Path | None = None,
+    collect_errors: bool = False,
+    extra: Sequence[str | Path] = (),
+) -> RuleSet:
+    """Load and validate every rule file in ``path`` (default: the shipped ``rules/``), plus the
+    rule packs in ``extra`` (a support team's own rules, next to the shipped ones).
 
     With ``collect_errors=False`` the first problem is raised as a :class:`RuleLoadError`; with
     ``True`` the valid rules are returned and every problem is in ``RuleSet.errors``.
@@ -267,6 +272,10 @@ def load_rules(path: str | Path | None = None, collect_errors: bool = False) -> 
     """
     directory = _resolve(path)
     ruleset = _load_cached(directory, _signature(directory))
+    for pack in extra:
+        pack_dir = _resolve(pack)
+        ruleset = _merged(ruleset, _load_cached(pack_dir, _signature(pack_dir)))
+    ruleset = _with_links_checked(ruleset)
     if ruleset.errors and not collect_errors:
         first = ruleset.errors[0]
         more = len(ruleset.errors) - 1
@@ -280,13 +289,40 @@ def load_rules(path: str | Path | None = None, collect_errors: bool = False) -> 
     return ruleset
 
 
+def _merged(base: RuleSet, pack: RuleSet) -> RuleSet:
+    """``base`` with the rules of ``pack``; an id both hold is an error, never a silent override."""
+    errors = list(base.errors) + list(pack.errors)
+    rules = list(base.rules)
+    for rule in pack.rules:
+        if rule.id in base:
+            errors.append(RuleLoadError(
+                f"field 'id': {rule.id} is already a rule of {base.directory}; a pack adds rules "
+                "with ids of its own", Location(str(rule.path))))
+            continue
+        rules.append(rule)
+    rules.sort(key=lambda r: r.id)
+    return RuleSet(tuple(rules), base.directory, tuple(errors))
+
+
+def _with_links_checked(ruleset: RuleSet) -> RuleSet:
+    """Every ``yields_to`` must name a rule that is loaded (from any folder or pack)."""
+    ids = {r.id for r in ruleset}
+    bad = [RuleLoadError(f"field 'yields_to': no rule {other} among the rules loaded",
+                         Location(str(r.path)))
+           for r in ruleset for other in r.yields_to
+           if other != YIELD_TO_CONFIRMED and other not in ids]
+    if not bad:
+        return ruleset
+    return RuleSet(ruleset.rules, ruleset.directory, ruleset.errors + tuple(bad))
+
+
 def check_rules(path: str | Path | None = None) -> list[RuleLoadError]:
     """Every problem in the rule files of ``path`` (empty list: all good)."""
     try:
         directory = _resolve(path)
     except RuleLoadError as exc:
         return [exc]
-    return list(_load_cached(directory, _signature(directory)).errors)
+    return list(_with_links_checked(_load_cached(directory, _signature(directory))).errors)
 
 
 def match_text(ruleset: RuleSet, text: str) -> list[Rule]:
@@ -373,12 +409,6 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
                 continue
             rules.append(rule)
     rules.sort(key=lambda r: r.id)
-    ids = {r.id for r in rules}
-    for rule in rules:
-        for other in rule.yields_to:
-            if other != YIELD_TO_CONFIRMED and other not in ids:
-                errors.append(RuleLoadError(f"field 'yields_to': no rule {other} in this folder",
-                                            Location(str(rule.path))))
     return RuleSet(tuple(rules), directory, tuple(errors))
 
 

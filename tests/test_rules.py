@@ -436,7 +436,7 @@ def test_good_logs_give_no_error_or_warning(folder):
 
 def test_yields_to_names_rules_of_the_folder(tmp_path):
     _write(tmp_path, GOOD.replace("\nexplain:", "\nyields_to: [MTLS-999]\nexplain:", 1))
-    assert "no rule MTLS-999" in _only_error(tmp_path).message
+    assert "no rule MTLS-999 among the rules loaded" in _only_error(tmp_path).message
 
 
 def test_yields_to_takes_ids_or_confirmed(tmp_path):
@@ -488,3 +488,36 @@ def test_every_fact_is_explained_in_the_glossary():
             [row] = [x for x in section.splitlines() if x.startswith(f"| `{f.name}` |")]
             meaning = row.split(" | ")[3]
             assert meaning.strip(), f"{cls.__name__}.{f.name} has no comment in facts.py"
+
+
+# ---------------------------------------------------------------------------- rule packs
+
+
+def test_a_rule_pack_adds_rules_to_analyze(tmp_path):
+    """A support team's own rule, next to the shipped ones, without forking them."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    shipped = (RULES_DIR / "detect" / "MTLS-190-mtls-ok.yaml").read_text(encoding="utf-8")
+    (pack / "MTLS-900-mtls-ok.yaml").write_text(
+        shipped.replace("id: MTLS-190", "id: MTLS-900"), encoding="utf-8")
+    sample = str(SAMPLES / "jdk25-tls13-success-tm")
+    done = subprocess.run([sys.executable, "-m", "loganalyzer", "analyze", sample, "-f", "json",
+                           "--extra-rules", str(pack)], capture_output=True, text=True, cwd=ROOT)
+    rules = {d["rule"] for d in json.loads(done.stdout)["diagnoses"]}
+    assert {"MTLS-190", "MTLS-900"} <= rules, done.stderr
+    # a clashing id is a located error, exit 2
+    (pack / "MTLS-190-mtls-ok.yaml").write_text(shipped, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "loganalyzer", "analyze", sample,
+                           "--extra-rules", str(pack)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "MTLS-190 is already a rule" in done.stderr
+    assert "MTLS-190-mtls-ok.yaml" in done.stderr
+
+
+def test_rules_dir_replaces_the_shipped_rules_in_analyze(tmp_path):
+    only = tmp_path / "only"
+    only.mkdir()
+    shutil.copy2(RULES_DIR / "detect" / "MTLS-190-mtls-ok.yaml", only)
+    sample = str(SAMPLES / "jdk21-tls12-ca-mismatch-tm")
+    done = subprocess.run([sys.executable, "-m", "loganalyzer", "analyze", sample, "-f", "json",
+                           "--rules-dir", str(only)], capture_output=True, text=True, cwd=ROOT)
+    assert json.loads(done.stdout)["diagnoses"] == [] and done.returncode == 0

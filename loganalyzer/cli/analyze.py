@@ -53,6 +53,14 @@ def analyze(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="No progress bar on stderr (problems are still reported)."
     ),
+    rules_dir: Path | None = typer.Option(
+        None, "--rules-dir", metavar="DIR", help="Folder of rule files instead of the shipped ones."
+    ),
+    extra_rules: list[Path] = typer.Option(
+        [], "--extra-rules", metavar="DIR",
+        help="A rule pack: a folder of your own rule files, used next to the others (repeat for "
+        "several). Their ids must not clash with the shipped ones.",
+    ),
 ) -> None:
     """Say why mutual TLS fails: root cause, confidence, evidence, fix, KB section.
 
@@ -74,7 +82,7 @@ def analyze(
     from loganalyzer.reporters.records import analyze_document
     from loganalyzer.rules import load_rules
 
-    rules = load_rules()
+    rules = load_rules(rules_dir, extra=extra_rules)
     reading = read_inputs(paths, quiet)
     diagnoses = [
         d for d in diagnose(reading, rules)

@@ -11,6 +11,7 @@ from loganalyzer.cli.app import app
 from loganalyzer.cli.selfcheck import (
     FAIL_ON_OPTION,
     FORMAT_OPTION,
+    OUTPUT_OPTION,
     PASSWORD_ENV_OPTION,
     emit,
     passwords,
@@ -26,6 +27,7 @@ def certs(
              "intermediates + root."),
     password_env: str | None = PASSWORD_ENV_OPTION,
     format: ReportFormat = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
     """Check certificate files the way the KB does: the chain leaf -> intermediates
@@ -44,4 +46,4 @@ def certs(
     check = run(cert_files=files, password=password, ask=ask,
                 split_dir=str(split) if split else None)
     check.command = "certs"
-    emit(check, format, fail_on)
+    emit(check, format, fail_on, output)

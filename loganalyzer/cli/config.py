@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from loganalyzer.cli import FailOn, ReportFormat
 from loganalyzer.cli.app import app
-from loganalyzer.cli.selfcheck import FAIL_ON_OPTION, FORMAT_OPTION, emit
+from loganalyzer.cli.selfcheck import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit
 
 
 @app.command()
 def config(
     path: str = typer.Argument(..., help="The MID Server's agent/config.xml."),
     format: ReportFormat = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
     """Check config.xml: mutual authentication enabled (no mid.instance.username),
@@ -27,4 +30,4 @@ def config(
 
     check = run(config=path)
     check.command = "config"
-    emit(check, format, fail_on)
+    emit(check, format, fail_on, output)

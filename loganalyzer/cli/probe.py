@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from loganalyzer.cli import FailOn, ReportFormat
@@ -9,6 +11,7 @@ from loganalyzer.cli.app import app
 from loganalyzer.cli.selfcheck import (
     FAIL_ON_OPTION,
     FORMAT_OPTION,
+    OUTPUT_OPTION,
     PASSWORD_ENV_OPTION,
     emit,
     passwords,
@@ -23,6 +26,7 @@ def probe(
     password_env: str | None = PASSWORD_ENV_OPTION,
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
     format: ReportFormat = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
     """Ask the instance what the KB's troubleshooting asks: the Server header
@@ -41,4 +45,4 @@ def probe(
     password, ask = passwords(password_env) if files else (None, None)
     check = run(cert_files=files, instance=url, password=password, ask=ask, timeout=timeout)
     check.command = "probe"
-    emit(check, format, fail_on)
+    emit(check, format, fail_on, output)

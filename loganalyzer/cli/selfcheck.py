@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 
 from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat, findings_exit, problems_exit
 from loganalyzer.cli.app import app
-from loganalyzer.cli.output import report_problems, stderr, stdout, write_json
+from loganalyzer.cli.output import report_problems, stderr, stdout, write_json, write_text
 
 EXIT_HELP = ("Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at "
              "least one such finding; 2 usage error or an input that could not be read (bad "
@@ -23,6 +24,8 @@ EXIT_HELP = ("Exit codes: 0 nothing at or above --fail-on (default: warning) was
 
 
 FORMAT_OPTION = typer.Option(ReportFormat.text, "--format", "-f", help="Output format.")
+OUTPUT_OPTION = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=False,
+                             help="Write the report to FILE instead of stdout (any format).")
 FAIL_ON_OPTION = typer.Option(FailOn.warning, "--fail-on",
                               help="Lowest severity that makes the exit code 1 (never: always 0).")
 PASSWORD_ENV_OPTION = typer.Option(
@@ -50,16 +53,25 @@ def passwords(password_env: str | None):
     return None, ask
 
 
-def emit(check, format: ReportFormat, fail_on: FailOn) -> None:
-    """Write the report, the unread inputs on stderr, and exit with analyze's policy."""
+def emit(check, format: ReportFormat, fail_on: FailOn, output: Path | None = None) -> None:
+    """Write the report (to ``output`` or stdout), the unread inputs on stderr, and exit with
+    analyze's policy."""
     from loganalyzer.selfcheck import render_html, render_markdown, render_text
 
     if format is ReportFormat.json:
-        write_json(check.as_dict())
+        write_json(check.as_dict(), output)
     elif format is ReportFormat.markdown:
-        sys.stdout.write(render_markdown(check))
+        write_text(render_markdown(check), output)
     elif format is ReportFormat.html:
-        sys.stdout.write(render_html(check))
+        write_text(render_html(check), output)
+    elif output is not None:
+        from io import StringIO
+
+        from rich.console import Console
+
+        buffer = StringIO()
+        render_text(check, Console(file=buffer, width=80, no_color=True, highlight=False))
+        write_text("\n".join(x.rstrip() for x in buffer.getvalue().splitlines()) + "\n", output)
     else:
         render_text(check, stdout())
     report_problems(check.problems, stderr())
@@ -80,6 +92,7 @@ def self_check(
     password_env: str | None = PASSWORD_ENV_OPTION,
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
     format: ReportFormat = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
 ) -> None:
     """Run every check that has input and write one report: certificate files,
@@ -101,4 +114,4 @@ def self_check(
     password, ask = passwords(password_env)
     check = run(logs=logs, cert_files=certs, config=config, instance=instance,
                 password=password, ask=ask, timeout=timeout)
-    emit(check, format, fail_on)
+    emit(check, format, fail_on, output)

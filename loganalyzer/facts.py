@@ -139,6 +139,8 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
         f.ca_state = h.request.ca_state
         f.ca_names = list(h.ca_names)
         f.ca_count = len(h.ca_names)
+    elif h.requested:  # JSSE acted on a request whose record the log does not hold
+        f.ca_state = "unknown"
 
     f.cert_sent = tri(h.client_cert_sent)
     if h.client_chain:

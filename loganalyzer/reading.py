@@ -18,11 +18,11 @@ from loganalyzer.agentlog import parse_agent_lines
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.handshakes import Handshake
 from loganalyzer.legacy import LegacyDialect
-from loganalyzer.lines import LineDecoder
+from loganalyzer.lines import LineDecoder, decode_text
 from loganalyzer.midlog import MidLineDialect
 from loganalyzer.records import Record
 from loganalyzer.scanner import scan
-from loganalyzer.sources import Item, Source, decode_line, iter_sources
+from loganalyzer.sources import Item, Source, iter_sources
 from loganalyzer.unified import Interpreter, UnifiedDialect, continuation
 
 
@@ -188,7 +188,7 @@ def _read_agent(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None)
             reading.bytes += len(raw)
             if on_bytes is not None:
                 on_bytes(len(raw))
-            yield lineno, decode_line(raw)
+            yield lineno, decode_text(raw)
 
     remaining = lines()
     while True:
@@ -240,7 +240,7 @@ class _Head:
         except ValueError:
             return ()
         self._data = b""
-        return continuation(decoder.split(decode_line(raw))[1] for raw in raws)
+        return continuation(decoder.split(decode_text(raw))[1] for raw in raws)
 
 
 def _stitch(older_file: FileReading, newer_file: FileReading, problems: list[Problem]) -> None:

@@ -320,6 +320,11 @@ def scan(
 
 
 GREP_MIN_BYTES = 8 << 20  # below this the in-process scan is as quick as starting grep
+GREP_MEMORY = 128 << 20
+"""The address space grep may use. grep holds each line whole (a 1 GiB line takes it 2 GiB);
+with this cap it stops on a line longer than some 40 MB and the file is scanned in process,
+which reads a long line in blocks and keeps only its start (see MAX_LINE)."""
+_PREFIX = 4096  # grep's output lines are read this far: "lineno:offset:" and some text
 
 
 @dataclass(slots=True)
@@ -339,6 +344,11 @@ def grep_candidates(file_path: str, patterns: Sequence[bytes]) -> Located | None
     offset, so the file is never counted through in Python; ``wc -l`` counts its lines at the
     same time. Returns None (the caller scans in process) when grep is missing, fails, the
     file is small, or ``LOGANALYZER_GREP=never``; ``always`` uses it for any size (tests).
+
+    Memory stays bounded whatever the line lengths: only the ``lineno:offset:`` start of each
+    line grep prints is kept (the rest is read past in pieces), and grep runs under an
+    address-space limit (:data:`GREP_MEMORY`); a line too long for it makes grep fail, and then
+    the in-process scan, which cuts long lines, reads the file instead.
     """
     mode = os.environ.get("LOGANALYZER_GREP", "auto")
     grep, wc = shutil.which("grep"), shutil.which("wc")
@@ -350,15 +360,25 @@ def grep_candidates(file_path: str, patterns: Sequence[bytes]) -> Located | None
         return None
     env = {**os.environ, "LC_ALL": "C"}
     offsets, numbers = array("q"), array("q")  # compact: a dense log has ~1,400 per MB
+    command = [grep, "-n", "-b", "-a", "-E", "-e", _ere(patterns), file_path]
+    sh = shutil.which("sh")
+    if sh and os.name == "posix":  # the limit is set in a shell that then becomes grep
+        command = [sh, "-c", f'ulimit -v {GREP_MEMORY >> 10} 2>/dev/null; exec "$0" "$@"',
+                   *command]
     try:
         counter = subprocess.Popen([wc, "-l", file_path], stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, env=env)
-        with subprocess.Popen([grep, "-n", "-b", "-a", "-E", "-e", _ere(patterns), file_path],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env) as found:
-            for line in found.stdout:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              env=env) as found:
+            out = found.stdout
+            while line := out.readline(_PREFIX):
                 lineno, offset, _ = line.split(b":", 2)
                 numbers.append(int(lineno))
                 offsets.append(int(offset))
+                while line[-1:] != b"\n":  # a long line: its text is not needed
+                    line = out.readline(1 << 16)
+                    if not line:
+                        break
         counted, _ = counter.communicate()
     except (OSError, ValueError):
         return None

@@ -51,3 +51,22 @@ def test_grep_is_used_only_when_it_pays(monkeypatch, tmp_path: Path) -> None:
     assert offsets and all(text[o:].split(b"\n", 1)[0].find(b"javax.net.ssl|") >= 0 for o in offsets)
     monkeypatch.setenv("LOGANALYZER_GREP", "never")
     assert grep_candidates(str(log), [rb"javax\.net\.ssl\|"]) is None
+
+
+@needs_grep
+def test_grep_path_with_long_lines_equals_in_process_path(monkeypatch, tmp_path: Path) -> None:
+    """grep prints whole lines; only their "lineno:offset:" start is kept, so lines longer than
+    what is read of them (candidates or not, and one over MAX_LINE) give the same records."""
+    log = (ROOT / "sample_logs" / "jdk25-tls13-ca-mismatch-ptm" / "wrapper.log").read_bytes()
+    lines = log.split(b"\n")
+    prefix = lines[0][: lines[0].index(b"|", lines[0].index(b"|") + 1) + 1]
+    long_candidate = prefix + b" javax.net.ssl|DEBUG|" + b"y" * 9000
+    huge_candidate = prefix + b" javax.net.ssl|DEBUG|" + b"z" * (3 << 20)
+    body = b"\n".join([*lines[:40], long_candidate, *lines[40:], huge_candidate, b"x" * 70000])
+    (tmp_path / "wrapper.log").write_bytes(body + b"\n" + log)
+    monkeypatch.setenv("LOGANALYZER_GREP", "never")
+    in_process = _doc(tmp_path)
+    monkeypatch.setenv("LOGANALYZER_GREP", "always")
+    located = grep_candidates(str(tmp_path / "wrapper.log"), [rb"javax\.net\.ssl\|"])
+    assert located is not None and located.lines == (body + b"\n" + log).count(b"\n")
+    assert _doc(tmp_path) == in_process

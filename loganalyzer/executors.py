@@ -8,18 +8,21 @@ disk (a compressed input reads more bytes than it holds), and all of its size on
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import multiprocessing
 import os
 import queue
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 from loganalyzer.batch import ProgressHook, Task, TaskResult, run_task
-from loganalyzer.errors import Location, Problem
+from loganalyzer.errors import Location, LogAnalyzerError, Problem
 from loganalyzer.sources import Limits
 
 _FLUSH = 4 << 20  # a worker reports progress every 4 MiB read (agent logs report per line)
@@ -167,20 +170,28 @@ class DaskExecutor:
 
     The workers must see the input paths under the same names (a shared file system). The local
     cluster runs worker processes on this machine only, listening on the loopback interface, with
-    no dashboard, and keeps its scratch space in a temporary folder removed afterwards.
+    no dashboard. Dask workers need scratch space on disk: the local cluster keeps it in a
+    folder of its own under the temporary folder (``TMPDIR``), removed when the scan ends.
     Progress is reported per finished task.
+
+    A scan never waits forever for workers: when the cluster has had no worker for
+    ``worker_timeout`` seconds (all gone, or none ever joined), the tasks not yet done are
+    reported as not scanned, and the scan ends with what it has. Reaching the scheduler is
+    given the same time.
     """
 
-    def __init__(self, scheduler: str | None = None, jobs: int | None = None) -> None:
+    def __init__(self, scheduler: str | None = None, jobs: int | None = None,
+                 worker_timeout: float = 60.0) -> None:
         self.scheduler = scheduler
         self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.worker_timeout = worker_timeout
 
     def run(self, tasks: Sequence[Task], limits: Limits, on_bytes: ProgressHook | None
             ) -> Iterator[TaskResult]:
         if not tasks:
             return
         import dask
-        from distributed import Client, LocalCluster, as_completed as dask_completed
+        from distributed import Client, LocalCluster
 
         progress = _Progress(tasks, on_bytes)
         with tempfile.TemporaryDirectory(prefix="loganalyzer-dask-") as scratch, \
@@ -188,7 +199,12 @@ class DaskExecutor:
                                  "distributed.worker.daemon": False}):
             if self.scheduler:
                 cluster = None
-                client = Client(self.scheduler)
+                try:
+                    client = Client(self.scheduler, timeout=self.worker_timeout)
+                except (OSError, TimeoutError, ValueError) as exc:
+                    raise ClusterError(
+                        f"cannot reach the Dask scheduler within {self.worker_timeout:g} s "
+                        f"({type(exc).__name__}: {exc})", Location(self.scheduler)) from None
             else:
                 cluster = LocalCluster(
                     n_workers=min(self.jobs, len(tasks)), threads_per_worker=1, processes=True,
@@ -197,16 +213,10 @@ class DaskExecutor:
                 )
                 client = Client(cluster)
             try:
-                futures = [client.submit(run_task, t, limits, None, pure=False,
+                futures = [client.submit(run_task, _absolute(t), limits, None, pure=False,
                                          key=f"loganalyzer-scan-{i}-{os.getpid()}")
                            for i, t in enumerate(tasks)]
-                index = {f.key: i for i, f in enumerate(futures)}
-                for future in dask_completed(futures):
-                    i = index[future.key]
-                    try:
-                        result = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a lost worker loses one task
-                        result = _lost(tasks[i], exc)
+                for i, result in self._gather(client, futures, tasks):
                     progress.done(i)
                     yield result
             finally:
@@ -214,12 +224,72 @@ class DaskExecutor:
                 if cluster is not None:
                     cluster.close()
 
+    def _gather(self, client, futures, tasks: Sequence[Task]) -> Iterator[tuple[int, TaskResult]]:
+        """(index, result) as tasks finish; the rest as lost once no worker is left for long."""
+        from distributed import wait
 
-def make_executor(name: str, jobs: int | None = None, scheduler: str | None = None
-                  ) -> SerialExecutor | PoolExecutor | DaskExecutor:
+        remaining = {f.key: (i, f) for i, f in enumerate(futures)}
+        alone_since: float | None = None
+        while remaining:
+            try:
+                done, _ = wait([f for _, f in remaining.values()], timeout=_POLL,
+                               return_when="FIRST_COMPLETED")
+            except (TimeoutError, asyncio.TimeoutError):
+                done = set()
+            for future in done:
+                i, _ = remaining.pop(future.key)
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker loses one task
+                    result = _lost(tasks[i], exc)
+                yield i, result
+            if done or _has_workers(client):
+                alone_since = None
+                continue
+            now = time.monotonic()
+            alone_since = alone_since if alone_since is not None else now
+            if now - alone_since < self.worker_timeout:
+                continue
+            for i, future in sorted(remaining.values(), key=lambda p: p[0]):
+                future.cancel()
+                result = TaskResult(tasks[i].key)
+                result.problems.append(Problem(
+                    Location(tasks[i].key), f"not scanned: the Dask cluster has had no worker for "
+                    f"{self.worker_timeout:g} s (all gone, or none joined); start workers and "
+                    "scan again", "input"))
+                yield i, result
+            return
+
+
+_POLL = 1.0  # seconds between looks at the cluster while no task finishes
+
+
+def _absolute(task: Task) -> Task:
+    """The task with absolute paths to open, for workers whose working folder is not ours;
+    every name is still shown as the user gave it."""
+    entries = tuple(
+        e if e.stdin or os.path.isabs(e.path)
+        else dataclasses.replace(e, path=os.path.abspath(e.path), shown=e.display)
+        for e in task.entries)
+    return dataclasses.replace(task, entries=entries)
+
+
+def _has_workers(client) -> bool:
+    try:
+        return bool(client.scheduler_info().get("workers"))
+    except Exception:  # noqa: BLE001 - a scheduler that cannot answer has no usable worker
+        return False
+
+
+class ClusterError(LogAnalyzerError):
+    """The Dask scheduler named for a scan cannot be reached."""
+
+
+def make_executor(name: str, jobs: int | None = None, scheduler: str | None = None,
+                  worker_timeout: float = 60.0) -> SerialExecutor | PoolExecutor | DaskExecutor:
     """``serial``, ``process`` (a pool of ``jobs``; 1 job runs serially) or ``dask``."""
     if name == "dask":
-        return DaskExecutor(scheduler, jobs)
+        return DaskExecutor(scheduler, jobs, worker_timeout)
     if name == "serial" or (jobs is not None and jobs <= 1):
         return SerialExecutor()
     if name == "process":

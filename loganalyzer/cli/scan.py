@@ -42,6 +42,10 @@ def scan(
         FailOn.never, "--fail-on", help="Lowest severity that makes the exit code 1."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary "
                                "(problems are still listed)."),
+    worker_timeout: float = typer.Option(
+        60.0, "--worker-timeout", min=0.1, help="Dask only: seconds to wait while the cluster "
+        "has no worker (or to reach --scheduler) before the tasks left are reported as not "
+        "scanned."),
 ) -> None:
     """Scan many logs and archives: one row per MID Server log set and root cause.
 
@@ -66,7 +70,7 @@ def scan(
     from loganalyzer import batch
     from loganalyzer.executors import make_executor
 
-    runner = make_executor(executor.value, jobs, scheduler)
+    runner = make_executor(executor.value, jobs, scheduler, worker_timeout)
     console = stderr()
     if quiet:
         result = batch.scan(paths, executor=runner)
@@ -81,7 +85,10 @@ def scan(
             raise typer.Exit(EXIT_ERROR)
     else:
         _print_table(result.table)
-    report_problems([p for p in result.problems if p.kind in ("input", "internal")], console)
+    # inputs that could not be read, bugs contained, and notices that name what was left out
+    # (a FIFO, a device, a link out of the tree); files skipped as not logs are only counted
+    report_problems([p for p in result.problems if p.kind in ("input", "internal", "notice")],
+                    console)
     if not quiet:
         _print_summary(batch.summary(result), output, console)
     if problems_exit(result.problems) is not None:

@@ -21,7 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from loganalyzer.errors import Location, Problem
-from loganalyzer.sources import Entry, Limits, expand_inputs, iter_entries
+from loganalyzer.sources import Entry, Limits, display_path, expand_inputs, iter_entries
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,7 +126,8 @@ def plan(paths: Sequence[str]) -> Plan:
             problems.append(Problem(Location("<stdin>"), "scan reads files, not stdin; use "
                                     "'loganalyzer analyze -' for a log on stdin", "input"))
             continue
-        key = item.path if _ARCHIVE_NAME.search(item.path) else item.group
+        # keys are shown (the table's "input"): names as sources shows them, valid UTF-8
+        key = display_path(item.path) if _ARCHIVE_NAME.search(item.path) else item.group
         by_key.setdefault(key, []).append(item)
     tasks = [Task(key, tuple(entries), sum(_disk_size(e.path) for e in entries))
              for key, entries in by_key.items()]
@@ -285,7 +286,23 @@ def make_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     import pandas as pd
 
-    return pd.DataFrame.from_records(rows, columns=list(columns))
+    return pd.DataFrame.from_records([_showable(row) for row in rows], columns=list(columns))
+
+
+def _showable(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with every text valid UTF-8 (see :func:`~loganalyzer.sources.display_path`).
+
+    Paths come from :mod:`loganalyzer.sources` escaped already; this is the last line of defence
+    for any text from a name that is not UTF-8 (Arrow strings, CSV and Parquet need UTF-8), so
+    one odd file name can never cost the whole table.
+    """
+    for key, value in row.items():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                row = {**row, key: display_path(value)}
+    return row
 
 
 # ---------------------------------------------------------------------------------------------

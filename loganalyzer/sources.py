@@ -17,6 +17,7 @@ anything under ``__MACOSX/``. A path the user names explicitly is always read.
 from __future__ import annotations
 
 import bz2
+import errno
 import glob
 import gzip
 import io
@@ -26,9 +27,10 @@ import re
 import stat
 import sys
 import tarfile
+import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -57,9 +59,13 @@ class Limits:
     - ``max_bytes`` (8 GiB): the largest uncompressed stream or member read.
     - ``max_buffer`` (128 MiB): a zip inside a non-seekable stream (a tar, another zip, stdin)
       must be held in memory to be read; larger ones are reported instead.
+    - ``pipe_wait`` (3 s): how long a named pipe (FIFO) given as an input may stay without a
+      writer before it is reported instead of read.
 
     Declared sizes (zip headers) are checked before reading and actual sizes while streaming, so a
-    member that lies about its size is still cut off.
+    member that lies about its size is still cut off. A zip as a whole may expand to at most
+    ``max_ratio`` times its own size (at least ``ratio_floor``), so many members that each pass
+    the ratio (or entries that all point at one member's data) cannot add up to a bomb.
     """
 
     max_depth: int = 4
@@ -67,6 +73,7 @@ class Limits:
     ratio_floor: int = 1 * MiB
     max_bytes: int = 8 * GiB
     max_buffer: int = 128 * MiB
+    pipe_wait: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,29 @@ def _junk_member(name: str) -> bool:
     return name.startswith("__MACOSX/") or "/__MACOSX/" in name or _basename(name).startswith("._")
 
 
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def display_path(path: str) -> str:
+    """A file or member name as it is shown and stored (``Source.path``, problems, tables).
+
+    Names come from the file system and from archives as bytes. The bytes of a name that are not
+    UTF-8 (Python keeps them as lone surrogates) and control characters are written ``\\xNN``,
+    so ``b"wrapper\\xff.log"`` is shown as ``wrapper\\xff.log`` everywhere: always the same
+    text, valid UTF-8, one line. Any other name is returned as it is.
+    """
+    if not _UNSHOWABLE.search(path):
+        return path
+    return _UNSHOWABLE.sub(_escape_char, path)
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Bytes and lines
 
@@ -272,6 +302,31 @@ _READ_ERRORS = (
 )
 
 
+class _Budget:
+    """The bytes a whole archive may expand to, shared by the streams of its members."""
+
+    def __init__(self, archive: str, size: int, limits: Limits) -> None:
+        self.archive = archive
+        self.size = size
+        self.total = int(max(limits.ratio_floor, limits.max_ratio * max(size, 1)))
+        self.ratio = limits.max_ratio
+        self.left = self.total
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
+    def spend(self, n: int) -> int:
+        """Take ``n`` bytes; how many of them are over the budget (0 when all fit)."""
+        self.left -= n
+        return min(n, -self.left) if self.left < 0 else 0
+
+    def message(self) -> str:
+        return (f"the archive as a whole expands to more than {_size(self.total)} "
+                f"({self.ratio:g} times its {_size(self.size)}): probable zip bomb; "
+                "reading stopped")
+
+
 class SourceStream(io.RawIOBase):
     """A readable stream that ends cleanly when its input is damaged, and says why in ``problem``.
 
@@ -290,13 +345,16 @@ class SourceStream(io.RawIOBase):
         ratio_floor: int = 0,
         compressed: int | Callable[[], int] | None = None,
         what: str = "data",
+        budget: _Budget | None = None,
+        prefix: bytes = b"",
     ) -> None:
         super().__init__()
         self._inner = inner
         self._read1 = getattr(inner, "read1", inner.read)
         self.path = path
         self.problem: Problem | None = None
-        self._buf = b""  # bytes pulled but not yet handed out, from self._pos on
+        self._budget = budget
+        self._buf = prefix  # bytes pulled but not yet handed out, from self._pos on
         self._pos = 0
         self._eof = False
         self._out = 0
@@ -337,6 +395,11 @@ class SourceStream(io.RawIOBase):
                     f"({_size(self._out)} from {_size(packed)}): probable decompression bomb; "
                     "reading stopped"
                 )
+        if self._budget is not None and not self._eof:
+            over = self._budget.spend(len(data))
+            if over:
+                data = data[: len(data) - over]
+                self._stop(self._budget.message())
         self._lines += data.count(b"\n")
         return data
 
@@ -354,6 +417,17 @@ class SourceStream(io.RawIOBase):
             self._buf = self._buf[self._pos:] + chunk
             self._pos = 0
         return self._buf[self._pos:self._pos + n]
+
+    def skip_nuls(self) -> int:
+        """Consume a leading run of NUL bytes (a ``copytruncate`` hole); how many there were."""
+        skipped = 0
+        while True:
+            head = self.head(64 * KiB)
+            body = head.lstrip(b"\0")
+            self._take(len(head) - len(body))
+            skipped += len(head) - len(body)
+            if body or not head:
+                return skipped
 
     def _take(self, n: int) -> bytes:
         """Up to ``n`` bytes already pulled (the peeked head, the rest of a readline chunk)."""
@@ -452,14 +526,21 @@ Item = tuple[Source, BinaryIO] | Problem
 class Entry:
     """A top-level input found before reading: a file on disk or stdin.
 
-    ``group`` is the folder it was found in (the MID Server of its plain logs); ``explicit``
-    says the user named it, so it is read whatever its name.
+    ``path`` is what is opened. ``group`` is the folder it was found in (the MID Server of its
+    plain logs), as it is shown; ``explicit`` says the user named it, so it is read whatever its
+    name. ``shown`` is the path as it is shown when that is not ``path`` made showable (a path
+    made absolute for a worker on another machine keeps the name the user gave).
     """
 
     path: str
     group: str
     explicit: bool
     stdin: bool = False
+    shown: str | None = None
+
+    @property
+    def display(self) -> str:
+        return self.shown if self.shown is not None else display_path(self.path)
 
 
 def iter_sources(
@@ -515,6 +596,9 @@ class _Walker:
         self.limits = limits
         self.stdin = stdin
         self.stdin_used = False
+        # (device, inode) of every folder walked, across all the inputs: each folder is walked
+        # once, however many links, bind mounts or overlapping arguments lead to it
+        self.walked: set[tuple[int, int]] = set()
 
     # -- top level ------------------------------------------------------------------------
 
@@ -539,8 +623,9 @@ class _Walker:
                 else:
                     yield from self._read_file(entry)
             except Exception as exc:  # noqa: BLE001 - a library quirk on odd input must not end the run
-                yield Problem(Location(entry.path),
-                              f"cannot be read ({type(exc).__name__}: {exc})", "input")
+                yield Problem(Location(entry.display),
+                              display_path(f"cannot be read ({type(exc).__name__}: {exc})"),
+                              "input")
 
     def _expand(self, arg: str) -> Iterator[Entry | Problem]:
         if arg == "-":
@@ -549,7 +634,7 @@ class _Walker:
         if _GLOB_CHARS.search(arg) and not os.path.lexists(arg):
             matches = sorted(glob.glob(arg, recursive=True))
             if not matches:
-                yield Problem(Location(arg), "no files match this pattern", "input")
+                yield Problem(Location(display_path(arg)), "no files match this pattern", "input")
             for match in matches:
                 yield from self._expand_existing(match, explicit=True)
             return
@@ -559,47 +644,91 @@ class _Walker:
         try:
             st = os.stat(path)
         except OSError as exc:
-            yield Problem(Location(path), _os_message(exc), "input")
+            yield Problem(Location(display_path(path)), _os_message(exc), "input")
             return
         if stat.S_ISDIR(st.st_mode):
-            yield from self._walk_dir(path, {(st.st_dev, st.st_ino)})
+            yield from self._walk_tree(path, st)
         else:
             yield Entry(path, _dir_group(path), explicit)
 
-    def _walk_dir(self, root: str, seen: set[tuple[int, int]]) -> Iterator[Entry | Problem]:
+    def _walk_tree(self, root: str, st: os.stat_result) -> Iterator[Entry | Problem]:
+        """Every file under ``root``, depth first, each folder's files before its subfolders.
+
+        The walk keeps its own stack (no recursion, so depth is no limit) and never follows a
+        symbolic link to a folder: a link to a folder inside the tree leads to files that are
+        walked under their real path anyway, and a link out of the tree is named and skipped.
+        """
+        key = (st.st_dev, st.st_ino)
+        if key in self.walked:  # named twice, or inside a folder named before
+            return
+        self.walked.add(key)
+        top = os.path.realpath(root)
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            subfolders = yield from self._walk_folder(folder, top)
+            stack.extend(reversed(subfolders))
+
+    def _walk_folder(self, folder: str, top: str) -> Generator[Entry | Problem, None, list[str]]:
+        """The files of one folder as entries or problems; returns its subfolders to walk."""
+        shown = display_path(folder)
         try:
-            with os.scandir(root) as it:
+            with os.scandir(folder) as it:
                 children = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            yield Problem(Location(root), _os_message(exc), "input")
-            return
+            yield Problem(Location(shown), _os_message(exc), "input")
+            return []
         files: list[os.DirEntry[str]] = []
-        dirs: list[os.DirEntry[str]] = []
+        subfolders: list[str] = []
         for child in children:
             try:
-                if child.is_dir():
-                    dirs.append(child)
-                elif child.is_file() or not os.path.exists(child.path):  # broken links too
+                if child.is_symlink():
+                    problem = self._link(child, top)
+                    if problem is None:
+                        files.append(child)  # a link to a file (or a broken one) is read
+                    elif problem.kind != "skipped":
+                        yield problem
+                elif child.is_dir(follow_symlinks=False):
+                    st = child.stat(follow_symlinks=False)
+                    key = (st.st_dev, st.st_ino)
+                    if key not in self.walked:
+                        self.walked.add(key)
+                        subfolders.append(child.path)
+                elif child.is_file(follow_symlinks=False):
                     files.append(child)
-                else:  # a FIFO or device would block or never end
-                    yield Problem(Location(child.path), "not a regular file; skipped", "skipped")
+                else:  # opening a FIFO would block, a device may never end
+                    mode = child.stat(follow_symlinks=False).st_mode
+                    yield Problem(Location(display_path(child.path)),
+                                  f"{_special_kind(mode)}, not a regular file; not read", "notice")
             except OSError as exc:
-                yield Problem(Location(child.path), _os_message(exc), "input")
+                yield Problem(Location(display_path(child.path)), _os_message(exc), "input")
         for child in sorted(files, key=lambda e: order_key(e.name)):
             if is_log_name(child.name) or is_archive_name(child.name):
-                yield Entry(child.path, root, explicit=False)
+                yield Entry(child.path, shown, explicit=False)
             else:
-                yield Problem(Location(child.path), "not a log file name; skipped", "skipped")
-        for child in dirs:
-            try:
-                st = child.stat()
-            except OSError as exc:
-                yield Problem(Location(child.path), _os_message(exc), "input")
-                continue
-            key = (st.st_dev, st.st_ino)
-            if key in seen:  # a symlink loop
-                continue
-            yield from self._walk_dir(child.path, seen | {key})
+                yield Problem(Location(display_path(child.path)), "not a log file name; skipped",
+                              "skipped")
+        return subfolders
+
+    @staticmethod
+    def _link(child: os.DirEntry[str], top: str) -> Problem | None:
+        """None when a symbolic link in a folder is to be read as a file; else why it is not."""
+        shown = display_path(child.path)
+        try:
+            st = os.stat(child.path)
+        except OSError:
+            return None  # broken: reading it says so, when its name is a log's
+        if stat.S_ISREG(st.st_mode):
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            target = os.path.realpath(child.path)
+            if target == top or target.startswith(top.rstrip(os.sep) + os.sep):
+                # inside the tree: its files are walked under their real path
+                return Problem(Location(shown), "link to a folder in the tree", "skipped")
+            return Problem(Location(shown), f"symbolic link to the folder {display_path(target)}"
+                           ", outside the folder named; not followed", "notice")
+        return Problem(Location(shown), f"symbolic link to a {_special_kind(st.st_mode)}, not a "
+                       "regular file; not read", "notice")
 
     # -- files and stdin ------------------------------------------------------------------
 
@@ -616,27 +745,39 @@ class _Walker:
         )
 
     def _read_file(self, entry: Entry) -> Iterator[Item]:
+        shown = entry.display
         try:
             f = _open_binary(entry.path)
         except OSError as exc:
-            yield Problem(Location(entry.path), _os_message(exc), "input")
+            yield Problem(Location(shown), _os_message(exc), "input")
             return
         with f:
             try:
                 st = os.fstat(f.fileno())
                 regular = stat.S_ISREG(st.st_mode)
             except OSError as exc:
-                yield Problem(Location(entry.path), _os_message(exc), "input")
+                yield Problem(Location(shown), _os_message(exc), "input")
                 return
+            prefix = b""
+            if stat.S_ISFIFO(st.st_mode):  # opened without waiting for a writer; wait here
+                got = _wait_for_writer(f.fileno(), self.limits.pipe_wait)
+                if got is None:
+                    yield Problem(Location(shown), "named pipe (FIFO) that no program writes to: "
+                                  f"nothing came through it in {self.limits.pipe_wait:g} s; "
+                                  "not read", "input")
+                    return
+                prefix = got
+            if not regular:
+                _set_blocking(f)
             stream: BinaryIO
             if regular and f.seekable():
                 stream = f
                 size: int | None = st.st_size
             else:  # a FIFO, /dev/fd/N from process substitution, a character device
-                stream = SourceStream(f, entry.path)
+                stream = SourceStream(f, shown, prefix=prefix)
                 size = None
             yield from self._content(
-                stream, path=entry.path, group=entry.group, name=entry.path,
+                stream, path=shown, group=entry.group, name=entry.path,
                 want_log=entry.explicit or is_log_name(entry.path), depth=0, layers=0,
                 size=size, compressed=False, seekable_file=f if stream is f else None,
             )
@@ -688,9 +829,28 @@ class _Walker:
                 yield from self._tar(stream, path, depth, compressed)
         elif not want_log:
             yield Problem(Location(path), "not a log file name; skipped", "skipped")
-        elif looks_binary(head):
-            yield Problem(Location(path), _binary_message(head), "input")
         else:
+            hole = 0
+            if head and not head.lstrip(b"\0"):  # a NUL hole longer than the head: step over
+                try:
+                    stream, hole = _skip_hole(stream, seekable_file, path)
+                    head = _peek(stream)
+                except _READ_ERRORS as exc:
+                    yield Problem(Location(path), _damage_message(exc, "input", 0), "input")
+                    return
+                seekable_file = None
+                if not head:
+                    yield stream.problem if isinstance(stream, SourceStream) and stream.problem \
+                        else Problem(Location(path), f"holds only NUL bytes ({_size(hole)}), "
+                                     "no text", "input")
+                    return
+            if looks_binary(head):
+                yield Problem(Location(path), _binary_message(head), "input")
+                return
+            if hole:
+                yield Problem(Location(path, 1), f"starts with {_size(hole)} of NUL bytes (a "
+                              "hole, as copytruncate leaves); read from the text after it",
+                              "notice")
             role = role_by_content(head, name)
             source = Source(
                 path=path, group=group, role=role, rotation=rotation_of(name),
@@ -733,6 +893,10 @@ class _Walker:
     ) -> Iterator[Item]:
         if seekable_file is not None:
             fileobj: BinaryIO = seekable_file
+            try:
+                archive_size = os.fstat(seekable_file.fileno()).st_size
+            except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+                archive_size = seekable_file.seek(0, os.SEEK_END)
         else:
             data = stream.read(self.limits.max_buffer + 1)
             if isinstance(stream, SourceStream) and stream.problem is not None:
@@ -748,6 +912,7 @@ class _Walker:
                 )
                 return
             fileobj = io.BytesIO(data)
+            archive_size = len(data)
         try:
             zf = zipfile.ZipFile(fileobj)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
@@ -755,17 +920,34 @@ class _Walker:
             return
         with zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
+            overlapping = _overlapping(infos)
+            if overlapping:
+                names = [display_path(_norm(i.filename)) for i in overlapping]
+                shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more"
+                                                 if len(names) > 3 else "")
+                yield Problem(
+                    Location(path),
+                    f"{len(names)} entries point into the data of other members (overlapping "
+                    f"entries): probable zip bomb; those are not read ({shown})", "input")
+                skip = {id(i) for i in overlapping}
+                infos = [i for i in infos if id(i) not in skip]
             infos.sort(key=lambda i: (_member_dir(_norm(i.filename)),
                                       order_key(_norm(i.filename))))
-            for info in infos:
-                yield from self._zip_member(zf, info, path, depth, compressed)
+            budget = _Budget(path, archive_size, self.limits)
+            for n, info in enumerate(infos):
+                if budget.spent:
+                    yield Problem(Location(path), f"{len(infos) - n} more members not read: "
+                                  f"{budget.message().replace('; reading stopped', '')}",
+                                  "input")
+                    return
+                yield from self._zip_member(zf, info, path, depth, compressed, budget)
 
     def _zip_member(
         self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str, depth: int,
-        compressed: bool,
+        compressed: bool, budget: _Budget | None = None,
     ) -> Iterator[Item]:
         name = _norm(info.filename)
-        where = Location(f"{archive}!{name}")
+        where = Location(f"{archive}!{display_path(name)}")
         if _junk_member(name):
             yield Problem(where, "macOS metadata; skipped", "skipped")
             return
@@ -812,11 +994,12 @@ class _Walker:
         stream = SourceStream(
             raw, where.path, max_bytes=self.limits.max_bytes, ratio=self.limits.max_ratio,
             ratio_floor=self.limits.ratio_floor, compressed=info.compress_size,
-            what="archive member",
+            what="archive member", budget=budget,
         )
         with stream:
             yield from self._content(
-                stream, path=where.path, group=_member_group(archive, name), name=name,
+                stream, path=where.path, group=_member_group(archive, display_path(name)),
+                name=name,
                 want_log=is_log_name(name), depth=depth + 1, layers=0, size=info.file_size,
                 compressed=member_compressed, seekable_file=None,
             )
@@ -862,7 +1045,7 @@ class _Walker:
         if member.isdir():
             return
         name = _norm(member.name)
-        where = Location(f"{archive}!{name}")
+        where = Location(f"{archive}!{display_path(name)}")
         if _junk_member(name):
             yield Problem(where, "macOS metadata; skipped", "skipped")
             return
@@ -870,13 +1053,14 @@ class _Walker:
         if member.issym() or member.islnk():
             if wanted:
                 kind = "symbolic" if member.issym() else "hard"
-                yield Problem(where, f"{kind} link to {member.linkname!r} in archive; not followed",
-                              "input")
+                yield Problem(where, f"{kind} link to '{display_path(member.linkname)}' in "
+                                     "archive; not followed", "input")
             else:
                 yield Problem(where, "link in archive; skipped", "skipped")
             return
-        if not member.isfile():
-            yield Problem(where, "not a regular file; skipped", "skipped")
+        if not member.isfile():  # a device or FIFO: nothing to read, but said by name
+            yield Problem(where, f"{_TAR_SPECIAL.get(member.type, 'special member')} in "
+                                 "archive, not a regular file; not read", "notice")
             return
         if not wanted:
             yield Problem(where, "not a log file name; skipped", "skipped")
@@ -898,10 +1082,36 @@ class _Walker:
         stream = SourceStream(raw, where.path, what="archive member")
         with stream:
             yield from self._content(
-                stream, path=where.path, group=_member_group(archive, name), name=name,
+                stream, path=where.path, group=_member_group(archive, display_path(name)),
+                name=name,
                 want_log=is_log_name(name), depth=depth + 1, layers=0, size=member.size,
                 compressed=compressed, seekable_file=None,
             )
+
+
+_TAR_SPECIAL = {
+    tarfile.CHRTYPE: "character device",
+    tarfile.BLKTYPE: "block device",
+    tarfile.FIFOTYPE: "named pipe (FIFO)",
+}
+
+
+def _overlapping(infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """Entries whose data starts inside the data of another (the first of them is kept).
+
+    A real archive stores each member once; a central directory whose entries share or overlap
+    one member's bytes makes a small file expand as often as it has entries. An entry takes at
+    least its 30-byte local header and its compressed data, so ranges shorter than that are
+    already an overlap.
+    """
+    bad: list[zipfile.ZipInfo] = []
+    end = -1
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset < end:
+            bad.append(info)
+        else:
+            end = info.header_offset + 30 + info.compress_size
+    return bad
 
 
 _DECOMPRESSORS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
@@ -933,6 +1143,79 @@ def _sniff(head: bytes, name: str) -> str:
             if lower.endswith(suffix):
                 return kind
     return "text"
+
+
+def _skip_hole(stream: BinaryIO, seekable_file: BinaryIO | None, path: str
+               ) -> tuple[SourceStream, int]:
+    """A stream that starts after the leading run of NUL bytes, and that run's length.
+
+    A log truncated by ``copytruncate`` while its writer goes on writing at its old offset
+    starts with a hole of NULs as long as the file was. NULs hold no newline, so line numbers
+    are the same with or without it. In a file on disk the hole is found with ``SEEK_DATA``
+    where the file system keeps it sparse, and by reading where it does not.
+    """
+    if seekable_file is not None:
+        end = _hole_end(seekable_file)
+        seekable_file.seek(end)
+        return SourceStream(seekable_file, path), end
+    if not isinstance(stream, SourceStream):
+        stream = SourceStream(stream, path)
+    return stream, stream.skip_nuls()
+
+
+def _hole_end(f: BinaryIO) -> int:
+    """The offset of the first byte of ``f`` that is not NUL (its size when there is none)."""
+    pos = 0
+    while True:
+        if hasattr(os, "SEEK_DATA"):
+            try:
+                pos = os.lseek(f.fileno(), pos, os.SEEK_DATA)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # no data after pos: the rest is hole
+                    return os.fstat(f.fileno()).st_size
+        f.seek(pos)
+        chunk = f.read(1 * MiB)
+        if not chunk:
+            return pos
+        body = chunk.lstrip(b"\0")
+        if body:
+            return pos + len(chunk) - len(body)
+        pos += len(chunk)
+
+
+def _wait_for_writer(fd: int, wait: float) -> bytes | None:
+    """Bytes already in a FIFO opened without blocking (``b""`` when a writer has it open but
+    sent nothing yet), or None when no writer came within ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            data = os.read(fd, 64 * KiB)
+        except BlockingIOError:  # a writer has it open
+            return b""
+        if data:
+            return data
+        if time.monotonic() >= deadline:  # b"": no writer (yet)
+            return None
+        time.sleep(0.05)
+
+
+def _set_blocking(f: BinaryIO) -> None:
+    try:
+        os.set_blocking(f.fileno(), True)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
 
 
 def _peek(stream: BinaryIO) -> bytes:
@@ -1008,7 +1291,7 @@ def _member_group(archive: str, name: str) -> str:
 
 
 def _dir_group(path: str) -> str:
-    return os.path.dirname(path) or "."
+    return display_path(os.path.dirname(path) or ".")
 
 
 def _in_group_order(entries: list[Entry]) -> list[Entry]:
@@ -1028,8 +1311,16 @@ def _in_group_order(entries: list[Entry]) -> list[Entry]:
 
 
 def _open_binary(path: str) -> BinaryIO:
-    """Open a file for reading; a seam so tests can simulate unreadable files when run as root."""
-    return open(path, "rb")
+    """Open a file for reading; a seam so tests can simulate unreadable files when run as root.
+
+    It is opened without blocking, so a FIFO with no writer cannot stop the run here (a regular
+    file reads the same either way); the caller waits for the writer with a time limit.
+    """
+    return open(path, "rb", opener=_open_nonblocking)
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def _os_message(exc: OSError) -> str:

@@ -525,7 +525,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 
 
 def test_sample_logs_yield_only_wrapper_and_agent_logs_grouped_per_folder() -> None:
-    folders = sorted(d for d in SAMPLES.glob("*") if (d / "wrapper.log").is_file())
+    folders = sorted(d for d in SAMPLES.glob("*") if any(d.glob("wrapper*.log")))
     if not folders:
         pytest.skip("no captured sample logs yet")
     found = []
@@ -539,10 +539,10 @@ def test_sample_logs_yield_only_wrapper_and_agent_logs_grouped_per_folder() -> N
     by_group: dict[str, list[str]] = {}
     for source in found:
         by_group.setdefault(source.group, []).append(Path(source.path).name)
-        assert source.role == {"wrapper.log": "wrapper", "agent0.log.0": "agent"}[
-            Path(source.path).name]
+        assert source.role == ("agent" if Path(source.path).name.startswith("agent")
+                               else "wrapper")
     for folder in folders:
-        expected = [n for n in ("agent0.log.0", "wrapper.log") if (folder / n).is_file()]
+        expected = sorted((p.name for p in folder.iterdir() if is_log_name(p.name)), key=order_key)
         assert by_group.pop(str(folder)) == expected
     assert by_group == {}
     skipped = {Path(p.where.path).name for p in problems if p.kind == "skipped"}
@@ -559,11 +559,12 @@ def test_symlink_loop_in_folder_is_walked_once(tmp_path: Path) -> None:
     assert not inputs(problems)
 
 
-def test_fifo_in_a_folder_is_skipped_not_read(tmp_path: Path) -> None:
+def test_fifo_in_a_folder_is_named_not_read(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "wrapper.log")  # opening it would block the walk
     found, problems = collect([tmp_path])
     assert found == []
-    assert [(p.kind, p.message) for p in problems] == [("skipped", "not a regular file; skipped")]
+    assert [(p.kind, p.where.path, p.message) for p in problems] == [
+        ("notice", str(tmp_path / "wrapper.log"), "named pipe (FIFO), not a regular file; not read")]
 
 
 def test_named_pipe_path_is_read_as_a_stream() -> None:

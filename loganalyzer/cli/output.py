@@ -37,11 +37,30 @@ def stderr() -> Console:
 
 def write_json(document: object, output: Path | None = None) -> None:
     """The document as indented JSON, to ``output`` or stdout."""
-    write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if _valid_utf8(text) is not text:  # escaped inside the strings, so the JSON stays valid
+        text = json.dumps(_valid_strings(document), indent=2, ensure_ascii=False) + "\n"
+    write_text(text, output)
+
+
+def _valid_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return _valid_utf8(value)
+    if isinstance(value, dict):
+        return {_valid_strings(k): _valid_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_valid_strings(v) for v in value]
+    return value
 
 
 def write_text(text: str, output: Path | None = None) -> None:
-    """``text`` to ``output`` (UTF-8) or to stdout; an unwritable file is a user error."""
+    """``text`` to ``output`` (UTF-8) or to stdout; an unwritable file is a user error.
+
+    What is written is always valid UTF-8: text from a file name that is not UTF-8 is escaped
+    as :func:`~loganalyzer.sources.display_path` shows it, so such a name can never cost the
+    report (stdout in UTF-8 would raise; a raw byte would make the JSON invalid).
+    """
+    text = _valid_utf8(text)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -52,6 +71,18 @@ def write_text(text: str, output: Path | None = None) -> None:
         raise LogAnalyzerError(
             f"cannot write the report: {exc.strerror or exc}", Location(str(output))
         ) from exc
+
+
+def _valid_utf8(text: str) -> str:
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        from loganalyzer.sources import display_path
+
+        return "".join(display_path(c) if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
 
 
 def print_report(renderables: list[Any]) -> None:

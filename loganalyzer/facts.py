@@ -72,6 +72,9 @@ class HandshakeFacts:
     hello_logged: bool = False  # ClientHello/ServerHello records present
     handshake_records: int = 0  # handshake-message events logged (0 = debug too low)
     only_failure_logged: bool = False  # the failure is the only thing logged
+    # the log (a pasted excerpt, most likely) begins with this handshake's first line, so its
+    # earlier records may have been cut away rather than never printed
+    log_starts_inside: bool = False
     # -- the server's request for a client certificate
     cert_requested: bool = False  # a CertificateRequest was logged, or JSSE acted on one
     request_logged: str = UNKNOWN  # yes: requested; no: logged past that point without one; unknown
@@ -98,6 +101,9 @@ class HandshakeFacts:
     km_eku_ok: str = UNKNOWN  # some keystore leaf allows client authentication
     km_expired: str = UNKNOWN  # every keystore leaf is expired at handshake time
     km_no_selection: bool = False  # the key manager said it selected no certificate
+    # the key manager rejected a key it holds as unfit for the request (``Ignore alias``,
+    # ``<alias> private or public key is not of <alg> algorithm``)
+    km_rejected: bool = False
     # -- outcome
     outcome: str = UNKNOWN  # completed | failed | unknown
     alert_received: str = ""  # description of a fatal alert from the instance
@@ -130,6 +136,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
                           ev.Finished))
     )
     f.only_failure_logged = f.handshake_records == 0 and h.failure is not None
+    f.log_starts_inside = h.opens_log
 
     when = h.start_time
     f.cert_requested = h.requested is True
@@ -172,6 +179,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
                 any(normalise(c.issuer) in ca for chain in chains for c in chain)
             )
     f.km_no_selection = any(s.outcome == "none" for s in km.selections)
+    f.km_rejected = any(s.outcome == "ignored" for s in km.selections)
 
     f.outcome = h.outcome
     if h.alert_received and h.alert_received.level == "fatal":

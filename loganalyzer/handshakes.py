@@ -38,6 +38,25 @@ class KeyManagerView:
     def logged(self) -> bool:
         return bool(self.class_name or self.found or self.selections)
 
+    @property
+    def refused(self) -> bool:
+        """The key manager found no key for a request, or rejected one it matched."""
+        return any(s.outcome in ("none", "ignored") for s in self.selections)
+
+    @property
+    def refused_all(self) -> bool:
+        """It refused, and kept no alias: every alias it chose was rejected afterwards
+        (``<alias> private or public key is not of EC algorithm``)."""
+        if not self.refused:
+            return False
+        kept: set[str] = set()
+        for s in self.selections:
+            if s.outcome in ("chosen", "best-match"):
+                kept.add(s.alias)
+            elif s.outcome == "ignored":
+                kept.discard(s.alias)
+        return not kept
+
 
 @dataclass(slots=True)
 class Handshake:
@@ -68,13 +87,23 @@ class Handshake:
     km_debug_on: bool = False
     events: list[ev.Event] = field(default_factory=list)
     series: str = ""  # the log it is part of: the newest file of its rotated set
+    # it begins on the first line of the log (a pasted excerpt, most likely): the records that
+    # came before it, a CertificateRequest among them, may have been cut away
+    opens_log: bool = False
 
     @property
     def client_cert_sent(self) -> bool | None:
-        """True/False when the log shows it, None when the log cannot tell."""
+        """True/False when the log shows it, None when the log cannot tell.
+
+        Without a Certificate message or JSSE's own "no certificate" line, the key manager's
+        decisions tell: when it turned the request down (no certificate selected, or every
+        alias it matched rejected afterwards) and kept no alias, nothing was sent.
+        """
         if self.client_chain:
             return True
         if self.client_cert_logged or self.no_cert_marker:
+            return False
+        if self.key_manager.refused_all:
             return False
         return None
 
@@ -83,12 +112,15 @@ class Handshake:
         """Whether the instance asked for a client certificate; None when the log cannot tell.
 
         True when a CertificateRequest was logged, or when JSSE acted on one (it builds a client
-        Certificate message, or says it has none to send, only when asked). False when the log
+        Certificate message, says it has none to send, or has its key manager look for a key
+        and find none or reject one, only when asked). False when the log
         shows the handshake past the point where the request comes without one: completed, or
         in TLS 1.3 the server's Certificate (the request precedes it there). Otherwise unknown:
         a TLS 1.2 handshake that failed on the server certificate never got that far.
         """
         if self.cert_requested or self.client_cert_logged or self.no_cert_marker:
+            return True
+        if self.key_manager.refused:  # JSSE looks for a client key only when asked for one
             return True
         if self.completed:
             return False
@@ -208,7 +240,8 @@ def _build(events: list[ev.Event], offset: dict[str, int], series: str) -> list[
     def start(event: ev.Event) -> Handshake:
         hs = Handshake(path=event.where.path, thread=event.thread, start=event.where, end=event.where,
                        start_time=event.time, end_time=event.time,
-                       km_debug_on=event.thread.jvm in km_debug_jvms, series=series)
+                       km_debug_on=event.thread.jvm in km_debug_jvms, series=series,
+                       opens_log=at(event.where) <= 1)
         found = found_by_jvm.get(event.thread.jvm, {})
         hs.key_manager = KeyManagerView(found=tuple(found.values()))
         done.append(hs)

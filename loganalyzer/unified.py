@@ -94,7 +94,7 @@ class UnifiedDialect:
     def keeps_record(self, record: Record) -> bool:
         """Records no handler reads (most of a dense log: hex dumps, extensions, cipher
         lists) are cut out and dropped, not stored."""
-        return record.message.startswith(_HANDLED)
+        return record.message.startswith(_HANDLED) or _KEY_NOT_OF.search(record.message) is not None
 
     def drops(self, raw: bytes) -> str:
         """For a raw candidate line: ``with-body`` / ``alone`` when it is the header of a record
@@ -105,7 +105,7 @@ class UnifiedDialect:
         if m is None:
             return ""
         msg = m.group(1).rstrip(b"\r")
-        if msg.startswith(_HANDLED_RAW):
+        if msg.startswith(_HANDLED_RAW) or _KEY_NOT_OF_RAW in msg:
             return ""
         return "with-body" if msg.endswith(b" (") else "alone"
 
@@ -431,7 +431,13 @@ class Interpreter:
     def events(self, record: Record) -> list[ev.Event]:
         msg = record.message
         if not msg.startswith(_HANDLED):  # most records of a dense log: one C call to skip
-            return []
+            m = _KEY_NOT_OF.search(msg)
+            if m is None:
+                return []
+            # X509Authentication rejects the alias the key manager matched: its key does not
+            # fit the signature scheme the request asks for
+            return [ev.KeySelection(**self._base(record), outcome="ignored", alias=m.group("alias"),
+                                    reason=msg[m.start("why"):].strip())]
         for prefix, handler in _HANDLERS:
             if msg.startswith(prefix):
                 try:
@@ -672,6 +678,10 @@ _BODY_READERS = tuple(
     )
 )
 _HANDLED = tuple(prefix for prefix, _ in _HANDLERS)
+# ``<alias> private or public key is not of EC algorithm``: the one key-manager record whose
+# message does not start with a fixed text
+_KEY_NOT_OF = re.compile(r"^(?P<alias>\S.*?) (?P<why>private or public key is not of \S+ algorithm)")
+_KEY_NOT_OF_RAW = b" private or public key is not of "
 _HANDLED_RAW = tuple(p.encode() for p in _HANDLED)
 _RAW_HEADER = re.compile(
     rb"javax\.net\.ssl\|[A-Z]+\|[0-9A-Fa-f]{1,2}(?: [0-9A-Fa-f]{2})*\|.*?\|"

@@ -201,6 +201,14 @@ class Failure(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ServerRole(Event):
+    """The JVM that wrote the log is the server end of this connection: a stack frame of
+    JSSE's server code (``ServerHandshaker``, ``ClientHello$...Consumer``), or a legacy
+    ``<t>, WRITE: ... Handshake`` right after its own ``*** ServerHelloDone`` (it sent the
+    server's flight). What such a log says about certificates concerns the client's."""
+
+
+@dataclass(frozen=True, slots=True)
 class Finished(Event):
     """The handshake completed (server Finished consumed, or a legacy ``*** Finished`` pair)."""
 

@@ -67,6 +67,9 @@ class HandshakeFacts:
 
     # -- identity
     host: str = ""  # SNI host name the MID Server asked for ("" when not logged)
+    # the log was written by the server end of the connection (a JSSE server-code stack frame,
+    # or a legacy server flight): its certificate failures are about the client's certificate
+    logged_by_server: bool = False
     tls_version: str = ""  # negotiated version, e.g. "TLSv1.2" ("" when not logged)
     # -- how much of the handshake the log shows
     hello_logged: bool = False  # ClientHello/ServerHello records present
@@ -127,6 +130,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f = HandshakeFacts()
     f.host = h.sni or ""
     f.tls_version = h.version or ""
+    f.logged_by_server = h.server_side
     kinds = {type(e) for e in h.events}
     f.hello_logged = bool(kinds & {ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion})
     f.handshake_records = sum(

@@ -90,6 +90,8 @@ class Handshake:
     # it begins on the first line of the log (a pasted excerpt, most likely): the records that
     # came before it, a CertificateRequest among them, may have been cut away
     opens_log: bool = False
+    # the JVM that wrote the log is the server end of this connection (ev.ServerRole)
+    server_side: bool = False
 
     @property
     def client_cert_sent(self) -> bool | None:
@@ -179,6 +181,7 @@ _MARKER_PAIRS = {
     "init keymanager of type": "init keystore",
 }
 _PAIR_DISTANCE = 20  # lines: the two records are printed one after the other
+_FRAME_REACH = 80  # lines from an exception the app printed to a frame of its stack trace
 
 
 def build_set(files: Sequence[FileEvents]) -> list[list[Handshake]]:
@@ -265,6 +268,16 @@ def _build(events: list[ev.Event], offset: dict[str, int], series: str) -> list[
         if isinstance(event, ev.ClientHello):
             hs = open_by_thread[key] = start(event)
             _apply(hs, event, known)
+            continue
+        if isinstance(event, ev.ServerRole):
+            if event.thread.name:
+                target = open_by_thread.get(key)
+            elif last_app is not None and 0 <= at(event.where) - last_app[0] <= _FRAME_REACH:
+                target = last_app[1]  # a frame of the stack trace under that exception
+            else:
+                target = _latest(done, event, at)
+            if target is not None:
+                target.server_side = True
             continue
         if isinstance(event, ev.Failure) and event.by_app:
             if event.thread.name:

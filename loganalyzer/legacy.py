@@ -417,6 +417,7 @@ class _HandshakeState:
     server_chain: bool = False
     requested: bool = False
     hello_done: bool = False
+    hello_done_end: int = 0  # last line of the ``*** ServerHelloDone`` block
     finished: int = 0
 
 
@@ -503,7 +504,19 @@ class Interpreter:
         ]
 
     def server_hello_done(self, record: Record) -> list[ev.Event]:
-        self._state(record).hello_done = True
+        state = self._state(record)
+        state.hello_done = True
+        state.hello_done_end = record.end_line
+        return []
+
+    def record_layer(self, record: Record) -> list[ev.Event]:
+        """``<t>, WRITE: TLSv1.2 Handshake`` on the line right after ``*** ServerHelloDone``:
+        this JVM wrote the server's flight, so it is the server. A client prints its own
+        messages (``*** ClientKeyExchange`` at least) between the two."""
+        state = self._state(record)
+        written = ", WRITE: " in record.message and " Handshake" in record.message
+        if written and state.hello_done_end and record.where.line == state.hello_done_end + 1:
+            return [ev.ServerRole(**self._base(record))]
         return []
 
     def finished(self, record: Record) -> list[ev.Event]:

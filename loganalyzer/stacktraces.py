@@ -21,6 +21,10 @@ _CLASSES = (
     r"|java\.security\.cert\.CertPathValidatorException"
 )
 _EXCEPTION = re.compile(rf"(?P<text>(?:Caused by: )?(?:{_CLASSES})(?::.*)?)$")
+# A stack frame of JSSE's server code: the JVM that printed the trace is the server end of the
+# connection (JDK 8 before 8u261: ServerHandshaker; newer: the consumer of the ClientHello)
+_SERVER_FRAMES = r"sun[.]security[.]ssl[.](?:ServerHandshaker|ClientHello[$][A-Za-z0-9]*ClientHelloConsumer)[.]"
+_SERVER_FRAME = re.compile(rf"\bat (?P<text>{_SERVER_FRAMES}\S*)")
 # The MID Server logs its own lines as "11/26/26 14:09:37 (905) ECCSender.1 SEVERE *** ERROR *** …"
 _MID_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d \(\d+\) (?P<thread>\S+) ")
 
@@ -29,10 +33,10 @@ class AppExceptionDialect:
     """One-line records: an SSL-related exception and its message, wherever the app printed it."""
 
     name = "app"
-    prefilter = re.compile(rb"(?:" + _CLASSES.encode() + rb")")
+    prefilter = re.compile(rb"(?:" + _CLASSES.encode() + rb"|" + _SERVER_FRAMES.encode() + rb")")
 
     def open_record(self, line: Line, path: str) -> Record | None:
-        m = _EXCEPTION.search(line.message)
+        m = _EXCEPTION.search(line.message) or _SERVER_FRAME.search(line.message)
         if not m or "javax.net.ssl|" in line.message:
             return None
         mid = _MID_LINE.match(line.message)
@@ -54,8 +58,12 @@ class AppExceptionDialect:
         return "stop"
 
 
-def interpret(record: Record, when: datetime | None = None) -> ev.Failure:
-    """The exception record as a Failure; ``Caused by`` lines are kept as their own failures."""
+def interpret(record: Record, when: datetime | None = None) -> ev.Failure | ev.ServerRole:
+    """The exception record as a Failure; ``Caused by`` lines are kept as their own failures.
+    A frame of JSSE's server code is a :class:`~loganalyzer.events.ServerRole`."""
+    if record.message.startswith("sun.security.ssl."):
+        return ev.ServerRole(where=record.where, thread=record.thread, time=record.time or when,
+                             text=record.message)
     caused_by = record.message.startswith("Caused by: ")
     cls, msg = split_exception(record.message.removeprefix("Caused by: "))
     m = RECEIVED_ALERT.search(msg)

@@ -301,9 +301,37 @@ def _build(events: list[ev.Event], offset: dict[str, int], series: str) -> list[
         if hs is None:
             if isinstance(event, ev.Closed):
                 continue
-            hs = open_by_thread[key] = start(event)
+            hs = _thread_of_app_failure(last_app, event, at)
+            if hs is not None:  # the exception the app printed just above, without its thread
+                hs.thread = event.thread
+                open_by_thread[key] = hs
+            else:
+                hs = open_by_thread[key] = start(event)
         _apply(hs, event, known)
     return done
+
+
+_APP_TO_JSSE = 3  # lines from a thread-less exception to the JSSE record of the same failure
+
+
+def _thread_of_app_failure(last_app, event: ev.Event, at) -> Handshake | None:
+    """The handshake of a thread-less exception the app printed just before ``event``, when
+    ``event`` is JSSE's own record of that failure (JDK 6-8: the cause, then
+    ``<t>, SEND ... ALERT: fatal`` and ``<t>, fatal: ... Rethrowing``).
+
+    Only a handshake known from nothing but that exception is taken over, and only by a failure
+    or a fatal alert of the same JVM, a few lines further down.
+    """
+    if last_app is None or not isinstance(event, (ev.Alert, ev.Failure)):
+        return None
+    if isinstance(event, ev.Alert) and event.level != "fatal":
+        return None
+    pos, hs = last_app
+    if hs.thread.name or hs.thread.jvm != event.thread.jvm:
+        return None
+    if any(not (isinstance(e, ev.Failure) and e.by_app) for e in hs.events):
+        return None
+    return hs if 0 < at(event.where) - at(hs.end) <= _APP_TO_JSSE else None
 
 
 def _latest(done: list[Handshake], event: ev.Event, at) -> Handshake | None:

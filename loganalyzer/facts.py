@@ -104,8 +104,8 @@ class HandshakeFacts:
     km_eku_ok: str = UNKNOWN  # some keystore leaf allows client authentication
     km_expired: str = UNKNOWN  # every keystore leaf is expired at handshake time
     km_no_selection: bool = False  # the key manager said it selected no certificate
-    # the key manager rejected a key it holds as unfit for the request (``Ignore alias``,
-    # ``<alias> private or public key is not of <alg> algorithm``)
+    # the key manager rejected the keys it matched as unfit for the request (``Ignore alias``,
+    # ``<alias> private or public key is not of <alg> algorithm``) and kept none
     km_rejected: bool = False
     # -- outcome
     outcome: str = UNKNOWN  # completed | failed | unknown
@@ -183,7 +183,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
                 any(normalise(c.issuer) in ca for chain in chains for c in chain)
             )
     f.km_no_selection = any(s.outcome == "none" for s in km.selections)
-    f.km_rejected = any(s.outcome == "ignored" for s in km.selections)
+    f.km_rejected = km.refused_all and any(s.outcome == "ignored" for s in km.selections)
 
     f.outcome = h.outcome
     if h.alert_received and h.alert_received.level == "fatal":

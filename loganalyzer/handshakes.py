@@ -98,14 +98,16 @@ class Handshake:
         """True/False when the log shows it, None when the log cannot tell.
 
         Without a Certificate message or JSSE's own "no certificate" line, the key manager's
-        decisions tell: when it turned the request down (no certificate selected, or every
-        alias it matched rejected afterwards) and kept no alias, nothing was sent.
+        decisions tell once the handshake went on to its end: when it turned the request down
+        (no certificate selected, or every alias it matched rejected afterwards) and kept no
+        alias, nothing was sent. A log that stops inside the key search (the schemes of one key
+        type tried, the next ones not yet) cannot tell.
         """
         if self.client_chain:
             return True
         if self.client_cert_logged or self.no_cert_marker:
             return False
-        if self.key_manager.refused_all:
+        if self.key_manager.refused_all and self.outcome != "unknown":
             return False
         return None
 

@@ -55,6 +55,9 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "chain-verification-failed": "\"Failed in client cert chain verification\" / "
     "\"incomplete certificate chain\"",
     "mtls-ok": "mutual TLS completed with a client certificate",
+    # issue 13: causes beyond the KB article
+    "client-cert-revoked": "the instance refused the client certificate as revoked "
+    "(alert certificate_revoked)",
 }
 
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it

@@ -43,7 +43,7 @@ FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
         **{name: TRI_VALUES for name in (
             "request_logged", "cert_sent", "client_self_signed", "client_eku_ok", "client_expired",
             "client_chain_covered", "km_chain_covered", "km_self_signed", "km_eku_ok",
-            "km_expired")},
+            "km_expired", "client_not_yet_valid")},
         "ca_state": frozenset({"listed", "empty", "absent", "malformed", "unknown", "none"}),
         "outcome": frozenset({"completed", "failed", "unknown"}),
         "alert_received": _ALERTS,
@@ -92,6 +92,10 @@ class HandshakeFacts:
     client_eku_ok: str = UNKNOWN  # the sent leaf allows TLS Web Client Authentication
     client_eku: list[str] = field(default_factory=list)  # that leaf's Extended Key Usages
     client_expired: str = UNKNOWN  # the sent leaf was outside its validity at handshake time
+    # the leaf was not valid yet at handshake time (its notBefore lies after it): the sent leaf,
+    # or, when none was logged, every leaf the key manager holds; also yes when the failure is a
+    # ``CertificateNotYetValidException`` / ``NotBefore: ...``
+    client_not_yet_valid: str = UNKNOWN
     client_chain_covered: str = UNKNOWN  # some cert of the sent chain has an issuer in the CA names
     # -- the MID Server's key manager
     km_logged: bool = False  # any key-manager output for this JVM
@@ -162,6 +166,8 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
         f.client_eku_ok = tri(leaf.allows_client_auth)
         valid = leaf.valid_at(when)
         f.client_expired = tri(None if valid is None else not valid)
+        if when is not None and leaf.not_before is not None:
+            f.client_not_yet_valid = tri(leaf.not_before > when)
         if ca and f.ca_state == "listed":
             f.client_chain_covered = tri(any(normalise(c.issuer) in ca for c in h.client_chain))
 
@@ -178,6 +184,8 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
         validity = [leaf.valid_at(when) for leaf in leaves]
         if all(v is not None for v in validity):
             f.km_expired = tri(not any(validity))
+            if not h.client_chain and not any(validity):
+                f.client_not_yet_valid = tri(all(leaf.not_before > when for leaf in leaves))
         if ca and f.ca_state == "listed":
             f.km_chain_covered = tri(
                 any(normalise(c.issuer) in ca for chain in chains for c in chain)
@@ -194,6 +202,9 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
         f.failure_alert = h.failure.alert
         f.failure_message = h.failure.message
         f.failure_exception = h.failure.exception
+        if ("CertificateNotYetValidException" in h.failure.exception
+                or h.failure.message.startswith("NotBefore: ")):
+            f.client_not_yet_valid = YES
         if not f.alert_received and "Received fatal alert: " in h.failure.message:
             f.alert_received = h.failure.message.rsplit("Received fatal alert: ", 1)[1].split()[0]
 

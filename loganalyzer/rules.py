@@ -40,7 +40,7 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "\"TLS Web Client Authentication\"",
     "self-signed-client-cert": "the client certificate is self-signed",
     "mid-security-policy-regression": "a client certificate was sent at first and no longer later",
-    "client-cert-expired": "the client certificate is expired or not yet valid",
+    "client-cert-expired": "the client certificate is expired",
     "client-cert-rejected": "the instance rejected the sent certificate with no more specific cause",
     "server-cert-untrusted": "the MID does not trust the instance's certificate "
     "(PKIX path building failed)",
@@ -58,6 +58,8 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     # issue 13: causes beyond the KB article
     "client-cert-revoked": "the instance refused the client certificate as revoked "
     "(alert certificate_revoked)",
+    "client-cert-not-yet-valid": "the client certificate's notBefore lies after the handshake "
+    "(clock skew or a future-dated certificate)",
 }
 
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it

@@ -64,8 +64,6 @@ _GAP_PROXY_TRUSTED = ("a completed handshake without CertificateRequest whose se
                       "inspection CA is reported as no-client-cert-requested; no tls-intercepting-proxy rule "
                       "(issue 13)")
 KNOWN_GAPS = {
-    "jdk11-tls12-not-yet-valid-lptm": _GAP_NOT_YET,
-    "jdk25-tls13-not-yet-valid-tm": _GAP_NOT_YET,
     "jdk11-tls12-ec-key-rsa-only-tm": _GAP_EC,
     "jdk17-tls13-ec-key-rsa-only-lpztm": _GAP_EC,
     "jdk11-tls12-wrong-keystore-password-ptm": _GAP_WRONG_PASSWORD,

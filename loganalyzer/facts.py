@@ -43,7 +43,7 @@ FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
         **{name: TRI_VALUES for name in (
             "request_logged", "cert_sent", "client_self_signed", "client_eku_ok", "client_expired",
             "client_chain_covered", "km_chain_covered", "km_self_signed", "km_eku_ok",
-            "km_expired", "client_not_yet_valid")},
+            "km_expired", "client_not_yet_valid", "km_key_unsupported")},
         "ca_state": frozenset({"listed", "empty", "absent", "malformed", "unknown", "none"}),
         "outcome": frozenset({"completed", "failed", "unknown"}),
         "alert_received": _ALERTS,
@@ -108,6 +108,13 @@ class HandshakeFacts:
     km_eku_ok: str = UNKNOWN  # some keystore leaf allows client authentication
     km_expired: str = UNKNOWN  # every keystore leaf is expired at handshake time
     km_no_selection: bool = False  # the key manager said it selected no certificate
+    # every keystore leaf (or sent leaf) whose key type the log shows (``"subject public key"``)
+    # has a key that is not RSA, the only type the instance accepts; no when one is RSA
+    km_key_unsupported: str = UNKNOWN
+    # every key type the key manager looked for and found none of (``No X.509 cert selected for
+    # [RSA]`` / JDK 11 ``for RSA``) is RSA or RSASSA-PSS: the request's signature algorithms allow
+    # RSA keys only, so a key of another type (EC, DSA) is never offered
+    km_only_rsa_asked: bool = False
     # the key manager rejected the keys it matched as unfit for the request (``Ignore alias``,
     # ``<alias> private or public key is not of <alg> algorithm``) and kept none
     km_rejected: bool = False
@@ -191,6 +198,12 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
                 any(normalise(c.issuer) in ca for chain in chains for c in chain)
             )
     f.km_no_selection = any(s.outcome == "none" for s in km.selections)
+    key_types = [chain[0].public_key for chain in chains if chain[0].public_key]
+    if key_types:
+        f.km_key_unsupported = tri(not any(t.upper().startswith("RSA") for t in key_types))
+    asked = {t for s in km.selections if s.outcome == "none"
+             for t in _types_asked(s.reason)}
+    f.km_only_rsa_asked = bool(asked) and asked <= {"RSA", "RSASSA-PSS"}
     f.km_rejected = km.refused_all and any(s.outcome == "ignored" for s in km.selections)
 
     f.outcome = h.outcome
@@ -213,6 +226,17 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.agent_kinds = timeline.agent_kinds_near(h)
     f.policy_checks_off = list(timeline.policy_checks_off)
     return f
+
+
+_NO_CERT_FOR = "No X.509 cert selected for"
+
+
+def _types_asked(reason: str) -> list[str]:
+    """The key types of ``No X.509 cert selected for [EC, RSA]`` (JDK 11: ``for RSA``)."""
+    if not reason.startswith(_NO_CERT_FOR):
+        return []
+    rest = reason[len(_NO_CERT_FOR):].strip().strip("[]")
+    return [t.strip() for t in rest.split(",") if t.strip()]
 
 
 class Timeline:

@@ -60,6 +60,8 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "(alert certificate_revoked)",
     "client-cert-not-yet-valid": "the client certificate's notBefore lies after the handshake "
     "(clock skew or a future-dated certificate)",
+    "client-key-unsupported": "the client key is not RSA of 2048 bits or more, the only key the "
+    "instance accepts",
 }
 
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it

@@ -64,8 +64,6 @@ _GAP_PROXY_TRUSTED = ("a completed handshake without CertificateRequest whose se
                       "inspection CA is reported as no-client-cert-requested; no tls-intercepting-proxy rule "
                       "(issue 13)")
 KNOWN_GAPS = {
-    "jdk11-tls12-ec-key-rsa-only-tm": _GAP_EC,
-    "jdk17-tls13-ec-key-rsa-only-lpztm": _GAP_EC,
     "jdk11-tls12-wrong-keystore-password-ptm": _GAP_WRONG_PASSWORD,
     "jdk17-tls13-wrong-keystore-password-tm": _GAP_WRONG_PASSWORD,
     "jdk25-tls12-wrong-keystore-password-lptm": _GAP_WRONG_PASSWORD,

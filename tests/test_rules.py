@@ -7,10 +7,9 @@ engine (``loganalyzer.diagnoses``); they are skipped only while it cannot be imp
 
 from __future__ import annotations
 
-
 import importlib
-import re
 import json
+import re
 import shutil
 import subprocess
 import sys

@@ -62,6 +62,8 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "(clock skew or a future-dated certificate)",
     "client-key-unsupported": "the client key is not RSA of 2048 bits or more, the only key the "
     "instance accepts",
+    "mid-keypair-missing": "\"No key pair found for DefaultSecurityKeyPairHandle\": the MID key "
+    "pair was removed or agent_keystore deleted",
 }
 
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it

@@ -64,6 +64,8 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "instance accepts",
     "mid-keypair-missing": "\"No key pair found for DefaultSecurityKeyPairHandle\": the MID key "
     "pair was removed or agent_keystore deleted",
+    "wrong-key-chosen": "several private keys in the keystore, and the key manager presented an "
+    "expired or serverAuth-only one while a fitting one exists",
 }
 
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it

@@ -17,12 +17,8 @@ from loganalyzer.reporters import section
 from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.records import (
     NO_EVIDENCE,
+    Groups,
     analyze_document,
-    diagnoses_of,
-    handshakes_of,
-    has_evidence,
-    mid_servers,
-    nothing_to_judge,
     relative,
 )
 from loganalyzer.reporters.timeline import rows
@@ -229,13 +225,14 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
         out.append("<p><strong>No mutual-TLS problem was found.</strong></p>")
     out += ["</header>", "<main>"]
     number = {id(d): n for n, d in enumerate(diagnoses, 1)}
-    for group in mid_servers(doc):
+    groups = Groups(doc)
+    for group in groups.names:
         out.append(f"<section><h2>MID Server logs: <code>{_e(group)}</code></h2>")
         if analysed:
-            mine = diagnoses_of(doc, group)
-            if not mine and not has_evidence(doc, group):
+            mine = groups.diagnoses(group)
+            if not mine and not groups.has_evidence(group):
                 advice = doc.get("no_evidence") or NO_EVIDENCE
-                out.append(f"<p><strong>{_e(nothing_to_judge(doc, group))}</strong></p><ol>")
+                out.append(f"<p><strong>{_e(groups.nothing_to_judge(group))}</strong></p><ol>")
                 out += [f"<li>{_prose(step)}</li>" for step in advice["fix"]]
                 out.append(f"</ol><p class=\"meta\">KB “{_e(advice['kb']['article'])}”, "
                            f"section “{_e(advice['kb']['section'])}”</p>")
@@ -244,7 +241,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
             for d in mine:
                 out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
                                lambda d=d: _diagnosis(d, number[id(d)], group), _placeholder)
-        handshakes = handshakes_of(doc, group)
+        handshakes = groups.handshakes(group)
         if handshakes:
             out += section(problems, group, "the handshake timeline",
                            lambda: _timeline(handshakes, group), _placeholder)

@@ -11,12 +11,8 @@ from typing import Any
 from loganalyzer.reporters import section
 from loganalyzer.reporters.records import (
     NO_EVIDENCE,
+    Groups,
     analyze_document,
-    diagnoses_of,
-    handshakes_of,
-    has_evidence,
-    mid_servers,
-    nothing_to_judge,
 )
 from loganalyzer.reporters.timeline import (
     rows,
@@ -115,13 +111,14 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
     elif analysed and doc.get("verdict") != "no-evidence":
         out += ["No mutual-TLS problem was found.", ""]
     number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
-    for group in mid_servers(doc):
+    groups = Groups(doc)
+    for group in groups.names:
         out += [f"## MID Server logs: `{group}`", ""]
         if analysed:
-            mine = diagnoses_of(doc, group)
-            if not mine and not has_evidence(doc, group):
+            mine = groups.diagnoses(group)
+            if not mine and not groups.has_evidence(group):
                 advice = doc.get("no_evidence") or NO_EVIDENCE
-                out += [f"**{nothing_to_judge(doc, group)}**", ""]
+                out += [f"**{groups.nothing_to_judge(group)}**", ""]
                 out += [f"{i}. {step}" for i, step in enumerate(advice["fix"], 1)]
                 out += ["", f"KB “{advice['kb']['article']}”, section “{advice['kb']['section']}”.", ""]
             elif not mine:
@@ -129,7 +126,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
             for d in mine:
                 out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
                                lambda d=d: _diagnosis(d, number[id(d)]), _placeholder)
-        handshakes = handshakes_of(doc, group)
+        handshakes = groups.handshakes(group)
         if handshakes:
             out += section(problems, group, "the handshake timeline",
                            lambda: _timeline(handshakes, group), _placeholder)

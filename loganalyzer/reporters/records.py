@@ -172,42 +172,72 @@ def analyze_document(reading: Reading, diagnoses: list) -> dict[str, Any]:
     return out
 
 
+class Groups:
+    """A document's MID Servers with their diagnoses, handshakes and inputs, indexed once.
+
+    Renderers walk the MID Servers and ask for each one's parts; asking the whole document per
+    MID Server made a report of 50,000 small inputs quadratic.
+    """
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.names: list[str] = []
+        self._inputs: dict[str, list[dict[str, Any]]] = {}
+        self._diagnoses: dict[str, list[dict[str, Any]]] = {}
+        self._handshakes: dict[str, list[dict[str, Any]]] = {}
+        self._evidence: set[str] = set()
+        seen: dict[str, None] = {}
+        server_of: dict[str, str] = {}
+        for item in doc.get("inputs", []):
+            seen.setdefault(item["mid_server"], None)
+            self._inputs.setdefault(item["mid_server"], []).append(item)
+            server_of[item["path"]] = item["mid_server"]
+        for d in doc.get("diagnoses", []):
+            seen.setdefault(d["mid_server"], None)
+            self._diagnoses.setdefault(d["mid_server"], []).append(d)
+        for h in doc.get("handshakes", []):
+            group = server_of.get(h["path"])
+            if group is not None:
+                self._handshakes.setdefault(group, []).append(h)
+                self._evidence.add(group)
+        for e in doc.get("agent_events", []):
+            if e["path"] in server_of:
+                self._evidence.add(server_of[e["path"]])
+        self.names = list(seen)
+
+    def diagnoses(self, group: str) -> list[dict[str, Any]]:
+        """The diagnoses of one MID Server."""
+        return self._diagnoses.get(group, [])
+
+    def handshakes(self, group: str) -> list[dict[str, Any]]:
+        """The handshakes of one MID Server: those that start in one of its files."""
+        return self._handshakes.get(group, [])
+
+    def has_evidence(self, group: str) -> bool:
+        """Whether its files logged anything to judge: a handshake or an agent event."""
+        return group in self._evidence
+
+    def nothing_to_judge(self, group: str) -> str:
+        """The sentence that replaces "no problem found" for a MID Server whose logs show nothing."""
+        mine = self._inputs.get(group, [])
+        lines = sum(i["lines"] for i in mine)
+        files = "1 file" if len(mine) == 1 else f"{len(mine)} files"
+        return (f"Nothing to judge: {files} ({lines:,} lines) read, but no TLS handshake and no "
+                "MID Server agent event was logged. This is not a clean result.")
+
+
 def mid_servers(doc: dict[str, Any]) -> list[str]:
     """The MID Servers (log folders) of a document, in reading order, each once."""
-    seen: dict[str, None] = {}
-    for item in doc.get("inputs", []):
-        seen.setdefault(item["mid_server"], None)
-    for d in doc.get("diagnoses", []):
-        seen.setdefault(d["mid_server"], None)
-    return list(seen)
+    return Groups(doc).names
 
 
 def diagnoses_of(doc: dict[str, Any], group: str) -> list[dict[str, Any]]:
-    """The diagnoses of one MID Server."""
-    return [d for d in doc.get("diagnoses", []) if d["mid_server"] == group]
+    """The diagnoses of one MID Server (one call; a renderer uses :class:`Groups`)."""
+    return Groups(doc).diagnoses(group)
 
 
 def handshakes_of(doc: dict[str, Any], group: str) -> list[dict[str, Any]]:
-    """The handshakes of one MID Server: those that start in one of its files."""
-    server_of = {item["path"]: item["mid_server"] for item in doc.get("inputs", [])}
-    return [h for h in doc.get("handshakes", []) if server_of.get(h["path"]) == group]
-
-
-def has_evidence(doc: dict[str, Any], group: str) -> bool:
-    """Whether one MID Server's files logged anything to judge: a handshake or an agent event."""
-    mine = {item["path"] for item in doc.get("inputs", []) if item["mid_server"] == group}
-    return any(h["path"] in mine for h in doc.get("handshakes", [])) or any(
-        e["path"] in mine for e in doc.get("agent_events", [])
-    )
-
-
-def nothing_to_judge(doc: dict[str, Any], group: str) -> str:
-    """The sentence that replaces "no problem found" for a MID Server whose logs show nothing."""
-    mine = [i for i in doc.get("inputs", []) if i["mid_server"] == group]
-    lines = sum(i["lines"] for i in mine)
-    files = "1 file" if len(mine) == 1 else f"{len(mine)} files"
-    return (f"Nothing to judge: {files} ({lines:,} lines) read, but no TLS handshake and no MID "
-            "Server agent event was logged. This is not a clean result.")
+    """The handshakes of one MID Server (one call; a renderer uses :class:`Groups`)."""
+    return Groups(doc).handshakes(group)
 
 
 def relative(path: str, group: str) -> str:

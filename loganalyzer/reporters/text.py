@@ -23,11 +23,7 @@ from loganalyzer.reporters import internal_problems, section
 from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.records import (
     NO_EVIDENCE,
-    diagnoses_of,
-    handshakes_of,
-    has_evidence,
-    mid_servers,
-    nothing_to_judge,
+    Groups,
     relative,
 )
 from loganalyzer.reporters.timeline import rows, short_dn  # noqa: F401  (short_dn: public name)
@@ -205,18 +201,18 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
     """
     analysed = "diagnoses" in doc
     out: list[RenderableType] = [summary(doc)]
-    groups = mid_servers(doc)
+    groups = Groups(doc)
     number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
-    for group in groups:
+    for group in groups.names:
         if analysed:
             # a Rule would cut a long path short; the path must stay whole to be found again
             out += [
                 Rule(style="dim"),
                 Text(f"MID Server logs: {group}", style="bold", overflow="fold"),
             ]
-            mine = diagnoses_of(doc, group)
-            if not mine and not has_evidence(doc, group):
-                out += [Text(nothing_to_judge(doc, group), style="bold yellow"),
+            mine = groups.diagnoses(group)
+            if not mine and not groups.has_evidence(group):
+                out += [Text(groups.nothing_to_judge(group), style="bold yellow"),
                         _advice(doc.get("no_evidence") or NO_EVIDENCE)]
             elif not mine:
                 out.append(Text("No mutual-TLS problem found."))
@@ -226,10 +222,10 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
                 for d in mine
             )
         table = section(problems, group, "the handshake timeline",
-                        lambda: timeline_table(handshakes_of(doc, group), group), Text)
+                        lambda: timeline_table(groups.handshakes(group), group), Text)
         if table is not None:
             out.append(table)
-    if not groups:
+    if not groups.names:
         out.append(
             Text(
                 "No log found in the inputs."
@@ -274,8 +270,8 @@ def handshake_tables(reading) -> list[Table]:
     """One table per MID Server that has handshakes."""
     from loganalyzer.reporters.records import parse_document
 
-    doc = parse_document(reading)
-    return [t for g in mid_servers(doc) if (t := timeline_table(handshakes_of(doc, g), g))]
+    groups = Groups(parse_document(reading))
+    return [t for g in groups.names if (t := timeline_table(groups.handshakes(g), g))]
 
 
 def handshake_table(server) -> Table | None:

@@ -183,3 +183,21 @@ def test_a_completed_handshake_without_a_request_is_false() -> None:
 
     [h] = read([str(ROOT / "sample_logs" / "jdk21-tls12-no-cert-request-m")]).handshakes
     assert h.outcome == "completed" and h.requested is False
+
+
+def test_problem_lines_on_stderr_are_redacted(capsys, monkeypatch, tmp_path) -> None:
+    """With --redact, what stderr says about an unreadable input uses the report's pseudonyms."""
+    host = "acme-lab.service-now.com"  # the instance host of the sample's handshakes
+    folder = tmp_path / host
+    folder.mkdir()
+    (folder / "wrapper.log").write_bytes((SAMPLE / "wrapper.log").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, monkeypatch, "analyze", host, f"{host}/missing.log",
+                         "--redact", "-f", "json", "-q")
+    assert code == EXIT_ERROR
+    assert "missing.log" in err and "no such file" in err
+    assert host not in err and host not in out
+    pseudonym = err.split("input: ", 1)[1].split("/", 1)[0]
+    assert pseudonym in out  # the same pseudonym as in the report
+    code, _, err = cli(capsys, monkeypatch, "analyze", host, f"{host}/missing.log", "-q")
+    assert host in err  # without --redact the name is kept

@@ -125,6 +125,10 @@ class HandshakeFacts:
     failure_alert: str = ""  # JSSE alert NAME of the failure, upper case
     failure_message: str = ""  # the failure's reason text, alert prefix removed
     failure_exception: str = ""  # exception class, when known
+    # the exceptions printed under the failure as its ``Caused by`` lines, as ``class: message``,
+    # outermost first (e.g. ``java.security.KeyManagementException: keystore password was
+    # incorrect`` under ``SocketException: ... DefaultSSLContext``)
+    failure_causes: list[str] = field(default_factory=list)
     # -- across handshakes of the same MID Server
     earlier_cert_sent: bool = False  # a handshake to the same host that ended before this began sent one
     earlier_completed: bool = False  # such an earlier handshake completed
@@ -215,6 +219,9 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
         f.failure_alert = h.failure.alert
         f.failure_message = h.failure.message
         f.failure_exception = h.failure.exception
+        f.failure_causes = [f"{e.exception}: {e.message}" if e.exception else e.message
+                            for e in h.events
+                            if isinstance(e, ev.Failure) and e.caused_by and e is not h.failure]
         if ("CertificateNotYetValidException" in h.failure.exception
                 or h.failure.message.startswith("NotBefore: ")):
             f.client_not_yet_valid = YES

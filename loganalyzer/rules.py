@@ -66,6 +66,8 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "pair was removed or agent_keystore deleted",
     "wrong-key-chosen": "several private keys in the keystore, and the key manager presented an "
     "expired or serverAuth-only one while a fitting one exists",
+    "keystore-unreadable": "the JVM cannot read its key store (wrong password, corrupt or tampered "
+    "file, a type its provider does not read such as non-bcfks in FIPS mode): no handshake starts",
 }
 
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it

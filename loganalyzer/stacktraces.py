@@ -19,6 +19,12 @@ _CLASSES = (
     r"|java\.security\.cert\.Certificate\w*Exception"
     r"|sun\.security\.provider\.certpath\.SunCertPathBuilderException"
     r"|java\.security\.cert\.CertPathValidatorException"
+    # the default SSLContext cannot be built (a keystore it cannot read: wrong
+    # javax.net.ssl.keyStorePassword, a corrupt keystore, a type the provider does not know):
+    # the app's SocketException wraps it, its causes say why
+    r"|java\.net\.SocketException: java\.security\.NoSuchAlgorithmException"
+    r"|java\.security\.(?:NoSuchAlgorithm|KeyManagement|UnrecoverableKey|KeyStore)Exception"
+    r"|java\.io\.IOException: (?:[^\n]*password was incorrect|Invalid keystore format)"
 )
 _EXCEPTION = re.compile(rf"(?P<text>(?:Caused by: )?(?:{_CLASSES})(?::.*)?)$")
 # A stack frame of JSSE's server code: the JVM that printed the trace is the server end of the

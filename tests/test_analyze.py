@@ -52,18 +52,12 @@ _GAP_EC = ("'No X.509 cert selected for [RSA]' / JDK 11 'for RSA' (a key type th
            "signature algorithms do not allow, CA names matching) is not read: analyze offers "
            "ca-chain-incomplete / client-cert-not-in-keystore / self-signed-client-cert "
            "(issue 13: client-key-unsupported)")
-_GAP_WRONG_PASSWORD = ("no rule for 'SocketException: NoSuchAlgorithmException: Error constructing implementation "
-                       "(algorithm: Default ... DefaultSSLContext)' caused by 'keystore password was incorrect': "
-                       "only auth-user-null, possible (issue 13: keystore-unreadable)")
 _GAP_PROXY_UNTRUSTED = ("a server chain issued by a corporate inspection CA (no CertificateRequest) is reported as "
                         "server-cert-untrusted; no tls-intercepting-proxy rule (issue 13)")
 _GAP_PROXY_TRUSTED = ("a completed handshake without CertificateRequest whose server chain comes from a corporate "
                       "inspection CA is reported as no-client-cert-requested; no tls-intercepting-proxy rule "
                       "(issue 13)")
 KNOWN_GAPS = {
-    "jdk11-tls12-wrong-keystore-password-ptm": _GAP_WRONG_PASSWORD,
-    "jdk17-tls13-wrong-keystore-password-tm": _GAP_WRONG_PASSWORD,
-    "jdk25-tls12-wrong-keystore-password-lptm": _GAP_WRONG_PASSWORD,
     "jdk17-tls12-inspecting-proxy-untrusted-tm": _GAP_PROXY_UNTRUSTED,
     "jdk25-tls13-inspecting-proxy-untrusted-lpzm": _GAP_PROXY_UNTRUSTED,
     "jdk11-tls13-inspecting-proxy-trusted-lptm": _GAP_PROXY_TRUSTED,

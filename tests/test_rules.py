@@ -62,7 +62,7 @@ def test_default_folder_is_the_shipped_one():
 
 def test_every_canonical_root_cause_has_a_rule():
     ruleset = load_rules()
-    assert len(CANONICAL_ROOT_CAUSES) >= 19
+    assert len(CANONICAL_ROOT_CAUSES) == 25
     missing = [c for c in CANONICAL_ROOT_CAUSES if not ruleset.by_root_cause(c)]
     assert missing == []
 

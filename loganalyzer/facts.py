@@ -8,6 +8,7 @@ log often cannot tell; a bare boolean is kept only where the log always can.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
         "tls_version": frozenset({"", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}),
         "agent_kinds": _AGENT_KINDS,
         "policy_checks_off": _CHECKS,
+        "server_issuer_kind": frozenset({"", "public", "inspection", "other"}),
     },
     "agent": {
         "kind": _AGENT_KINDS,
@@ -78,6 +80,12 @@ class HandshakeFacts:
     # the log (a pasted excerpt, most likely) begins with this handshake's first line, so its
     # earlier records may have been cut away rather than never printed
     log_starts_inside: bool = False
+    # -- the server's certificate chain
+    server_issuer: str = ""  # issuer DN of the topmost certificate of the server chain logged ("" when none)
+    # public: that issuer is a public CA ServiceNow instances use (PUBLIC_CA_WORDS); inspection: a
+    # DN of the chain has the wording of a TLS-inspection CA (INSPECTION_CA_WORDS), a guess from
+    # the name alone; other: neither (a private or lab CA); "" when no server chain is logged
+    server_issuer_kind: str = ""
     # -- the server's request for a client certificate
     cert_requested: bool = False  # a CertificateRequest was logged, or JSSE acted on one
     request_logged: str = UNKNOWN  # yes: requested; no: logged past that point without one; unknown
@@ -157,6 +165,10 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.only_failure_logged = f.handshake_records == 0 and h.failure is not None
     f.log_starts_inside = h.opens_log
 
+    if h.server_chain:
+        f.server_issuer = h.server_chain[-1].issuer
+        f.server_issuer_kind = issuer_kind(h.server_chain)
+
     when = h.start_time
     f.cert_requested = h.requested is True
     f.request_logged = tri(h.requested)
@@ -233,6 +245,28 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.agent_kinds = timeline.agent_kinds_near(h)
     f.policy_checks_off = list(timeline.policy_checks_off)
     return f
+
+
+# The CAs whose certificates ServiceNow instances (*.service-now.com, *.servicenowservices.com)
+# have been served with, and the other large public CAs a customer's own instance URL may use.
+PUBLIC_CA_WORDS = re.compile(
+    r"DigiCert|Entrust|GlobalSign|Sectigo|COMODO|GeoTrust|thawte|VeriSign|QuoVadis|"
+    r"Baltimore CyberTrust|Let's Encrypt|ISRG|Amazon|Starfield|GoDaddy|Go Daddy",
+    re.IGNORECASE)
+# Words that TLS-inspecting proxies and firewalls put in the names of the CA they re-sign with
+# (product names, or "SSL Inspection", "Decryption", "Proxy"...). A guess from the name alone.
+INSPECTION_CA_WORDS = re.compile(
+    r"Inspect|Intercept|Decrypt|\bProxy\b|Firewall|Zscaler|Palo ?Alto|Fortinet|FortiGate|"
+    r"Forcepoint|Websense|Blue ?Coat|Netskope|Sophos|Check ?Point|Cisco Umbrella|\bMITM\b",
+    re.IGNORECASE)
+
+
+def issuer_kind(chain: Sequence[ev.CertInfo]) -> str:
+    """``inspection``, ``public`` or ``other``: what names the CAs of a server chain carry."""
+    if any(INSPECTION_CA_WORDS.search(dn) for c in chain for dn in (c.issuer, c.subject)
+           if dn != chain[0].subject):
+        return "inspection"
+    return "public" if PUBLIC_CA_WORDS.search(chain[-1].issuer) else "other"
 
 
 _NO_CERT_FOR = "No X.509 cert selected for"

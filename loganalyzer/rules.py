@@ -68,6 +68,8 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "expired or serverAuth-only one while a fitting one exists",
     "keystore-unreadable": "the JVM cannot read its key store (wrong password, corrupt or tampered "
     "file, a type its provider does not read such as non-bcfks in FIPS mode): no handshake starts",
+    "tls-intercepting-proxy": "a TLS-inspecting proxy re-signs the instance's certificate (its CA "
+    "is not the instance's public CA) and no client certificate is requested",
 }
 
 SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it

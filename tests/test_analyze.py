@@ -52,17 +52,7 @@ _GAP_EC = ("'No X.509 cert selected for [RSA]' / JDK 11 'for RSA' (a key type th
            "signature algorithms do not allow, CA names matching) is not read: analyze offers "
            "ca-chain-incomplete / client-cert-not-in-keystore / self-signed-client-cert "
            "(issue 13: client-key-unsupported)")
-_GAP_PROXY_UNTRUSTED = ("a server chain issued by a corporate inspection CA (no CertificateRequest) is reported as "
-                        "server-cert-untrusted; no tls-intercepting-proxy rule (issue 13)")
-_GAP_PROXY_TRUSTED = ("a completed handshake without CertificateRequest whose server chain comes from a corporate "
-                      "inspection CA is reported as no-client-cert-requested; no tls-intercepting-proxy rule "
-                      "(issue 13)")
-KNOWN_GAPS = {
-    "jdk17-tls12-inspecting-proxy-untrusted-tm": _GAP_PROXY_UNTRUSTED,
-    "jdk25-tls13-inspecting-proxy-untrusted-lpzm": _GAP_PROXY_UNTRUSTED,
-    "jdk11-tls13-inspecting-proxy-trusted-lptm": _GAP_PROXY_TRUSTED,
-    "jdk21-tls12-inspecting-proxy-trusted-tm": _GAP_PROXY_TRUSTED,
-}
+KNOWN_GAPS: dict[str, str] = {}
 SUCCESS, DEBUG_SSL_ONLY, NO_DEBUG, WRONG_KEY = 1, 12, 13, 21
 # With no debug output the failure text alone names these causes (an alert or an exception that
 # says what is wrong); for any other cause the log cannot tell, so debug-missing leads.

@@ -33,7 +33,6 @@ SCENARIO_CAUSE = {
     14: "revocation-check-failed",
     15: "client-cert-rejected",
     16: "client-cert-not-in-keystore",  # default SSLContext, javax.net.ssl.keyStore unset
-    # issue 13: causes the tool does not know yet (see KNOWN_GAPS)
     17: "client-cert-revoked",
     18: "client-cert-not-yet-valid",
     19: "client-key-unsupported",
@@ -44,14 +43,6 @@ SCENARIO_CAUSE = {
 
 # Samples on which `analyze` does not yet give the scenario's cause first: strict xfails, so a fix shows
 # up as XPASS and its entry is removed here. Each reason names what the tool lacks (the work plan).
-_GAP_REVOKED = ("no rule for alert certificate_revoked: reported as client-cert-rejected "
-                "(issue 13: client-cert-revoked, refining client-cert-rejected)")
-_GAP_NOT_YET = ("alert bad_certificate for a certificate whose notBefore is after the handshake is reported as "
-                "client-cert-expired; no client-cert-not-yet-valid rule (issue 13)")
-_GAP_EC = ("'No X.509 cert selected for [RSA]' / JDK 11 'for RSA' (a key type the CertificateRequest's "
-           "signature algorithms do not allow, CA names matching) is not read: analyze offers "
-           "ca-chain-incomplete / client-cert-not-in-keystore / self-signed-client-cert "
-           "(issue 13: client-key-unsupported)")
 KNOWN_GAPS: dict[str, str] = {}
 SUCCESS, DEBUG_SSL_ONLY, NO_DEBUG, WRONG_KEY = 1, 12, 13, 21
 # With no debug output the failure text alone names these causes (an alert or an exception that

@@ -41,11 +41,11 @@ def loganalyzer() -> list[str]:
 
 def markers_ere() -> str:
     """The scanner's prefilter union (every dialect and the wrapper lifecycle) as a grep ERE."""
-    from loganalyzer import stacktraces
-    from loganalyzer.legacy import LegacyDialect
-    from loganalyzer.lines import LIFECYCLE_PREFILTER
-    from loganalyzer.midlog import MidLineDialect
-    from loganalyzer.unified import UnifiedDialect
+    from loganalyzer.jsse import stacktraces
+    from loganalyzer.jsse.legacy import LegacyDialect
+    from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
+    from loganalyzer.mid.midlog import MidLineDialect
+    from loganalyzer.jsse.unified import UnifiedDialect
 
     dialects = (UnifiedDialect(), LegacyDialect(), MidLineDialect(),
                 stacktraces.AppExceptionDialect())

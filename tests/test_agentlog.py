@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer.agentlog import AGENT_LINE, AGENT_PREFILTER, parse_agent_lines
 from loganalyzer.errors import Location
-from loganalyzer.events import AgentEvent, Thread
-from loganalyzer.sources import decode_line
+from loganalyzer.ingest.sources import decode_line
+from loganalyzer.jsse.events import AgentEvent, Thread
+from loganalyzer.mid.agentlog import AGENT_LINE, AGENT_PREFILTER, parse_agent_lines
 
 
 def parse(text: str, path: str = "agent0.log.0") -> list[AgentEvent]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer.diagnoses import analyze_paths
+from loganalyzer.api import analyze_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = sorted(p.parent for p in (ROOT / "sample_logs").glob("*/expected.json"))

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from loganalyzer.analysis.reading import Reading, read
 from loganalyzer.errors import Location
-from loganalyzer.reading import Reading, read
 from loganalyzer.reporters.records import parse_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"

@@ -17,8 +17,8 @@ pytest.importorskip("pandas")
 
 from archives import make_tar, make_zip, set_encrypted_flag  # noqa: E402
 
-from loganalyzer import batch  # noqa: E402
-from loganalyzer.executors import PoolExecutor, SerialExecutor  # noqa: E402
+from loganalyzer.batch import tasks as batch  # noqa: E402
+from loganalyzer.batch.executors import PoolExecutor, SerialExecutor  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs" / "jdk25-tls13-ca-mismatch-ptm"
 LOG = (SAMPLE / "wrapper.log").read_bytes()
@@ -141,7 +141,7 @@ def test_nothing_is_written_but_the_output_file(hostile: Path, tmp_path: Path) -
 
 def test_dask_scan_leaves_no_scratch_space(hostile: Path, tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    from loganalyzer.executors import DaskExecutor
+    from loganalyzer.batch.executors import DaskExecutor
 
     temp_before = set(os.listdir(tempfile.gettempdir()))
     cwd_before = set(os.listdir("."))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer import certs
+from loganalyzer.selfcheck import certs
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "lab-secret"
@@ -227,7 +227,7 @@ def test_bad_leaf_reported_with_kb_fix(pki, name, cause, words):
     hits = [f for f in report.findings if f.root_cause == cause]
     assert hits and hits[0].severity == "error" and words in hits[0].detail
     # title, fix and KB section come from the rule with that root cause
-    from loganalyzer.rules import load_rules
+    from loganalyzer.ruleset.rules import load_rules
 
     rule = load_rules()[hits[0].rule]
     assert rule.root_cause == cause and hits[0].fix == rule.fix and hits[0].title == rule.title

@@ -39,16 +39,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loganalyzer import events as ev
-from loganalyzer.diagnoses import diagnose
-from loganalyzer.facts import Timeline, derive
-from loganalyzer.lines import LineDecoder
-from loganalyzer.reading import read, read_items
+from loganalyzer.analysis.diagnoses import diagnose
+from loganalyzer.analysis.facts import Timeline, derive
+from loganalyzer.analysis.reading import read, read_items
+from loganalyzer.ingest.lines import LineDecoder
+from loganalyzer.ingest.sources import decode_line, iter_sources
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.unified import HEADER
 from loganalyzer.reporters import html, markdown, text
 from loganalyzer.reporters.records import analyze_document
-from loganalyzer.rules import load_rules
-from loganalyzer.sources import decode_line, iter_sources
-from loganalyzer.unified import HEADER
+from loganalyzer.ruleset.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "sample_logs").glob("*/wrapper.log"))

@@ -1,4 +1,4 @@
-"""Distinguished names as JSSE prints them, and the TLS 1.2 list of CA names (``loganalyzer.dn``).
+"""Distinguished names as JSSE prints them, and the TLS 1.2 list of CA names (``loganalyzer.jsse.dn``).
 
 The lists come from REAL sample logs: every ``"certificate authorities": [`` line in
 ``sample_logs/*/wrapper.log``, whose right split is the ``ca_names_sent`` of the same folder's
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer.dn import atom_type, atoms, normalise, same_dn, split_list
-from loganalyzer.sources import decode_line
+from loganalyzer.ingest.sources import decode_line
+from loganalyzer.jsse.dn import atom_type, atoms, normalise, same_dn, split_list
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 MARK = '"certificate authorities": ['

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-import loganalyzer.legacy
-import loganalyzer.reading
+import loganalyzer.analysis.reading
+import loganalyzer.jsse.legacy
+import loganalyzer.jsse.unified
 import loganalyzer.reporters.html
 import loganalyzer.reporters.markdown
 import loganalyzer.reporters.text
-import loganalyzer.rules
-import loganalyzer.unified
+import loganalyzer.ruleset.rules
 from loganalyzer.cli.app import main
 from loganalyzer.errors import DEBUG_ENV
 
@@ -63,7 +63,7 @@ def baseline(capsys, monkeypatch, *paths: Path) -> dict:
 def test_a_raising_unified_record_handler_costs_that_record(capsys, monkeypatch) -> None:
     whole = baseline(capsys, monkeypatch, TWO_THREADS)
     assert len(whole["handshakes"]) == 2
-    original = loganalyzer.unified.Interpreter.events
+    original = loganalyzer.jsse.unified.Interpreter.events
     target = next(h["line"] for h in whole["handshakes"] if h["outcome"] == "completed")
 
     def events(self, record):
@@ -71,7 +71,7 @@ def test_a_raising_unified_record_handler_costs_that_record(capsys, monkeypatch)
             raise Boom("planted")
         return original(self, record)
 
-    monkeypatch.setattr(loganalyzer.unified.Interpreter, "events", events)
+    monkeypatch.setattr(loganalyzer.jsse.unified.Interpreter, "events", events)
     code, doc, err = analyze_json(capsys, monkeypatch, TWO_THREADS)
     assert code == 2
     [problem] = internal(doc)
@@ -86,7 +86,7 @@ def test_a_raising_unified_record_handler_costs_that_record(capsys, monkeypatch)
 
 def test_a_raising_scanner_dialect_costs_that_line(capsys, monkeypatch) -> None:
     whole = baseline(capsys, monkeypatch, CA_MISMATCH)
-    original = loganalyzer.unified.UnifiedDialect.open_record
+    original = loganalyzer.jsse.unified.UnifiedDialect.open_record
     lines = (CA_MISMATCH / "wrapper.log").read_text(encoding="utf-8").splitlines()
     target = next(n for n, t in enumerate(lines, 1) if "Consuming ServerHello" in t)
 
@@ -95,7 +95,7 @@ def test_a_raising_scanner_dialect_costs_that_line(capsys, monkeypatch) -> None:
             raise Boom("planted in open_record")
         return original(self, line, path)
 
-    monkeypatch.setattr(loganalyzer.unified.UnifiedDialect, "open_record", open_record)
+    monkeypatch.setattr(loganalyzer.jsse.unified.UnifiedDialect, "open_record", open_record)
     code, doc, _ = analyze_json(capsys, monkeypatch, CA_MISMATCH)
     assert code == 2
     [problem] = internal(doc)
@@ -113,7 +113,7 @@ def test_a_raising_legacy_handler_costs_that_record(capsys, monkeypatch) -> None
     def certificate_request(self, record):
         raise Boom("planted in the legacy dialect")
 
-    monkeypatch.setattr(loganalyzer.legacy.Interpreter, "certificate_request",
+    monkeypatch.setattr(loganalyzer.jsse.legacy.Interpreter, "certificate_request",
                         certificate_request, raising=True)
     code, doc, _ = analyze_json(capsys, monkeypatch, log)
     assert code == 2
@@ -131,7 +131,7 @@ def test_a_raising_legacy_handler_costs_that_record(capsys, monkeypatch) -> None
 def test_a_raising_mid_line_handler_costs_that_line(capsys, monkeypatch) -> None:
     whole = baseline(capsys, monkeypatch, CA_MISMATCH)
     assert whole["agent_events"]
-    original = loganalyzer.reading.parse_agent_lines
+    original = loganalyzer.analysis.reading.parse_agent_lines
     victim = whole["agent_events"][0]["line"]
 
     def parse_agent_lines(path, lines):
@@ -140,7 +140,7 @@ def test_a_raising_mid_line_handler_costs_that_line(capsys, monkeypatch) -> None
                 raise Boom("planted in the MID line handler")
             yield from original(path, [(lineno, text)])
 
-    monkeypatch.setattr(loganalyzer.reading, "parse_agent_lines", parse_agent_lines)
+    monkeypatch.setattr(loganalyzer.analysis.reading, "parse_agent_lines", parse_agent_lines)
     code, doc, _ = analyze_json(capsys, monkeypatch, CA_MISMATCH)
     assert code == 2
     lines = {p["line"] for p in internal(doc)}
@@ -153,14 +153,14 @@ def test_a_raising_mid_line_handler_costs_that_line(capsys, monkeypatch) -> None
 
 def test_a_raising_file_costs_that_file(capsys, monkeypatch) -> None:
     whole = baseline(capsys, monkeypatch, CA_MISMATCH, TWO_THREADS)
-    original = loganalyzer.reading.read_file
+    original = loganalyzer.analysis.reading.read_file
 
     def read_file(source, stream, on_bytes=None):
         if "two-threads" in source.path and source.path.endswith("wrapper.log"):
             raise Boom("planted in read_file")
         return original(source, stream, on_bytes)
 
-    monkeypatch.setattr(loganalyzer.reading, "read_file", read_file)
+    monkeypatch.setattr(loganalyzer.analysis.reading, "read_file", read_file)
     code, doc, _ = analyze_json(capsys, monkeypatch, CA_MISMATCH, TWO_THREADS)
     assert code == 2
     [problem] = internal(doc)
@@ -171,14 +171,14 @@ def test_a_raising_file_costs_that_file(capsys, monkeypatch) -> None:
 
 def test_a_raising_rule_costs_that_rule(capsys, monkeypatch) -> None:
     whole = baseline(capsys, monkeypatch, TWO_THREADS)
-    original = loganalyzer.rules.Rule.matches
+    original = loganalyzer.ruleset.rules.Rule.matches
 
     def matches(self, facts):
         if self.id == "MTLS-190":
             raise Boom("planted in a rule")
         return original(self, facts)
 
-    monkeypatch.setattr(loganalyzer.rules.Rule, "matches", matches)
+    monkeypatch.setattr(loganalyzer.ruleset.rules.Rule, "matches", matches)
     code, doc, _ = analyze_json(capsys, monkeypatch, TWO_THREADS)
     assert code == 2
     problems = internal(doc)
@@ -213,12 +213,12 @@ def test_a_raising_report_section_costs_that_section(capsys, monkeypatch, fmt) -
 
 
 def test_a_raising_self_check_part_costs_that_part(capsys, monkeypatch, tmp_path) -> None:
-    import loganalyzer.midconfig
+    import loganalyzer.selfcheck.midconfig
 
     def check(config):
         raise Boom("planted in the config check")
 
-    monkeypatch.setattr(loganalyzer.midconfig, "check", check)
+    monkeypatch.setattr(loganalyzer.selfcheck.midconfig, "check", check)
     config = tmp_path / "config.xml"
     config.write_text('<?xml version="1.0"?>\n<parameters>\n'
                       '<parameter name="url" value="https://acme-lab.service-now.com/"/>\n'
@@ -237,7 +237,7 @@ def test_debug_lets_the_exception_through(capsys, monkeypatch) -> None:
     def events(self, record):
         raise Boom("planted")
 
-    monkeypatch.setattr(loganalyzer.unified.Interpreter, "events", events)
+    monkeypatch.setattr(loganalyzer.jsse.unified.Interpreter, "events", events)
     monkeypatch.setattr(sys, "argv", ["loganalyzer", "--debug", "analyze", str(CA_MISMATCH)])
     with pytest.raises(Boom):
         main()

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loganalyzer.diagnoses import diagnose
-from loganalyzer.reading import read
-from loganalyzer.rules import load_rules
+from loganalyzer.analysis.diagnoses import diagnose
+from loganalyzer.analysis.reading import read
+from loganalyzer.ruleset.rules import load_rules
 
 FIELD = Path(__file__).resolve().parent / "field"
 MANIFEST = FIELD / "manifest.yaml"

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from archives import make_overlapping_zip, make_tar, make_zip_of_repeats
 
-from loganalyzer.reading import read
+from loganalyzer.analysis.reading import read
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 CASE = SAMPLES / "jdk25-tls13-ca-mismatch-ptm"  # ca-chain-incomplete, confirmed
@@ -286,7 +286,7 @@ def test_names_that_are_not_utf8_in_every_report(odd_names: Path, tmp_path: Path
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
 def test_names_that_are_not_utf8_in_the_scan_table(odd_names: Path, tmp_path: Path,
                                                    suffix: str) -> None:
-    from loganalyzer.batch import read_table
+    from loganalyzer.batch.tasks import read_table
 
     out = tmp_path / f"results{suffix}"
     run, _ = _run("scan", odd_names, "-o", out, "-j", "1")

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from lark import Lark
 
-from loganalyzer import events as ev
 from loganalyzer.errors import Location
-from loganalyzer.grammars import grammar_text, parser
-from loganalyzer.legacy import LegacyDialect, LegacyTransformer, normalise_serial, parse_date
-from loganalyzer.records import Line, Record
+from loganalyzer.ingest.records import Line, Record
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.grammars import grammar_text, parser
+from loganalyzer.jsse.legacy import LegacyDialect, LegacyTransformer, normalise_serial, parse_date
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jdk8"
 WRAPPER = re.compile(r"^(?P<level>\w+) +\| jvm (?P<jvm>\d+) +\| [\d/]+ [\d:]+ \| ")
@@ -498,7 +498,7 @@ def test_grizzly_jdk6_unindented_chain_cut_by_an_exception_and_sslv3_alert():
 
 
 def test_grizzly_exception_line_reaches_the_app_dialect():
-    from loganalyzer.reading import read as read_logs
+    from loganalyzer.analysis.reading import read as read_logs
 
     reading = read_logs([str(FIELD / "grizzly-654-legacy-expired-client-cert.log")])
     (server,) = reading.servers

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer.lines import (
+from loganalyzer.ingest.lines import (
     LIFECYCLE_PREFILTER,
     JvmCounter,
     LineDecoder,
     Prefix,
     lifecycle,
 )
-from loganalyzer.sources import decode_line
+from loganalyzer.ingest.sources import decode_line
 
 JSSE = (
     "javax.net.ssl|DEBUG|C0|ECCSender.1|2026-11-26 13:40:05.679 EST|ClientHello.java:639|"

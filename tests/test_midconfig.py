@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from loganalyzer import midconfig
+from loganalyzer.selfcheck import midconfig
 from loganalyzer.errors import InputError
 
 from test_certs import run

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer import events as ev
-from loganalyzer.dn import normalise
-from loganalyzer.reading import read
+from loganalyzer.analysis.reading import read
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.dn import normalise
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 FOLDERS = sorted(p.parent for p in SAMPLES.glob("*/expected.json"))

@@ -20,7 +20,7 @@ import pytest
 OpenSSL = pytest.importorskip("OpenSSL")
 from OpenSSL import SSL  # noqa: E402
 
-from loganalyzer import certs, probe  # noqa: E402
+from loganalyzer.selfcheck import certs, probe  # noqa: E402
 
 from test_certs import pki, run  # noqa: E402,F401  (the session PKI fixture)
 

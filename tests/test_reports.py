@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer.diagnoses import diagnose
-from loganalyzer.reading import read
-from loganalyzer.redaction import redact_document
+from loganalyzer.analysis.diagnoses import diagnose
+from loganalyzer.analysis.reading import read
 from loganalyzer.reporters import markdown, text
 from loganalyzer.reporters.records import analyze_document, parse_document
-from loganalyzer.rules import load_rules
+from loganalyzer.reporters.redaction import redact_document
+from loganalyzer.ruleset.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = ROOT / "tests" / "snapshots"

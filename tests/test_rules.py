@@ -2,7 +2,7 @@
 
 The rule cases live in ``tests/rule_cases/<ID>.yaml`` and are discovered here (test id
 ``<RULE>-<case>``, so ``pytest -k MTLS-020`` runs one rule's cases). Log cases need the diagnosis
-engine (``loganalyzer.diagnoses``); they are skipped only while it cannot be imported.
+engine (``loganalyzer.api``); they are skipped only while it cannot be imported.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from loganalyzer.errors import RuleLoadError
-from loganalyzer.rules import (
+from loganalyzer.ruleset.rules import (
     CANONICAL_ROOT_CAUSES,
     EVIDENCE,
     FIELDS,
@@ -37,7 +37,7 @@ CASE_FIELDS = {"name", "expect", "log", "only", "text", "substitute", "todo"}
 
 def _engine():
     try:
-        return importlib.import_module("loganalyzer.diagnoses")
+        return importlib.import_module("loganalyzer.api")
     except ImportError:
         return None
 
@@ -119,7 +119,7 @@ def test_lookup_and_scopes():
 
 
 def test_text_rules_never_match_facts():
-    from loganalyzer.facts import HandshakeFacts
+    from loganalyzer.analysis.facts import HandshakeFacts
 
     for r in load_rules():
         if r.scope == "text":
@@ -489,7 +489,7 @@ def test_docs_facts_md_is_current():
 def test_every_fact_is_explained_in_the_glossary():
     import dataclasses
 
-    from loganalyzer.facts import AgentFacts, HandshakeFacts
+    from loganalyzer.analysis.facts import AgentFacts, HandshakeFacts
 
     glossary = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
     for cls in (HandshakeFacts, AgentFacts):

@@ -14,11 +14,11 @@ pd = pytest.importorskip("pandas")
 
 from archives import make_tar, make_zip  # noqa: E402
 
-from loganalyzer import batch  # noqa: E402
-from loganalyzer.diagnoses import diagnose  # noqa: E402
-from loganalyzer.executors import DaskExecutor, PoolExecutor, SerialExecutor  # noqa: E402
-from loganalyzer.reading import read  # noqa: E402
-from loganalyzer.rules import load_rules  # noqa: E402
+from loganalyzer.analysis.diagnoses import diagnose  # noqa: E402
+from loganalyzer.analysis.reading import read  # noqa: E402
+from loganalyzer.batch import tasks as batch  # noqa: E402
+from loganalyzer.batch.executors import DaskExecutor, PoolExecutor, SerialExecutor  # noqa: E402
+from loganalyzer.ruleset.rules import load_rules  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 
@@ -241,10 +241,11 @@ def test_cli_dask_executor_on_a_local_cluster(tmp_path: Path) -> None:
 def test_re2_prefilter_finds_the_records_re_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     """The optional RE2 engine is a speed-up only: same records on every captured log."""
     pytest.importorskip("re2")
-    from loganalyzer import scanner, stacktraces
-    from loganalyzer.legacy import LegacyDialect
-    from loganalyzer.midlog import MidLineDialect
-    from loganalyzer.unified import UnifiedDialect
+    from loganalyzer.ingest import scanner
+    from loganalyzer.jsse import stacktraces
+    from loganalyzer.jsse.legacy import LegacyDialect
+    from loganalyzer.jsse.unified import UnifiedDialect
+    from loganalyzer.mid.midlog import MidLineDialect
 
     def records(path: Path):
         dialects = (UnifiedDialect(), LegacyDialect(), MidLineDialect(),

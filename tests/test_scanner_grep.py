@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer.reading import read
+from loganalyzer.analysis.reading import read
+from loganalyzer.ingest.scanner import grep_candidates
 from loganalyzer.reporters.records import parse_document
-from loganalyzer.scanner import grep_candidates
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = sorted(p.parent for p in (ROOT / "sample_logs").glob("*/expected.json"))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer import selfcheck
+from loganalyzer.selfcheck import combine as selfcheck
+from loganalyzer.selfcheck.findings import Finding
 
 from test_certs import pki, run  # noqa: F401  (the session PKI fixture)
 from test_midconfig import BASIC, MUTUAL
@@ -21,7 +22,7 @@ OTHER_CA_LOG = ROOT / "sample_logs" / "jdk21-tls12-ca-mismatch-tm"
 REQUEST_LINE = 780  # "certificate authorities": [CN=Other Corp Root CA, …] in its wrapper.log
 
 
-def cross(result: selfcheck.SelfCheck) -> list[selfcheck.Finding]:
+def cross(result: selfcheck.SelfCheck) -> list[Finding]:
     return [f for f in result.findings if f.check == "cross-check.ca-names"]
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from loganalyzer.diagnoses import analyze_paths
+from loganalyzer.analysis.reading import read
+from loganalyzer.api import analyze_paths
 from loganalyzer.errors import Location
-from loganalyzer.events import CertificateRequest, Thread
-from loganalyzer.lines import LineDecoder, decode_text, repair_mojibake
-from loganalyzer.reading import read
-from loganalyzer.records import Record
-from loganalyzer.sources import _looks_like_agent_log, decode_line
-from loganalyzer.unified import Interpreter
+from loganalyzer.ingest.lines import LineDecoder, decode_text, repair_mojibake
+from loganalyzer.ingest.records import Record
+from loganalyzer.ingest.sources import _looks_like_agent_log, decode_line
+from loganalyzer.jsse.events import CertificateRequest, Thread
+from loganalyzer.jsse.unified import Interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

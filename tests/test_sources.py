@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from archives import make_tar, make_zip, set_encrypted_flag
 
-from loganalyzer import sources
 from loganalyzer.errors import Location, Problem
-from loganalyzer.sources import (
+from loganalyzer.ingest import sources
+from loganalyzer.ingest.sources import (
     Limits,
     Source,
     decode_line,

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import pytest
 
-import loganalyzer.grammars
-import loganalyzer.unified
-from loganalyzer import events as ev
+import loganalyzer.jsse.grammars
+import loganalyzer.jsse.unified
 from loganalyzer.errors import Location
-from loganalyzer.records import Line, Record
-from loganalyzer.scanner import scan
-from loganalyzer.unified import Interpreter, UnifiedDialect, parse_time, split_exception
+from loganalyzer.ingest.records import Line, Record
+from loganalyzer.ingest.scanner import scan
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.exceptions import split_exception
+from loganalyzer.jsse.unified import Interpreter, UnifiedDialect, parse_time
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 
@@ -41,7 +42,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 def test_the_grammar_builds_in_strict_mode() -> None:
     """Strict mode fails on any shift/reduce conflict or terminal collision (needs interegular)."""
     pytest.importorskip("interegular")
-    strict = loganalyzer.grammars.parser.__wrapped__("jsse_unified", loganalyzer.unified._ToNodes, True)
+    strict = loganalyzer.jsse.grammars.parser.__wrapped__("jsse_unified", loganalyzer.jsse.unified._ToNodes, True)
     assert strict.options.parser == "lalr"
     assert strict.options.lexer == "contextual"
     assert strict.options.strict is True
@@ -434,7 +435,7 @@ def _full_debug_samples() -> list[str]:
 
 
 FULL = _full_debug_samples()
-HANDLED = tuple(prefix for prefix, _ in loganalyzer.unified._HANDLERS)
+HANDLED = tuple(prefix for prefix, _ in loganalyzer.jsse.unified._HANDLERS)
 
 
 @pytest.mark.parametrize("name", FULL)

@@ -154,7 +154,7 @@ def test_analyze_does_not_import_pandas() -> None:
     assert done.returncode == 1, done.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert "loganalyzer.diagnoses" in imported  # the trace is real
+    assert "loganalyzer.analysis.diagnoses" in imported  # the trace is real
     assert not {m for m in imported if m.split(".")[0] in ("pandas", "pyarrow", "dask", "OpenSSL")}
 
 
@@ -179,7 +179,7 @@ def test_what_the_log_cannot_show_is_unknown_everywhere(capsys, monkeypatch, sam
 
 
 def test_a_completed_handshake_without_a_request_is_false() -> None:
-    from loganalyzer.reading import read
+    from loganalyzer.analysis.reading import read
 
     [h] = read([str(ROOT / "sample_logs" / "jdk21-tls12-no-cert-request-m")]).handshakes
     assert h.outcome == "completed" and h.requested is False

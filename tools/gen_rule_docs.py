@@ -33,7 +33,7 @@ def _code(text: str) -> str:
 
 
 def render(ruleset) -> str:
-    from loganalyzer.rules import CANONICAL_ROOT_CAUSES, KB_ARTICLE
+    from loganalyzer.ruleset.rules import CANONICAL_ROOT_CAUSES, KB_ARTICLE
 
     rules = list(ruleset)
     out: list[str] = [
@@ -43,7 +43,7 @@ def render(ruleset) -> str:
         "the rule file and run `python tools/gen_rule_docs.py`. -->",
         "",
         f"{len(rules)} rules. Scope `handshake` rules test the facts of each TLS handshake "
-        "(`HandshakeFacts` in loganalyzer/facts.py), scope `agent` rules the facts of each MID "
+        "(`HandshakeFacts` in loganalyzer/analysis/facts.py), scope `agent` rules the facts of each MID "
         "agent-log event (`AgentFacts`), and scope `text` rules match only pasted messages in "
         "`loganalyzer explain` (no log shows them). A `possible` rule is one candidate of a "
         "differential diagnosis: rank orders the candidates, lower first. The rule file format "
@@ -89,7 +89,7 @@ def render(ruleset) -> str:
             out.append(f"```\n{' '.join(r.when.split()) if r.when else ''}\n```")
             if r.predicate:
                 out += ["", f"and the Python predicate `{r.predicate}` "
-                            "(loganalyzer/predicates.py)."]
+                            "(loganalyzer/ruleset/predicates.py)."]
             if r.evidence:
                 out += ["", f"Evidence shown: {', '.join(r.evidence)}."]
             if r.yields_to:
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from loganalyzer.errors import RuleLoadError
-    from loganalyzer.rules import load_rules
+    from loganalyzer.ruleset.rules import load_rules
 
     try:
         text = render(load_rules(args.rules_dir))

@@ -1,5 +1,8 @@
 """Command-line layer: parses options, calls the library, hands results to a reporter.
 
+The last stage: it may import everything. Commands import the stage they run inside the command
+function, so ``--version`` stays fast and ``analyze`` never loads pandas.
+
 Exit codes (also in the README):
     0  no error or warning diagnosed
     1  at least one diagnosis at or above the ``--fail-on`` severity

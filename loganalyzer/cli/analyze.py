@@ -78,9 +78,9 @@ def analyze(
     stderr is a terminal (LOGANALYZER_PROGRESS=always|never overrides it).
     Stdout only ever holds the report.
     """
-    from loganalyzer.diagnoses import diagnose
+    from loganalyzer.analysis.diagnoses import diagnose
     from loganalyzer.reporters.records import analyze_document
-    from loganalyzer.rules import load_rules
+    from loganalyzer.ruleset.rules import load_rules
 
     rules = load_rules(rules_dir, extra=extra_rules)
     reading = read_inputs(paths, quiet)

@@ -40,7 +40,7 @@ def certs(
     at least one such finding; 2 usage error or a file that could not be read
     (garbage, wrong password).
     """
-    from loganalyzer.selfcheck import run
+    from loganalyzer.selfcheck.combine import run
 
     password, ask = passwords(password_env)
     check = run(cert_files=files, password=password, ask=ask,

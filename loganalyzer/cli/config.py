@@ -26,7 +26,7 @@ def config(
     at least one such finding; 2 usage error, or a file that is missing or not
     well-formed XML (file:line).
     """
-    from loganalyzer.selfcheck import run
+    from loganalyzer.selfcheck.combine import run
 
     check = run(config=path)
     check.command = "config"

@@ -56,7 +56,7 @@ def render_rule(rule, full: bool = False) -> Group:
             parts.append(Text(" ".join(rule.when.split()) if rule.when else ""))
             if rule.predicate:
                 parts.append(Text(f"and the Python predicate {rule.predicate} "
-                                  "(loganalyzer/predicates.py)"))
+                                  "(loganalyzer/ruleset/predicates.py)"))
             if rule.evidence:
                 parts.append(Text(f"Evidence shown: {', '.join(rule.evidence)}"))
         if rule.explain:
@@ -83,7 +83,7 @@ def explain(
     (the text is unknown), 2 for usage errors or a broken rule file. For a
     pasted log, those of analyze.
     """
-    from loganalyzer.rules import load_rules, match_text
+    from loganalyzer.ruleset.rules import load_rules, match_text
 
     if text == "-":
         text = sys.stdin.read()
@@ -119,10 +119,10 @@ def _explain_log(text: str, ruleset, format: ExplainFormat) -> None:
     """When ``text`` is a pasted log, analyse it as ``analyze -`` would and exit; else return."""
     import io
 
+    from loganalyzer.analysis.diagnoses import diagnose
+    from loganalyzer.analysis.reading import read
     from loganalyzer.cli import EXIT_NO_EVIDENCE, FailOn, findings_exit, problems_exit
     from loganalyzer.cli.output import emit, report_problems
-    from loganalyzer.diagnoses import diagnose
-    from loganalyzer.reading import read
     from loganalyzer.reporters.records import analyze_document
 
     reading = read(["-"], stdin=io.BytesIO(text.encode("utf-8", "surrogateescape")))

@@ -57,7 +57,7 @@ def write_text(text: str, output: Path | None = None) -> None:
     """``text`` to ``output`` (UTF-8) or to stdout; an unwritable file is a user error.
 
     What is written is always valid UTF-8: text from a file name that is not UTF-8 is escaped
-    as :func:`~loganalyzer.sources.display_path` shows it, so such a name can never cost the
+    as :func:`~loganalyzer.ingest.sources.display_path` shows it, so such a name can never cost the
     report (stdout in UTF-8 would raise; a raw byte would make the JSON invalid).
     """
     text = _valid_utf8(text)
@@ -79,7 +79,7 @@ def _valid_utf8(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        from loganalyzer.sources import display_path
+        from loganalyzer.ingest.sources import display_path
 
         return "".join(display_path(c) if "\ud800" <= c <= "\udfff" else c for c in text)
     return text
@@ -104,7 +104,7 @@ def report_problems(problems, console: Console, redact: bool = False, doc: dict 
 
     rows = [problem(p) for p in problems]
     if redact:
-        from loganalyzer.redaction import redact_document
+        from loganalyzer.reporters.redaction import redact_document
 
         rows = redact_document({**(doc or {}), "problems": rows})["problems"]
     for p in rows:
@@ -125,7 +125,7 @@ def report_problems(problems, console: Console, redact: bool = False, doc: dict 
 def estimate_bytes(paths: list[str]) -> int | None:
     """The bytes ``read`` will go through, when the inputs are plain files; None when unknown
     (stdin, archives and compressed files, whose size on disk is not what is read)."""
-    from loganalyzer.sources import is_archive_name, is_log_name
+    from loganalyzer.ingest.sources import is_archive_name, is_log_name
 
     total = 0
     for arg in paths:
@@ -154,7 +154,7 @@ def _size(path: str) -> int:
 
 
 class ByteProgress:
-    """The ``on_bytes`` hook of :func:`loganalyzer.reading.read`, drawn as a bar on stderr.
+    """The ``on_bytes`` hook of :func:`loganalyzer.analysis.reading.read`, drawn as a bar on stderr.
 
     The bar appears once the input is known to be large (or, when its size is unknown, once that
     much was read), so small inputs never flash one.
@@ -228,7 +228,7 @@ def progress(paths: list[str], quiet: bool) -> ByteProgress | None:
 
 def read_inputs(paths: list[str], quiet: bool):
     """Read ``paths`` (``-`` is stdin), with a progress bar on stderr when one is wanted."""
-    from loganalyzer.reading import read
+    from loganalyzer.analysis.reading import read
 
     stdin = sys.stdin.buffer if "-" in paths else None
     hook = progress(paths, quiet)
@@ -246,7 +246,7 @@ def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> li
     """
     problems: list = []
     if redact:
-        from loganalyzer.redaction import redact_document
+        from loganalyzer.reporters.redaction import redact_document
 
         doc = redact_document(doc)
     if fmt == "json":

@@ -39,7 +39,7 @@ def probe(
     at least one such finding; 2 usage error or the instance could not be
     reached (DNS, refused, timeout).
     """
-    from loganalyzer.selfcheck import run
+    from loganalyzer.selfcheck.combine import run
 
     files = list(cert) + ([key] if key else [])
     password, ask = passwords(password_env) if files else (None, None)

@@ -28,7 +28,7 @@ class ListFormat(str, Enum):
 
 
 def _load(rules_dir: Path | None):
-    from loganalyzer.rules import load_rules
+    from loganalyzer.ruleset.rules import load_rules
 
     return load_rules(rules_dir)  # a RuleLoadError goes to the CLI's error funnel: exit 2
 
@@ -91,7 +91,7 @@ def check(
 
     Exit code 0 when all rules are valid, 2 when there is any problem.
     """
-    from loganalyzer.rules import check_rules, load_rules
+    from loganalyzer.ruleset.rules import check_rules, load_rules
 
     problems = check_rules(rules_dir)
     console = stderr()

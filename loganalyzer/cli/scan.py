@@ -60,15 +60,15 @@ def scan(
     is scanned and written first).
     """
     if output is not None:
-        from loganalyzer.batch import WRITERS
+        from loganalyzer.batch.tasks import WRITERS
 
         if os.path.splitext(output)[1].lower() not in WRITERS:
             raise typer.BadParameter(f"use a file name ending in {', '.join(WRITERS)}",
                                      param_hint="--output")
     if scheduler:
         executor = Executor.dask
-    from loganalyzer import batch
-    from loganalyzer.executors import make_executor
+    from loganalyzer.batch import tasks as batch
+    from loganalyzer.batch.executors import make_executor
 
     runner = make_executor(executor.value, jobs, scheduler, worker_timeout)
     console = stderr()

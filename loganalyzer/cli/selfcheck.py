@@ -56,7 +56,7 @@ def passwords(password_env: str | None):
 def emit(check, format: ReportFormat, fail_on: FailOn, output: Path | None = None) -> None:
     """Write the report (to ``output`` or stdout), the unread inputs on stderr, and exit with
     analyze's policy."""
-    from loganalyzer.selfcheck import render_html, render_markdown, render_text
+    from loganalyzer.selfcheck.combine import render_html, render_markdown, render_text
 
     if format is ReportFormat.json:
         write_json(check.as_dict(), output)
@@ -105,7 +105,7 @@ def self_check(
     at least one such finding; 2 usage error or an input that could not be read,
     after the others ran.
     """
-    from loganalyzer.selfcheck import run
+    from loganalyzer.selfcheck.combine import run
 
     if not (logs or certs or config or instance):
         stderr().print("loganalyzer: error: give at least one of --logs, --certs, --config, "

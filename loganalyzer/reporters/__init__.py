@@ -3,6 +3,10 @@
 Each section that renders text taken from a log (a diagnosis, a timeline) is drawn behind a
 fault boundary (:func:`section`): a bug there costs that section, shown as a one-line
 placeholder, and an ``internal`` problem; the rest of the report is still written.
+
+Also holds ``redaction``, a document-to-document step after diagnosis. Reporters may import
+every stage up to ``batch`` and ``selfcheck`` (they render what those produce), never ``api`` or
+``cli``; this ``__init__`` imports only ``errors``, so importing a reporter stays light.
 """
 
 from __future__ import annotations

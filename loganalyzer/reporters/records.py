@@ -1,7 +1,7 @@
 """Plain-data views of the models (dicts and lists), shared by every output.
 
 The JSON documents built here are what every renderer (text, Markdown, HTML) reads, so that
-redaction is one document-to-document step (:mod:`loganalyzer.redaction`) in front of all of them.
+redaction is one document-to-document step (:mod:`loganalyzer.reporters.redaction`) in front of all of them.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from loganalyzer import events as ev
+from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.errors import Problem
-from loganalyzer.handshakes import Handshake
+from loganalyzer.jsse import events as ev
 
 if TYPE_CHECKING:
-    from loganalyzer.reading import FileReading, Reading
+    from loganalyzer.analysis.reading import FileReading, Reading
 
 SCHEMA_VERSION = 1
 

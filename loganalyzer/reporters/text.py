@@ -275,7 +275,7 @@ def handshake_tables(reading) -> list[Table]:
 
 
 def handshake_table(server) -> Table | None:
-    """The timeline table of one :class:`~loganalyzer.reading.MidServer`."""
+    """The timeline table of one :class:`~loganalyzer.analysis.reading.MidServer`."""
     from loganalyzer.reporters.records import handshake
 
     return timeline_table([handshake(h) for h in server.handshakes], server.group)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from loganalyzer.dn import atoms
+from loganalyzer.jsse.dn import atoms
 from loganalyzer.reporters.records import relative
 
 

@@ -84,7 +84,7 @@ class Source:
     (``!`` separates archive levels: ``a.tar.gz!b.zip!logs/wrapper.log``). ``group`` names the MID
     Server the file belongs to: the folder holding it, archive-qualified, so rotated files of one
     MID Server share it. ``role`` is ``wrapper`` (wrapper.log, wrapper.txt and their rotations),
-    ``agent`` (the MID's agent0.log.N, parsed by :mod:`loganalyzer.agentlog`) or ``log``
+    ``agent`` (the MID's agent0.log.N, parsed by :mod:`loganalyzer.mid.agentlog`) or ``log``
     (anything else; read like a wrapper log). ``rotation`` is N of ``wrapper.log.N`` (0 for the
     live file). ``size`` is the uncompressed size when known. ``compressed`` says the bytes are
     decompressed on the fly (gzip, bz2, xz, a deflated zip member, a member of a ``.tar.gz``).

@@ -4,7 +4,7 @@ A customer brings a vendor's PEM bundle (or a DER file, or a PKCS#12 file). The 
 PEM files out of it (private key + leaf for the MID Server, the leaf for sys_user_certificate,
 intermediates + root for sys_ca_certificate), a chain that verifies leaf -> intermediates -> root,
 and a leaf that is a client certificate. This module checks all of that with ``cryptography``
-and reports :class:`~loganalyzer.selfcheck.Finding` objects with the rule texts of ``analyze``.
+and reports :class:`~loganalyzer.selfcheck.combine.Finding` objects with the rule texts of ``analyze``.
 
 Subject and issuer hashes are computed exactly as OpenSSL's ``X509_NAME_hash`` (what
 ``openssl x509 -hash -issuer_hash`` prints): SHA-1 over the canonical name encoding, whose
@@ -33,8 +33,8 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
 
 from loganalyzer.errors import InputError, Location, Problem
-from loganalyzer.selfcheck import Finding, finding
-from loganalyzer.sources import read_small_file
+from loganalyzer.ingest.sources import read_small_file
+from loganalyzer.selfcheck.findings import Finding, finding
 from loganalyzer.vocabulary import ANY_EKU_OID, CLIENT_AUTH_OID, EKU_LONG
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a certificate file is kilobytes; anything this big is not one

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from loganalyzer import events as ev
-from loganalyzer.dn import normalise
-from loganalyzer.handshakes import Handshake
+from loganalyzer.analysis.handshakes import Handshake
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.dn import normalise
 from loganalyzer.vocabulary import NO, TRI_VALUES, UNKNOWN, YES, tri
 
 AGENT_WINDOW = timedelta(minutes=10)

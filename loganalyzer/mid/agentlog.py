@@ -7,7 +7,7 @@ prefix (``javax.net.ssl.SSLHandshakeException: …``, ``\\tat …``, ``Caused by
 
 The wordings recognised here come from the ServiceNow KB article on MID Server mutual
 authentication (``shared/kb/mid-server-mutual-authentication.txt``) and from the MID's
-``MIDSecPolicy`` messages; each becomes an :class:`~loganalyzer.events.AgentEvent` so it joins
+``MIDSecPolicy`` messages; each becomes an :class:`~loganalyzer.jsse.events.AgentEvent` so it joins
 the same timeline as the JSSE handshakes.
 """
 
@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from loganalyzer.errors import Location
-from loganalyzer.events import AgentEvent, Thread
+from loganalyzer.ingest.records import Thread
+from loganalyzer.jsse.events import AgentEvent
 
 AGENT_LEVELS = ("SEVERE", "WARNING", "ERROR", "WARN", "INFO", "CONFIG", "DEBUG", "FINEST",
                 "FINER", "FINE", "TRACE")

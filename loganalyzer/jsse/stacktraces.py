@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from loganalyzer import events as ev
 from loganalyzer.errors import Location
-from loganalyzer.records import Line, Record
-from loganalyzer.unified import RECEIVED_ALERT, split_exception
+from loganalyzer.ingest.records import Line, Record
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.exceptions import RECEIVED_ALERT, split_exception
 
 _CLASSES = (
     r"javax\.net\.ssl\.SSL\w*Exception|sun\.security\.validator\.ValidatorException"
@@ -66,7 +66,7 @@ class AppExceptionDialect:
 
 def interpret(record: Record, when: datetime | None = None) -> ev.Failure | ev.ServerRole:
     """The exception record as a Failure; ``Caused by`` lines are kept as their own failures.
-    A frame of JSSE's server code is a :class:`~loganalyzer.events.ServerRole`."""
+    A frame of JSSE's server code is a :class:`~loganalyzer.jsse.events.ServerRole`."""
     if record.message.startswith("sun.security.ssl."):
         return ev.ServerRole(where=record.where, thread=record.thread, time=record.time or when,
                              text=record.message)

@@ -1,7 +1,7 @@
 """Where batch tasks run: this process, a pool of processes on this machine, or a Dask cluster.
 
-Each executor takes :class:`~loganalyzer.batch.Task` objects and yields their
-:class:`~loganalyzer.batch.TaskResult` in any order (the scan orders them afterwards). Progress is
+Each executor takes :class:`~loganalyzer.batch.tasks.Task` objects and yields their
+:class:`~loganalyzer.batch.tasks.TaskResult` in any order (the scan orders them afterwards). Progress is
 reported in bytes on disk: a task counts the bytes it has read as it goes, capped at its size on
 disk (a compressed input reads more bytes than it holds), and all of its size once it is done.
 """
@@ -21,9 +21,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
-from loganalyzer.batch import ProgressHook, Task, TaskResult, run_task
+from loganalyzer.batch.tasks import ProgressHook, Task, TaskResult, run_task
 from loganalyzer.errors import Location, LogAnalyzerError, Problem
-from loganalyzer.sources import Limits
+from loganalyzer.ingest.sources import Limits
 
 _FLUSH = 4 << 20  # a worker reports progress every 4 MiB read (agent logs report per line)
 
@@ -113,7 +113,7 @@ class PoolExecutor:
 
     def run(self, tasks: Sequence[Task], limits: Limits, on_bytes: ProgressHook | None
             ) -> Iterator[TaskResult]:
-        from loganalyzer.batch import _rules
+        from loganalyzer.batch.tasks import _rules
 
         if not tasks:
             return

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
-from loganalyzer.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder, decode_text
-from loganalyzer.records import Dialect, Line, Record
+from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder, decode_text
+from loganalyzer.ingest.records import Dialect, Line, Record
 
 try:  # a dependency; if it cannot be installed, re gives the same results ~25x slower
     import re2 as _re2

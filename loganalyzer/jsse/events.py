@@ -10,20 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from loganalyzer.errors import Location
+from loganalyzer.ingest.records import Thread  # noqa: F401  (who wrote a record: the scanner's, used here)
 from loganalyzer.vocabulary import ANY_EKU, CLIENT_AUTH_EKU, SERVER_AUTH_EKU  # noqa: F401
-
-
-@dataclass(frozen=True, slots=True)
-class Thread:
-    """Who wrote a record: the JVM instance in the wrapper log plus the Java thread.
-
-    ``jvm`` is the wrapper's ``jvm N`` counter (0 when the log has no wrapper prefix); the thread
-    id token is kept opaque (JDK 17+ prints it nibble-swapped) and used with the name.
-    """
-
-    jvm: int
-    name: str
-    tid: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 One YAML file per rule, named ``<ID>-<root-cause>.yaml``. Every field is validated when the file
 is loaded; a ``when`` condition is compiled with rule-engine against the fact dataclass of the
-rule's scope (:class:`~loganalyzer.facts.HandshakeFacts` or :class:`~loganalyzer.facts.AgentFacts`),
+rule's scope (:class:`~loganalyzer.analysis.facts.HandshakeFacts` or :class:`~loganalyzer.analysis.facts.AgentFacts`),
 so an unknown fact, a mistyped value or a bad regex fails at load time, never while analysing.
 Rule text is never passed to ``eval``.
 
@@ -20,13 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from loganalyzer._rule_engine import rule_engine  # noqa: I001  (imports it with cached tables)
 import rule_engine.ast as re_ast
 import yaml
 
+from loganalyzer.analysis.facts import FACT_VALUES, AgentFacts, HandshakeFacts
 from loganalyzer.errors import Location, RuleLoadError
-from loganalyzer.facts import FACT_VALUES, AgentFacts, HandshakeFacts
-from loganalyzer.predicates import PREDICATES
+from loganalyzer.ruleset._rule_engine import rule_engine  # noqa: I001  (imports it with cached tables)
+from loganalyzer.ruleset.predicates import PREDICATES
 from loganalyzer.vocabulary import CONFIDENCES, SEVERITIES
 
 #: The public contract of the JSON output: root-cause id -> one-line meaning (issue 4).
@@ -107,7 +107,7 @@ FIELDS: dict[str, str] = {
     "meaning": "what it means",
     "fix": "list of fix steps",
     "when": "rule-engine expression over the scope's facts (not for scope text)",
-    "predicate": "optional name of a Python predicate in loganalyzer/predicates.py, ANDed with when",
+    "predicate": "optional name of a Python predicate in loganalyzer/ruleset/predicates.py, ANDed with when",
     "evidence": "which events to show (vocabulary per scope)",
     "distinguish": "for possible rules: what tells the candidates apart",
     "explain": "regexes (case-insensitive) matching pasted error texts",
@@ -569,7 +569,7 @@ class _Validator:
                 compiled = self._compile(when, scope)
             if predicate is not None and predicate not in PREDICATES:
                 self.error("predicate", f"{predicate!r} is not registered in "
-                           f"loganalyzer/predicates.py (known: {', '.join(PREDICATES) or 'none'})")
+                           f"loganalyzer/ruleset/predicates.py (known: {', '.join(PREDICATES) or 'none'})")
             for item in evidence:
                 if item not in EVIDENCE:
                     self.error("evidence", f"{item!r} is not a kind of evidence "

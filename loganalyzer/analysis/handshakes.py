@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from loganalyzer import events as ev
-from loganalyzer.dn import split_list
 from loganalyzer.errors import Location
-from loganalyzer.records import Record
+from loganalyzer.ingest.records import Record
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.dn import split_list
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ Old JSSE prints with ``System.out.println``: handshake messages are blocks opene
 exception lines carry the thread name (``main, RECV TLSv1.2 ALERT:  fatal, bad_certificate``);
 the ``***`` blocks do not. See ``jsse-debug-formats.md`` §2.4, §4.4, §5.4, §6.3, §7.2, §8.2.
 
-:class:`LegacyDialect` cuts the records (the :class:`~loganalyzer.records.Dialect` protocol);
+:class:`LegacyDialect` cuts the records (the :class:`~loganalyzer.ingest.records.Dialect` protocol);
 :meth:`LegacyDialect.interpret` turns the records of one file into the same events as the
 JDK 11+ format. The block bodies are parsed by ``grammars/jsse_legacy.lark``.
 
@@ -29,11 +29,11 @@ from functools import lru_cache
 from lark import Transformer, v_args
 from lark.exceptions import LarkError
 
-from loganalyzer import events as ev
 from loganalyzer.errors import Location, Problem, boundary
-from loganalyzer.grammars import parser
-from loganalyzer.records import Line, Record
-from loganalyzer.unified import RECEIVED_ALERT, split_exception
+from loganalyzer.ingest.records import Line, Record
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.exceptions import RECEIVED_ALERT, split_exception
+from loganalyzer.jsse.grammars import parser
 from loganalyzer.vocabulary import EKU_SHORT
 
 MAX_BODY_LINES = 20_000
@@ -118,7 +118,7 @@ def kind_of(message: str) -> str:
 
 
 class LegacyDialect:
-    """Finds and cuts era-A records; see :class:`loganalyzer.records.Dialect`.
+    """Finds and cuts era-A records; see :class:`loganalyzer.ingest.records.Dialect`.
 
     Lines that open a record: the ``***`` blocks ClientHello, ServerHello, Certificate chain,
     CertificateRequest, ServerHelloDone and Finished; ``found key for :``; ``matching alias:``;

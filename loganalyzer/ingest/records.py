@@ -2,7 +2,7 @@
 
 A record is a header line plus the body lines that belong to it. Each log dialect (JDK 11+
 unified, JDK 8 legacy) says through a :class:`Dialect` which lines open a record and where it
-ends; the scanner in :mod:`loganalyzer.scanner` only finds candidates fast and collects lines.
+ends; the scanner in :mod:`loganalyzer.ingest.scanner` only finds candidates fast and collects lines.
 """
 
 from __future__ import annotations
@@ -13,7 +13,19 @@ from datetime import datetime
 from typing import Protocol
 
 from loganalyzer.errors import Location
-from loganalyzer.events import Thread
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """Who wrote a record: the JVM instance in the wrapper log plus the Java thread.
+
+    ``jvm`` is the wrapper's ``jvm N`` counter (0 when the log has no wrapper prefix); the thread
+    id token is kept opaque (JDK 17+ prints it nibble-swapped) and used with the name.
+    """
+
+    jvm: int
+    name: str
+    tid: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,12 @@ from functools import lru_cache
 from lark import Transformer, v_args
 from lark.exceptions import LarkError
 
-from loganalyzer import events as ev
-from loganalyzer.dn import split_list
 from loganalyzer.errors import Location, Problem
-from loganalyzer.grammars import parser
-from loganalyzer.records import Line, Record
+from loganalyzer.ingest.records import Line, Record
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.dn import split_list
+from loganalyzer.jsse.exceptions import ALERT_PREFIX, RECEIVED_ALERT, split_exception
+from loganalyzer.jsse.grammars import parser
 from loganalyzer.vocabulary import EKU_SHORT
 
 HEADER = re.compile(
@@ -60,7 +61,7 @@ def _parse_second(s: str) -> datetime | None:
 
 
 class UnifiedDialect:
-    """Finds and cuts JDK 11+ records; see :class:`loganalyzer.records.Dialect`."""
+    """Finds and cuts JDK 11+ records; see :class:`loganalyzer.ingest.records.Dialect`."""
 
     name = "unified"
     prefilter = re.compile(rb"javax\.net\.ssl\|")
@@ -398,20 +399,9 @@ def cert_info(node: Node) -> ev.CertInfo:
 
 # ----------------------------------------------------------------------------- interpretation
 
-_ALERT_PREFIX = re.compile(r"^\((?P<alert>[a-z_]+)\) ")
-RECEIVED_ALERT = re.compile(r"Received fatal alert: (?P<alert>[a-z_]+)")
 _FATAL = re.compile(r"^Fatal \((?P<alert>[A-Za-z_]+)\): ?(?P<reason>.*)$", re.S)
 _WRITE_ALERT = re.compile(r"^WRITE: \S+ alert\((?P<alert>[a-z_]+)\)")
-_EXCEPTION_LINE = re.compile(r"^(?P<cls>[\w.$]+(?:Exception|Error)): ?(?P<msg>.*)$")
 _VERSION_LIST = re.compile(r"TLSv1(?:\.[0-3])?|SSLv3|DTLSv1\.[02]")
-
-
-def split_exception(text: str) -> tuple[str, str]:
-    """``javax.net.ssl.SSLHandshakeException: (bad_certificate) msg`` -> (class, msg)."""
-    m = _EXCEPTION_LINE.match(text.strip())
-    if not m:
-        return "", text.strip()
-    return m.group("cls"), _ALERT_PREFIX.sub("", m.group("msg").strip())
 
 
 def _throwable(node: Node) -> tuple[str, str]:
@@ -594,7 +584,7 @@ class Interpreter:
             alert, reason = m.group("alert").upper(), m.group("reason")
         else:  # a damaged header ("Fatal (BAD_CERT"): a failure all the same, of unknown alert
             alert, reason = "", record.message.partition("): ")[2]
-        reason = _ALERT_PREFIX.sub("", reason.strip())
+        reason = ALERT_PREFIX.sub("", reason.strip())
         if not alert and (received := RECEIVED_ALERT.search(reason)):
             alert = received.group("alert").upper()
         exc = ""

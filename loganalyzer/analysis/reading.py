@@ -11,19 +11,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from loganalyzer import events as ev
-from loganalyzer import handshakes as hs_mod
-from loganalyzer import stacktraces
-from loganalyzer.agentlog import parse_agent_lines
+from loganalyzer.analysis import handshakes as hs_mod
+from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
-from loganalyzer.handshakes import Handshake
-from loganalyzer.legacy import LegacyDialect
-from loganalyzer.lines import LineDecoder, decode_text
-from loganalyzer.midlog import MidLineDialect
-from loganalyzer.records import Record
-from loganalyzer.scanner import scan
-from loganalyzer.sources import Item, Source, iter_sources
-from loganalyzer.unified import Interpreter, UnifiedDialect, continuation
+from loganalyzer.ingest.lines import LineDecoder, decode_text
+from loganalyzer.ingest.records import Record
+from loganalyzer.ingest.scanner import scan
+from loganalyzer.ingest.sources import Item, Source, iter_sources
+from loganalyzer.jsse import events as ev
+from loganalyzer.jsse import stacktraces
+from loganalyzer.jsse.legacy import LegacyDialect
+from loganalyzer.jsse.unified import Interpreter, UnifiedDialect, continuation
+from loganalyzer.mid.agentlog import parse_agent_lines
+from loganalyzer.mid.midlog import MidLineDialect
 
 
 @dataclass(slots=True)
@@ -289,7 +289,7 @@ def read(
 
 
 def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> Reading:
-    """Read what :mod:`loganalyzer.sources` yields (a batch task's share of the inputs, say)."""
+    """Read what :mod:`loganalyzer.ingest.sources` yields (a batch task's share of the inputs, say)."""
     reading = Reading()
     by_group: dict[str, MidServer] = {}
     for item in items:

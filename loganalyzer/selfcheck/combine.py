@@ -1,8 +1,8 @@
 """The customer's pre-case self-check: certificate files, config.xml, the instance and the logs.
 
-This module holds the one model every check reports in (:class:`Finding`) and combines the
-checks of :mod:`loganalyzer.certs`, :mod:`loganalyzer.midconfig`, :mod:`loganalyzer.probe` and
-the log diagnoses into one :class:`SelfCheck`. Findings carry the root-cause ids of ``analyze``,
+This module combines the checks of :mod:`loganalyzer.selfcheck.certs`,
+:mod:`loganalyzer.selfcheck.midconfig`, :mod:`loganalyzer.selfcheck.probe` and the log diagnoses
+into one :class:`SelfCheck` of :class:`~loganalyzer.selfcheck.findings.Finding`. Findings carry the root-cause ids of ``analyze``,
 and their title, fix and KB section come from a rule with that root cause, so no fix text is
 written twice. A setting no log can show (a missing ``url``) has ``root_cause`` ``None``.
 
@@ -23,72 +23,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from loganalyzer.errors import Location, Problem, boundary
+from loganalyzer.selfcheck.findings import Finding, finding
 from loganalyzer.vocabulary import severity_rank
 from loganalyzer.vocabulary import worst as worst_severity
 
-if TYPE_CHECKING:  # the check modules import this one for Finding
-    from loganalyzer.certs import CertReport
-    from loganalyzer.midconfig import ConfigReport
-    from loganalyzer.probe import ProbeResult
+if TYPE_CHECKING:
+    from loganalyzer.selfcheck.certs import CertReport
+    from loganalyzer.selfcheck.midconfig import ConfigReport
+    from loganalyzer.selfcheck.probe import ProbeResult
 
 SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One result of a check: what was found, where, and the KB's fix for it.
-
-    ``check`` is a stable id of the check (``certs.eku``, ``config.url`` …); ``rule`` names the
-    rule the title, fix and KB section were taken from.
-    """
-
-    check: str
-    root_cause: str | None
-    severity: str
-    detail: str
-    title: str = ""
-    rule: str | None = None
-    confidence: str = "confirmed"
-    fix: tuple[str, ...] = ()
-    kb: tuple[tuple[str, str], ...] = ()
-    where: Location | None = None
-    evidence: tuple[tuple[str, int, str], ...] = ()  # (path, line, text)
-
-    def as_dict(self) -> dict[str, Any]:
-        evidence = list(self.evidence)
-        if self.where is not None and not any(e[0] == self.where.path and e[1] == self.where.line
-                                              for e in evidence):
-            evidence.insert(0, (self.where.path, self.where.line, self.detail))
-        return {
-            "check": self.check,
-            "root_cause": self.root_cause,
-            "rule": self.rule,
-            "severity": self.severity,
-            "confidence": self.confidence,
-            "title": self.title,
-            "detail": self.detail,
-            "where": str(self.where) if self.where else None,
-            "evidence": [{"path": p, "line": n, "text": t} for p, n, t in evidence],
-            "fix": list(self.fix),
-            "kb": dict(self.kb) or None,
-        }
-
-
-def finding(check: str, rule_id: str | None, severity: str, detail: str, *,
-            title: str = "", where: Location | None = None, confidence: str = "confirmed",
-            evidence: Sequence[tuple[str, int, str]] = (), root_cause: str | None = None
-            ) -> Finding:
-    """A finding whose root cause, title, fix and KB section come from rule ``rule_id``."""
-    if rule_id is None:
-        return Finding(check, root_cause, severity, detail, title=title or detail, where=where,
-                       confidence=confidence, evidence=tuple(evidence))
-    from loganalyzer.rules import load_rules
-
-    rule = load_rules()[rule_id]
-    return Finding(check, rule.root_cause, severity, detail, title=title or rule.title,
-                   rule=rule.id, confidence=confidence, fix=tuple(rule.fix),
-                   kb=(("article", rule.kb.article), ("section", rule.kb.section)),
-                   where=where, evidence=tuple(evidence))
 
 
 def worst(findings: Sequence[Finding]) -> str | None:
@@ -118,7 +62,7 @@ class LogSummary:
     paths: list[str]
     files: int = 0
     handshakes: int = 0
-    diagnoses: list[Any] = field(default_factory=list)  # loganalyzer.diagnoses.Diagnosis
+    diagnoses: list[Any] = field(default_factory=list)  # loganalyzer.analysis.diagnoses.Diagnosis
     ca_names: list[CaNames] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -182,9 +126,9 @@ class SelfCheck:
 
 def read_logs(paths: Sequence[str]) -> tuple[LogSummary, list[Finding], list[Problem]]:
     """analyze's diagnoses as findings, and the CA names each CertificateRequest listed."""
-    from loganalyzer.diagnoses import diagnose
-    from loganalyzer.reading import read
-    from loganalyzer.rules import load_rules
+    from loganalyzer.analysis.diagnoses import diagnose
+    from loganalyzer.analysis.reading import read
+    from loganalyzer.ruleset.rules import load_rules
 
     reading = read(list(paths))
     summary = LogSummary(list(paths), files=len(reading.files),
@@ -218,7 +162,7 @@ def cross_check(report: CertReport, sources: Sequence[CaNames]) -> list[Finding]
     JSSE offers a chain when the issuer of one of its certificates is among the names (the
     SunX509 rule ``analyze`` uses too); otherwise it sends no certificate at all.
     """
-    from loganalyzer.dn import normalise
+    from loganalyzer.jsse.dn import normalise
 
     if report.leaf is None:
         return []
@@ -256,7 +200,7 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
     # Each part runs behind a fault boundary: a bug in one costs that part (an internal
     # problem), never the results the others already have.
     if cert_files:
-        from loganalyzer import certs
+        from loganalyzer.selfcheck import certs
 
         with boundary(result.problems, Location(cert_files[0]), "the certificate check"):
             bundle = certs.load(cert_files, password=password, ask=ask)
@@ -270,7 +214,7 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
                     except LogAnalyzerError as exc:
                         result.problems.append(Problem(exc.where or Location(split_dir), exc.message))
     if config:
-        from loganalyzer import midconfig
+        from loganalyzer.selfcheck import midconfig
 
         with boundary(result.problems, Location(config), "the config.xml check"):
             try:
@@ -279,7 +223,7 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
             except LogAnalyzerError as exc:
                 result.problems.append(Problem(exc.where or Location(config), exc.message))
     if instance:
-        from loganalyzer import probe
+        from loganalyzer.selfcheck import probe
 
         with boundary(result.problems, Location(instance), "the instance probe"):
             try:
@@ -348,7 +292,7 @@ def sections(check: SelfCheck) -> list[tuple[str, list[tuple[str, str]]]]:
         cfg = check.config
         rows = [("file", cfg.config.path), ("url", cfg.url or "(none or encrypted)"),
                 ("mutual authentication", cfg.mutual_auth)]
-        from loganalyzer.midconfig import CHECK_CERT
+        from loganalyzer.selfcheck.midconfig import CHECK_CERT
 
         for name in CHECK_CERT:
             p = cfg.config.get(name)

@@ -3,18 +3,16 @@
 A MID Server prints its agent-log lines (``11/26/26 14:09:37 (906) StartupSequencer WARNING
 *** WARNING *** Could not authenticate user 'null' …``) to the console too, so the wrapper
 log carries the MIDSecPolicy decisions and the authentication warnings next to the JSSE
-records. Exception lines are left to :mod:`loganalyzer.stacktraces`.
+records. Exception lines are left to :mod:`loganalyzer.jsse.stacktraces`.
 """
 
 from __future__ import annotations
 
 import re
 
-from loganalyzer.agentlog import AGENT_LINE
 from loganalyzer.errors import Location
-from loganalyzer.events import Thread
-from loganalyzer.records import Line, Record
-
+from loganalyzer.ingest.records import Line, Record, Thread
+from loganalyzer.mid.agentlog import AGENT_LINE
 
 _WORDS = (
     r"MIDSecPolicy|Could not authenticate user|encryption keys do not match"

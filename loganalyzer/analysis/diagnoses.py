@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from loganalyzer import events as ev
+from loganalyzer.analysis.facts import Timeline, derive, derive_agent
+from loganalyzer.analysis.handshakes import Handshake
+from loganalyzer.analysis.reading import MidServer, Reading
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
+from loganalyzer.jsse import events as ev
 from loganalyzer.vocabulary import Confidence, severity_rank
-from loganalyzer.facts import Timeline, derive, derive_agent
-from loganalyzer.handshakes import Handshake
-from loganalyzer.reading import MidServer, Reading
 
 MAX_EVIDENCE_HANDSHAKES = 3
 
@@ -213,11 +213,3 @@ def _evidence_lines(event: ev.Event) -> list[Evidence]:
     items = [Evidence(event.where.path, event.where.line, event.text)]
     items.extend(Evidence(event.where.path, n, text) for n, text in event.lines)
     return items
-
-
-def analyze_paths(paths: Sequence[str], rules=None) -> list[Diagnosis]:
-    """Read ``paths`` and diagnose them with the shipped rules (or ``rules``)."""
-    from loganalyzer.reading import read
-    from loganalyzer.rules import load_rules
-
-    return diagnose(read(paths), rules or load_rules())

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from loganalyzer.errors import LogAnalyzerError, Location, require
-from loganalyzer.selfcheck import Finding, finding
+from loganalyzer.errors import Location, LogAnalyzerError, require
+from loganalyzer.selfcheck.findings import Finding, finding
 
 if TYPE_CHECKING:
-    from loganalyzer.certs import CertReport
+    from loganalyzer.selfcheck.certs import CertReport
 
 DEFAULT_TIMEOUT = 10.0
 MAX_BODY = 4096
@@ -193,7 +193,7 @@ def _http_checks(result: ProbeResult, timeout: float) -> None:
 def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -> Handshake:
     SSL = require("OpenSSL.SSL", "pyOpenSSL")
 
-    from loganalyzer.certs import name_hash, name_text
+    from loganalyzer.selfcheck.certs import name_hash, name_text
 
     seen = Handshake()
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)

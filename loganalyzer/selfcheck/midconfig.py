@@ -28,8 +28,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from loganalyzer.errors import InputError, Location
-from loganalyzer.selfcheck import Finding, finding
-from loganalyzer.sources import read_small_file
+from loganalyzer.ingest.sources import read_small_file
+from loganalyzer.selfcheck.findings import Finding, finding
 
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
 USERNAMES = ("mid.instance.username", "glide.glidesoap.username")

@@ -454,7 +454,7 @@ def decode_text(raw: bytes) -> str:
     bytes as cp1252, because a Windows (cp1252) wrapper writes its own bytes into the same file,
     even the same line, as JSSE's UTF-8. Mojibake (``ZÃ¼rich``) is repaired (see
     :func:`repair_mojibake`). The line ending, NUL bytes and a UTF-8 byte order mark go, as in
-    :func:`loganalyzer.sources.decode_line`.
+    :func:`loganalyzer.ingest.sources.decode_line`.
     """
     raw = raw.rstrip(b"\r\n")
     if b"\0" in raw:

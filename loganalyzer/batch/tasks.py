@@ -4,7 +4,7 @@ The work is cut into tasks before anything is read. A task is one MID Server fol
 and compressed logs, which rotation stitching must see together and in order) or one archive
 (whose members form their own, archive-qualified MID Servers). So every MID Server is read and
 diagnosed whole inside one task, exactly as ``analyze`` would, and the tasks can run anywhere
-(this process, a process pool, a Dask cluster; see :mod:`loganalyzer.executors`) with the same
+(this process, a process pool, a Dask cluster; see :mod:`loganalyzer.batch.executors`) with the same
 result. Workers send back plain rows, never parsed models, so the parent stays small.
 
 pandas is imported only when the table is built, so the library stays light for ``analyze``.
@@ -21,13 +21,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from loganalyzer.errors import Location, Problem
-from loganalyzer.sources import Entry, Limits, display_path, expand_inputs, iter_entries
+from loganalyzer.ingest.sources import Entry, Limits, display_path, expand_inputs, iter_entries
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from loganalyzer.diagnoses import Diagnosis
-    from loganalyzer.reading import MidServer
+    from loganalyzer.analysis.diagnoses import Diagnosis
+    from loganalyzer.analysis.reading import MidServer
 
 COLUMNS = (
     "input", "archive", "member", "mid_server", "jvm", "log_start", "log_end", "first_seen",
@@ -149,7 +149,7 @@ def _disk_size(path: str) -> int:
 @cache
 def _rules():
     """The shipped rules, loaded once per process (workers reuse them for every task)."""
-    from loganalyzer.rules import load_rules
+    from loganalyzer.ruleset.rules import load_rules
 
     return load_rules()
 
@@ -169,8 +169,8 @@ def run_task(task: Task, limits: Limits = Limits(), on_bytes: ProgressHook | Non
 
 
 def _run(task: Task, limits: Limits, on_bytes: ProgressHook | None, result: TaskResult) -> None:
-    from loganalyzer.diagnoses import diagnose
-    from loganalyzer.reading import read_items
+    from loganalyzer.analysis.diagnoses import diagnose
+    from loganalyzer.analysis.reading import read_items
 
     reading = read_items(iter_entries(task.entries, limits=limits), on_bytes)
     result.problems.extend(reading.problems)
@@ -245,7 +245,7 @@ def scan(
     disk); ``on_bytes`` is then told how many of those bytes were done as the scan goes on.
     The table's row order depends only on the inputs, never on which worker finished first.
     """
-    from loganalyzer.executors import SerialExecutor
+    from loganalyzer.batch.executors import SerialExecutor
 
     started = time.perf_counter()
     the_plan = plan(paths)
@@ -290,9 +290,9 @@ def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _showable(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with every text valid UTF-8 (see :func:`~loganalyzer.sources.display_path`).
+    """The row with every text valid UTF-8 (see :func:`~loganalyzer.ingest.sources.display_path`).
 
-    Paths come from :mod:`loganalyzer.sources` escaped already; this is the last line of defence
+    Paths come from :mod:`loganalyzer.ingest.sources` escaped already; this is the last line of defence
     for any text from a name that is not UTF-8 (Arrow strings, CSV and Parquet need UTF-8), so
     one odd file name can never cost the whole table.
     """

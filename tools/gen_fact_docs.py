@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "facts.md"
-FACTS = ROOT / "loganalyzer" / "facts.py"
+FACTS = ROOT / "loganalyzer" / "analysis" / "facts.py"
 CLASSES = {"HandshakeFacts": "handshake", "AgentFacts": "agent"}
 _COMMENT = re.compile(r"#\s?(.*)$")
 

@@ -25,7 +25,7 @@ import pytest
 
 from loganalyzer.analysis.reading import Reading, read
 from loganalyzer.errors import Location
-from loganalyzer.reporters.records import parse_document
+from loganalyzer.reporters.document import parse_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 S12 = "jdk17-tls12-policy-drops-cert-tm"  # TLS 1.2, ssl,handshake, TM layout, 4 connections

@@ -47,7 +47,7 @@ from loganalyzer.ingest.sources import decode_line, iter_sources
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse.unified import HEADER
 from loganalyzer.reporters import html, markdown, text
-from loganalyzer.reporters.records import analyze_document
+from loganalyzer.reporters.document import analyze_document
 from loganalyzer.ruleset.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent

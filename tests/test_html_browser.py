@@ -21,7 +21,7 @@ import pytest
 from loganalyzer.analysis.diagnoses import diagnose
 from loganalyzer.analysis.reading import read
 from loganalyzer.reporters.html import render_document
-from loganalyzer.reporters.records import analyze_document, parse_document
+from loganalyzer.reporters.document import analyze_document, parse_document
 from loganalyzer.reporters.redaction import redact_document
 from loganalyzer.ruleset.rules import load_rules
 

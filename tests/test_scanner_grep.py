@@ -15,7 +15,7 @@ import pytest
 
 from loganalyzer.analysis.reading import read
 from loganalyzer.ingest.scanner import grep_candidates
-from loganalyzer.reporters.records import parse_document
+from loganalyzer.reporters.document import parse_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = sorted(p.parent for p in (ROOT / "sample_logs").glob("*/expected.json"))

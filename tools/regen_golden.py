@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from loganalyzer.analysis.reading import read  # noqa: E402
-from loganalyzer.reporters.records import parse_document  # noqa: E402
+from loganalyzer.reporters.document import parse_document  # noqa: E402
 
 KEPT = ("line", "end_line", "jvm", "thread", "host", "tls_version", "cert_requested", "ca_names",
         "ca_state", "cert_sent", "outcome", "alert_received", "alert_sent")

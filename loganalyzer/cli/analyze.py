@@ -79,7 +79,7 @@ def analyze(
     Stdout only ever holds the report.
     """
     from loganalyzer.analysis.diagnoses import diagnose
-    from loganalyzer.reporters.records import analyze_document
+    from loganalyzer.reporters.document import analyze_document
     from loganalyzer.ruleset.rules import load_rules
 
     rules = load_rules(rules_dir, extra=extra_rules)

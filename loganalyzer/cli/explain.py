@@ -123,7 +123,7 @@ def _explain_log(text: str, ruleset, format: ExplainFormat) -> None:
     from loganalyzer.analysis.reading import read
     from loganalyzer.cli import EXIT_NO_EVIDENCE, FailOn, findings_exit, problems_exit
     from loganalyzer.cli.output import emit, report_problems
-    from loganalyzer.reporters.records import analyze_document
+    from loganalyzer.reporters.document import analyze_document
 
     reading = read(["-"], stdin=io.BytesIO(text.encode("utf-8", "surrogateescape")))
     if not reading.handshakes and not any(s.agent_events for s in reading.servers):

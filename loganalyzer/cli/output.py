@@ -100,7 +100,7 @@ def report_problems(problems, console: Console, redact: bool = False, doc: dict 
     """
     from rich.text import Text
 
-    from loganalyzer.reporters.records import problem
+    from loganalyzer.reporters.document import problem
 
     rows = [problem(p) for p in problems]
     if redact:

@@ -37,7 +37,7 @@ def parse(
     processed), the --output file cannot be written, or a bug was contained
     (an internal problem; the rest is still shown).
     """
-    from loganalyzer.reporters.records import parse_document
+    from loganalyzer.reporters.document import parse_document
 
     reading = read_inputs(paths, quiet)
     document = parse_document(reading)

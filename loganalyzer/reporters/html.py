@@ -15,7 +15,7 @@ from typing import Any
 from loganalyzer import __version__
 from loganalyzer.reporters import section
 from loganalyzer.reporters import evidence as ev_mod
-from loganalyzer.reporters.records import (
+from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
     analyze_document,

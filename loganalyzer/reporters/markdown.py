@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from loganalyzer.reporters import section
-from loganalyzer.reporters.records import (
+from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
     analyze_document,

@@ -8,7 +8,7 @@ DN values compare case-insensitively, as TLS compares them; a host name inside a
 name), so the evidence still shows which CA name matches which issuer. Pseudonyms are numbered
 in order of first appearance, so two different values never share one.
 
-It works on the plain document (:mod:`loganalyzer.reporters.records`), after the diagnosis:
+It works on the plain document (:mod:`loganalyzer.reporters.document`), after the diagnosis:
 diagnoses are unchanged by construction. Their rule-authored fields (title, meaning, fix, KB,
 root cause) are kept as written; only text that came from the logs, and paths, are rewritten.
 Line numbers, times, counts and TLS facts (versions, alerts, outcomes) are kept.

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from loganalyzer.reporters import internal_problems, section
 from loganalyzer.reporters import evidence as ev_mod
-from loganalyzer.reporters.records import (
+from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
     relative,
@@ -268,7 +268,7 @@ def render(
 
 def handshake_tables(reading) -> list[Table]:
     """One table per MID Server that has handshakes."""
-    from loganalyzer.reporters.records import parse_document
+    from loganalyzer.reporters.document import parse_document
 
     groups = Groups(parse_document(reading))
     return [t for g in groups.names if (t := timeline_table(groups.handshakes(g), g))]
@@ -276,7 +276,7 @@ def handshake_tables(reading) -> list[Table]:
 
 def handshake_table(server) -> Table | None:
     """The timeline table of one :class:`~loganalyzer.analysis.reading.MidServer`."""
-    from loganalyzer.reporters.records import handshake
+    from loganalyzer.reporters.document import handshake
 
     return timeline_table([handshake(h) for h in server.handshakes], server.group)
 

@@ -1,6 +1,6 @@
 """One handshake as the cells of a timeline row: the same words in the terminal, Markdown and HTML.
 
-Rows are built from the plain handshake dicts of :mod:`loganalyzer.reporters.records`, so a
+Rows are built from the plain handshake dicts of :mod:`loganalyzer.reporters.document`, so a
 redacted document renders the same way as a clear one. Full DNs stay in the JSON; a cell shows a
 DN's first RDN value, enough to recognise a CA in a narrow column.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loganalyzer.jsse.dn import atoms
-from loganalyzer.reporters.records import relative
+from loganalyzer.reporters.document import relative
 
 
 def short_dn(dn: str) -> str:

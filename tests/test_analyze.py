@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from loganalyzer.analysis.diagnoses import leading
 from loganalyzer.api import analyze_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,17 +49,6 @@ SUCCESS, DEBUG_SSL_ONLY, NO_DEBUG, WRONG_KEY = 1, 12, 13, 21
 # With no debug output the failure text alone names these causes (an alert or an exception that
 # says what is wrong); for any other cause the log cannot tell, so debug-missing leads.
 NAMED_BY_FAILURE_TEXT = {"client-cert-expired", "ca-list-empty"}
-
-
-def _leading(diagnoses):
-    """The top of the list: the first diagnosis, or the whole leading group of candidates."""
-    if not diagnoses:
-        return []
-    first = diagnoses[0]
-    if first.confidence != "possible":
-        return [first]
-    group = [d for d in diagnoses if d.confidence == "possible" and d.severity == first.severity]
-    return group
 
 
 def _expected_cause(exp: dict) -> str | None:
@@ -104,8 +94,8 @@ def test_right_root_cause_first(folder: Path) -> None:
         assert serious == [], [d.rule for d in serious]
         assert any(d.root_cause == "mtls-ok" for d in diagnoses)
         return
-    leading = _leading(diagnoses)
-    assert cause in [d.root_cause for d in leading], [(d.root_cause, d.confidence) for d in diagnoses]
+    top = leading(diagnoses)
+    assert cause in [d.root_cause for d in top], [(d.root_cause, d.confidence) for d in diagnoses]
     if exp["scenario_id"] == NO_DEBUG:
         assert "tls-debug-missing" in [d.root_cause for d in diagnoses]
 

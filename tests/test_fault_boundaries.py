@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
 import loganalyzer.analysis.reading
 import loganalyzer.jsse.legacy
@@ -22,7 +23,6 @@ import loganalyzer.reporters.markdown
 import loganalyzer.reporters.text
 import loganalyzer.ruleset.rules
 from loganalyzer.cli.app import main
-from loganalyzer.errors import DEBUG_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -35,18 +35,8 @@ class Boom(RuntimeError):
     """The planted bug."""
 
 
-def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    """Run ``loganalyzer ARGS`` in process; (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["loganalyzer", *args])
-    monkeypatch.delenv(DEBUG_ENV, raising=False)
-    with pytest.raises(SystemExit) as done:
-        main()
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
-
-
 def analyze_json(capsys, monkeypatch, *paths: Path) -> tuple[int, dict, str]:
-    code, out, err = cli(capsys, monkeypatch, "analyze", *map(str, paths), "-f", "json", "-q")
+    code, out, err = run_cli(capsys, monkeypatch, "analyze", *map(str, paths), "-f", "json", "-q")
     return code, json.loads(out), err
 
 
@@ -203,7 +193,7 @@ def test_a_raising_report_section_costs_that_section(capsys, monkeypatch, fmt) -
         return original(d, *args)
 
     monkeypatch.setattr(module, name, draw)
-    code, out, err = cli(capsys, monkeypatch, "analyze", str(TWO_THREADS), "-f", fmt, "-q")
+    code, out, err = run_cli(capsys, monkeypatch, "analyze", str(TWO_THREADS), "-f", fmt, "-q")
     assert code == 2
     assert "could not be shown" in out and "MTLS-130" in out
     # the other diagnoses and the timeline are still there
@@ -223,7 +213,7 @@ def test_a_raising_self_check_part_costs_that_part(capsys, monkeypatch, tmp_path
     config.write_text('<?xml version="1.0"?>\n<parameters>\n'
                       '<parameter name="url" value="https://acme-lab.service-now.com/"/>\n'
                       "</parameters>\n", encoding="utf-8")
-    code, out, err = cli(capsys, monkeypatch, "self-check", "--logs", str(CA_MISMATCH),
+    code, out, err = run_cli(capsys, monkeypatch, "self-check", "--logs", str(CA_MISMATCH),
                          "--config", str(config), "--format", "json")
     doc = json.loads(out)
     assert code == 2

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loganalyzer.analysis.diagnoses import diagnose
+from loganalyzer.analysis.diagnoses import diagnose, leading
 from loganalyzer.analysis.reading import read
 from loganalyzer.ruleset.rules import load_rules
 
@@ -33,16 +33,6 @@ SERIOUS = ("error", "warning")
 
 def _root_causes() -> set[str]:
     return {rule.root_cause for rule in load_rules()}
-
-
-def _leading(diagnoses):
-    """The first diagnosis, or the whole leading group of ``possible`` candidates (as test_analyze)."""
-    if not diagnoses:
-        return []
-    first = diagnoses[0]
-    if first.confidence != "possible":
-        return [first]
-    return [d for d in diagnoses if d.confidence == "possible" and d.severity == first.severity]
 
 
 def _param(entry: dict):
@@ -85,5 +75,5 @@ def test_field_excerpt_diagnosis(entry: dict) -> None:
         assert serious == [], found
         return
     accepted = {entry["expected"], *(entry.get("also") or [])}
-    leading = {d.root_cause for d in _leading(diagnoses)}
-    assert accepted & leading, found
+    top = {d.root_cause for d in leading(diagnoses)}
+    assert accepted & top, found

@@ -16,22 +16,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
 from loganalyzer.cli import EXIT_ERROR, EXIT_NO_EVIDENCE
-from loganalyzer.cli.app import main
-from loganalyzer.errors import DEBUG_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_logs" / "jdk21-tls12-ca-mismatch-tm"
-
-
-def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["loganalyzer", *args])
-    monkeypatch.delenv(DEBUG_ENV, raising=False)
-    with pytest.raises(SystemExit) as done:
-        main()
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
 
 
 @pytest.fixture
@@ -47,7 +37,7 @@ def quiet_head(tmp_path) -> Path:
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
 def test_no_evidence_is_not_clean(capsys, monkeypatch, quiet_head, fmt) -> None:
-    code, out, _ = cli(capsys, monkeypatch, "analyze", str(quiet_head), "-f", fmt)
+    code, out, _ = run_cli(capsys, monkeypatch, "analyze", str(quiet_head), "-f", fmt)
     assert code == EXIT_NO_EVIDENCE
     assert "No mutual-TLS problem" not in out
     assert "Nothing to judge" in out and "javax.net.debug" in out
@@ -57,7 +47,7 @@ def test_no_evidence_is_not_clean(capsys, monkeypatch, quiet_head, fmt) -> None:
 
 
 def test_no_evidence_verdict_in_json(capsys, monkeypatch, quiet_head) -> None:
-    code, out, _ = cli(capsys, monkeypatch, "analyze", str(quiet_head), "-f", "json")
+    code, out, _ = run_cli(capsys, monkeypatch, "analyze", str(quiet_head), "-f", "json")
     doc = json.loads(out)
     assert code == EXIT_NO_EVIDENCE
     assert doc["verdict"] == "no-evidence" and doc["diagnoses"] == []
@@ -66,10 +56,10 @@ def test_no_evidence_verdict_in_json(capsys, monkeypatch, quiet_head) -> None:
 
 
 def test_a_real_log_has_a_verdict(capsys, monkeypatch) -> None:
-    code, out, _ = cli(capsys, monkeypatch, "analyze", str(SAMPLE), "-f", "json")
+    code, out, _ = run_cli(capsys, monkeypatch, "analyze", str(SAMPLE), "-f", "json")
     assert code == 1 and json.loads(out)["verdict"] == "findings"
     ok = ROOT / "sample_logs" / "jdk25-tls13-success-tm"
-    code, out, _ = cli(capsys, monkeypatch, "analyze", str(ok), "-f", "json")
+    code, out, _ = run_cli(capsys, monkeypatch, "analyze", str(ok), "-f", "json")
     assert code == 0 and json.loads(out)["verdict"] == "clean"
 
 
@@ -83,13 +73,13 @@ def test_config_that_cannot_be_read(capsys, monkeypatch, tmp_path) -> None:
     broken = tmp_path / "config.xml"
     broken.write_text('<?xml version="1.0"?>\n<parameters>\n<parameter name="url"\n',
                       encoding="utf-8")
-    _not_clean(*cli(capsys, monkeypatch, "config", str(broken)), "config.xml:")
-    code, out, _ = cli(capsys, monkeypatch, "config", str(broken), "--format", "json")
+    _not_clean(*run_cli(capsys, monkeypatch, "config", str(broken)), "config.xml:")
+    code, out, _ = run_cli(capsys, monkeypatch, "config", str(broken), "--format", "json")
     assert json.loads(out)["verdict"] == "not-checked"
 
 
 def test_missing_certificate_file(capsys, monkeypatch, tmp_path) -> None:
-    _not_clean(*cli(capsys, monkeypatch, "certs", str(tmp_path / "mid.pem")), "mid.pem")
+    _not_clean(*run_cli(capsys, monkeypatch, "certs", str(tmp_path / "mid.pem")), "mid.pem")
 
 
 def test_pkcs12_without_password(capsys, monkeypatch, tmp_path) -> None:
@@ -99,9 +89,9 @@ def test_pkcs12_without_password(capsys, monkeypatch, tmp_path) -> None:
                    check=True, capture_output=True)
     subprocess.run(["openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(cert),
                     "-out", str(p12), "-passout", "pass:s3cret"], check=True, capture_output=True)
-    _not_clean(*cli(capsys, monkeypatch, "certs", str(p12)), "mid.p12")
+    _not_clean(*run_cli(capsys, monkeypatch, "certs", str(p12)), "mid.p12")
     monkeypatch.setenv("P12_PASSWORD", "wrong")
-    _not_clean(*cli(capsys, monkeypatch, "certs", str(p12), "--password-env", "P12_PASSWORD"),
+    _not_clean(*run_cli(capsys, monkeypatch, "certs", str(p12), "--password-env", "P12_PASSWORD"),
                "mid.p12")
 
 
@@ -109,7 +99,7 @@ def test_refused_probe(capsys, monkeypatch) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    _not_clean(*cli(capsys, monkeypatch, "probe", f"https://127.0.0.1:{port}", "--timeout", "2"),
+    _not_clean(*run_cli(capsys, monkeypatch, "probe", f"https://127.0.0.1:{port}", "--timeout", "2"),
                "refused")
 
 
@@ -132,7 +122,7 @@ def test_missing_package_is_one_line_and_the_rest_is_kept(capsys, monkeypatch) -
     monkeypatch.setitem(sys.modules, "OpenSSL.SSL", None)
     try:
         port = listener.getsockname()[1]
-        code, out, err = cli(capsys, monkeypatch, "self-check", "--logs", str(SAMPLE),
+        code, out, err = run_cli(capsys, monkeypatch, "self-check", "--logs", str(SAMPLE),
                              "--instance", f"https://127.0.0.1:{port}", "--timeout", "2",
                              "--format", "json")
     finally:
@@ -168,12 +158,12 @@ def test_what_the_log_cannot_show_is_unknown_everywhere(capsys, monkeypatch, sam
     """A TLS 1.2 handshake that failed on the server's certificate never reached the point
     where the instance asks for a client certificate; without debug output nothing shows it."""
     path = str(ROOT / "sample_logs" / sample)
-    _, out, _ = cli(capsys, monkeypatch, "parse", path, "-f", "json")
+    _, out, _ = run_cli(capsys, monkeypatch, "parse", path, "-f", "json")
     [h] = json.loads(out)["handshakes"]
     assert h["outcome"] == "failed"
     assert h["cert_requested"] is None and h["cert_sent"] is None
     for fmt, marker in (("text", "requested: ?"), ("markdown", "| ? |"), ("html", "<td>?</td>")):
-        _, out, _ = cli(capsys, monkeypatch, "parse", path, "-f", fmt)
+        _, out, _ = run_cli(capsys, monkeypatch, "parse", path, "-f", fmt)
         assert marker in out, (fmt, out[-1500:])
         assert "requested: no" not in out
 
@@ -192,12 +182,12 @@ def test_problem_lines_on_stderr_are_redacted(capsys, monkeypatch, tmp_path) -> 
     folder.mkdir()
     (folder / "wrapper.log").write_bytes((SAMPLE / "wrapper.log").read_bytes())
     monkeypatch.chdir(tmp_path)
-    code, out, err = cli(capsys, monkeypatch, "analyze", host, f"{host}/missing.log",
+    code, out, err = run_cli(capsys, monkeypatch, "analyze", host, f"{host}/missing.log",
                          "--redact", "-f", "json", "-q")
     assert code == EXIT_ERROR
     assert "missing.log" in err and "no such file" in err
     assert host not in err and host not in out
     pseudonym = err.split("input: ", 1)[1].split("/", 1)[0]
     assert pseudonym in out  # the same pseudonym as in the report
-    code, _, err = cli(capsys, monkeypatch, "analyze", host, f"{host}/missing.log", "-q")
+    code, _, err = run_cli(capsys, monkeypatch, "analyze", host, f"{host}/missing.log", "-q")
     assert host in err  # without --redact the name is kept

@@ -13,6 +13,8 @@ import re
 import sys
 from pathlib import Path
 
+from docs_output import write_or_check
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "facts.md"
 FACTS = ROOT / "loganalyzer" / "analysis" / "facts.py"
@@ -81,16 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DOCS)
     args = parser.parse_args(argv)
     text = render()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is stale: run `python tools/gen_fact_docs.py`", file=sys.stderr)
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
-    return 0
+    return write_or_check(text, args.output, args.check, "python tools/gen_fact_docs.py")
 
 
 if __name__ == "__main__":

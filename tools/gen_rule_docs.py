@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from docs_output import write_or_check
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "rules.md"
 RULES = ROOT / "rules"
@@ -122,16 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuleLoadError as exc:
         print(f"gen_rule_docs: {exc}", file=sys.stderr)
         return 2
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is stale: run `python tools/gen_rule_docs.py`", file=sys.stderr)
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
-    return 0
+    return write_or_check(text, args.output, args.check, "python tools/gen_rule_docs.py")
 
 
 if __name__ == "__main__":

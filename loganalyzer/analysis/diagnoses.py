@@ -94,6 +94,17 @@ def diagnose(reading: Reading, rules) -> list[Diagnosis]:
     return out
 
 
+def leading(diagnoses: Sequence[Diagnosis]) -> list[Diagnosis]:
+    """The top of a sorted list: the first diagnosis, or, when it is one candidate of a
+    differential, the whole leading group of ``possible`` candidates of its severity."""
+    if not diagnoses:
+        return []
+    first = diagnoses[0]
+    if first.confidence != "possible":
+        return [first]
+    return [d for d in diagnoses if d.confidence == "possible" and d.severity == first.severity]
+
+
 def sort_key(d: Diagnosis) -> tuple:
     return (
         -severity_rank(d.severity),  # worst first

@@ -531,3 +531,22 @@ def test_rules_dir_replaces_the_shipped_rules_in_analyze(tmp_path):
     done = subprocess.run([sys.executable, "-m", "loganalyzer", "analyze", sample, "-f", "json",
                            "--rules-dir", str(only)], capture_output=True, text=True, cwd=ROOT)
     assert json.loads(done.stdout)["diagnoses"] == [] and done.returncode == 0
+
+
+def test_a_rule_pack_travels_to_scan_workers(tmp_path):
+    """scan's workers (a process pool here) load the same pack, by its absolute path."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    shipped = (RULES_DIR / "detect" / "MTLS-190-mtls-ok.yaml").read_text(encoding="utf-8")
+    (pack / "MTLS-900-mtls-ok.yaml").write_text(shipped.replace("id: MTLS-190", "id: MTLS-900"),
+                                                encoding="utf-8")
+    out = tmp_path / "t.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "loganalyzer", "scan", str(SAMPLES / "jdk25-tls13-success-tm"),
+         str(SAMPLES / "jdk21-tls12-ca-mismatch-tm"), "-j", "2", "-q", "-o", str(out),
+         "--extra-rules", "pack"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import csv
+
+    rules = {row["rule"] for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert {"MTLS-900", "MTLS-190", "MTLS-020"} <= rules

@@ -45,6 +45,10 @@ _ARCHIVE_NAME = re.compile(r"\.(?:zip|tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz))$", r
 ProgressHook = Callable[[int], None]
 
 
+#: The rules a scan uses: a folder instead of the shipped rules (or None), and rule packs added.
+RuleSource = tuple[str | None, tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class Task:
     """One share of the work whose MID Servers are complete: a folder's logs, or one archive.
@@ -55,6 +59,7 @@ class Task:
     key: str
     entries: tuple[Entry, ...]
     size: int
+    rules: RuleSource = (None, ())  # which rules diagnose it (absolute folders: workers load them)
 
 
 @dataclass(slots=True)
@@ -106,7 +111,7 @@ class ScanResult:
 # Planning
 
 
-def plan(paths: Sequence[str]) -> Plan:
+def plan(paths: Sequence[str], rules: RuleSource = (None, ())) -> Plan:
     """List the inputs and cut them into tasks, largest first; nothing is opened yet.
 
     Plain and singly compressed logs go with their folder (one MID Server); each ``.zip`` or
@@ -129,7 +134,7 @@ def plan(paths: Sequence[str]) -> Plan:
         # keys are shown (the table's "input"): names as sources shows them, valid UTF-8
         key = display_path(item.path) if _ARCHIVE_NAME.search(item.path) else item.group
         by_key.setdefault(key, []).append(item)
-    tasks = [Task(key, tuple(entries), sum(_disk_size(e.path) for e in entries))
+    tasks = [Task(key, tuple(entries), sum(_disk_size(e.path) for e in entries), rules)
              for key, entries in by_key.items()]
     tasks.sort(key=lambda t: (-t.size, t.key))
     return Plan(tasks, problems, skipped)
@@ -147,11 +152,11 @@ def _disk_size(path: str) -> int:
 
 
 @cache
-def _rules():
-    """The shipped rules, loaded once per process (workers reuse them for every task)."""
+def _rules(source: RuleSource = (None, ())):
+    """The rules of ``source``, loaded once per process (workers reuse them for every task)."""
     from loganalyzer.ruleset.rules import load_rules
 
-    return load_rules()
+    return load_rules(source[0], extra=source[1])
 
 
 def run_task(task: Task, limits: Limits = Limits(), on_bytes: ProgressHook | None = None
@@ -175,7 +180,7 @@ def _run(task: Task, limits: Limits, on_bytes: ProgressHook | None, result: Task
     reading = read_items(iter_entries(task.entries, limits=limits), on_bytes)
     result.problems.extend(reading.problems)
     result.skipped = reading.skipped
-    diagnoses = diagnose(reading, _rules())
+    diagnoses = diagnose(reading, _rules(task.rules))
     for server in reading.servers:
         mine = [d for d in diagnoses if d.mid_server == server.group]
         result.rows.extend(_rows(task.key, server, mine))
@@ -238,8 +243,12 @@ def scan(
     limits: Limits = Limits(),
     on_plan: Callable[[Plan], None] | None = None,
     on_bytes: ProgressHook | None = None,
+    rules: RuleSource = (None, ()),
 ) -> ScanResult:
     """Scan ``paths`` and gather one table; ``executor`` defaults to this process.
+
+    ``rules`` names a rules folder to use instead of the shipped one, and rule packs to add; the
+    folders are loaded here first, so a broken rule file fails before any work is sent out.
 
     ``on_plan`` sees the tasks before they run (to size a progress bar: ``plan.size`` bytes on
     disk); ``on_bytes`` is then told how many of those bytes were done as the scan goes on.
@@ -248,7 +257,11 @@ def scan(
     from loganalyzer.batch.executors import SerialExecutor
 
     started = time.perf_counter()
-    the_plan = plan(paths)
+    if rules != (None, ()):
+        rules = (os.path.abspath(rules[0]) if rules[0] else None,
+                 tuple(os.path.abspath(p) for p in rules[1]))
+        _rules(rules)  # a RuleLoadError here is the user's, with file and line
+    the_plan = plan(paths, rules)
     if on_plan is not None:
         on_plan(the_plan)
     runner = executor or SerialExecutor()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from enum import Enum
 from typing import Optional
 
@@ -42,6 +43,11 @@ def scan(
         FailOn.never, "--fail-on", help="Lowest severity that makes the exit code 1."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary "
                                "(problems are still listed)."),
+    rules_dir: Optional[Path] = typer.Option(
+        None, "--rules-dir", metavar="DIR", help="Folder of rule files instead of the shipped ones."),
+    extra_rules: list[Path] = typer.Option(
+        [], "--extra-rules", metavar="DIR", help="A rule pack: a folder of your own rule files, "
+        "used next to the others (repeat for several); workers must see it at the same path."),
     worker_timeout: float = typer.Option(
         60.0, "--worker-timeout", min=0.1, help="Dask only: seconds to wait while the cluster "
         "has no worker (or to reach --scheduler) before the tasks left are reported as not "
@@ -71,11 +77,12 @@ def scan(
     from loganalyzer.batch.executors import make_executor
 
     runner = make_executor(executor.value, jobs, scheduler, worker_timeout)
+    rules = (str(rules_dir) if rules_dir else None, tuple(str(p) for p in extra_rules))
     console = stderr()
     if quiet:
-        result = batch.scan(paths, executor=runner)
+        result = batch.scan(paths, executor=runner, rules=rules)
     else:
-        result = _with_progress(batch, paths, runner, console)
+        result = _with_progress(batch, paths, runner, console, rules)
     if output is not None:
         try:
             batch.write_table(result.table, output)
@@ -96,7 +103,7 @@ def scan(
     raise typer.Exit(findings_exit(result.table["severity"], fail_on))
 
 
-def _with_progress(batch, paths, runner, console):
+def _with_progress(batch, paths, runner, console, rules):
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -114,7 +121,7 @@ def _with_progress(batch, paths, runner, console):
         def on_plan(plan) -> None:
             progress.update(bar, total=plan.size)
 
-        return batch.scan(paths, executor=runner, on_plan=on_plan,
+        return batch.scan(paths, executor=runner, on_plan=on_plan, rules=rules,
                           on_bytes=lambda n: progress.advance(bar, n))
 
 

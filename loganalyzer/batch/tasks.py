@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from loganalyzer.errors import Location, Problem
 from loganalyzer.ingest.sources import Entry, Limits, display_path, expand_inputs, iter_entries
+from loganalyzer.vocabulary import severity_rank
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -387,18 +388,15 @@ class Summary:
     mb_per_s: float
 
 
-_SEVERITY = {"error": 0, "warning": 1, "info": 2}
-
-
 def summary(result: ScanResult) -> Summary:
     """Counts per root cause and per input, and the throughput of the scan."""
     table = result.table
     by_cause: list[tuple[str, str, int]] = []
     if len(table):
         for cause, rows in table.groupby("root_cause", sort=True):
-            worst = min(rows["severity"], key=lambda s: _SEVERITY.get(s, 9))
+            worst = max(rows["severity"], key=severity_rank)
             by_cause.append((str(cause), worst, len(rows)))
-        by_cause.sort(key=lambda c: (_SEVERITY.get(c[1], 9), -c[2], c[0]))
+        by_cause.sort(key=lambda c: (-severity_rank(c[1]), -c[2], c[0]))
     counts: dict[str, list[int]] = {}
     for key in result.files["input"]:
         counts.setdefault(key, [0, 0])

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from lark import Transformer, v_args
 from lark.exceptions import LarkError
@@ -285,16 +286,16 @@ def get(node: Node, key: str, default=None):
     return default
 
 
-def find(node: Node, key: str):
-    """Depth-first search for the first value under ``key`` (iterative: a damaged body can
-    nest deeper than Python's recursion limit)."""
+def pairs(node: Node, into: Callable[[str, Any], bool] = lambda key, value: True):
+    """Every ``(key, value)`` under ``node``, depth first and in order; a container value is
+    entered when ``into(key, value)`` says so. Iterative: a damaged body can nest deeper than
+    Python's recursion limit."""
     stack = [iter(node)]
     while stack:
         for item in stack[-1]:
             if isinstance(item, tuple):
-                if item[0] == key:
-                    return item[1]
-                if isinstance(item[1], list):
+                yield item
+                if isinstance(item[1], list) and into(item[0], item[1]):
                     stack.append(iter(item[1]))
                     break
             elif isinstance(item, list):
@@ -302,7 +303,11 @@ def find(node: Node, key: str):
                 break
         else:
             stack.pop()
-    return None
+
+
+def find(node: Node, key: str):
+    """Depth-first search for the first value under ``key``."""
+    return next((value for k, value in pairs(node) if k == key), None)
 
 
 # Where grammar output becomes events, every value gets the type its event field declares:
@@ -348,22 +353,8 @@ def words(value) -> str:
 
 def certificates(node: Node) -> tuple[ev.CertInfo, ...]:
     """Every ``"certificate" : {…}`` under ``node``, in order (TLS 1.2 and 1.3 layouts)."""
-    found: list[ev.CertInfo] = []
-    stack = [iter(node)]  # depth first, in order, without recursion (see find)
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, tuple):
-                if item[0] == "certificate" and isinstance(item[1], list):
-                    found.append(cert_info(item[1]))
-                elif isinstance(item[1], list):
-                    stack.append(iter(item[1]))
-                    break
-            elif isinstance(item, list):
-                stack.append(iter(item))
-                break
-        else:
-            stack.pop()
-    return tuple(found)
+    return tuple(cert_info(value) for key, value in pairs(node, lambda k, v: k != "certificate")
+                 if key == "certificate" and isinstance(value, list))
 
 
 def cert_info(node: Node) -> ev.CertInfo:

@@ -213,9 +213,11 @@ def compare_dense(rev: str, dense: Path, runs: int) -> None:
     ``rev`` is checked out as a git worktree under the (ignored) corpus folder and imported
     from there through PYTHONPATH, with this interpreter and its installed dependencies.
     """
-    tree = corpus_mod.CORPUS / f"baseline-{rev}"
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    tree = corpus_mod.CORPUS / f"baseline-{commit}"  # by commit: HEAD or a branch moves on
     if not tree.exists():
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), rev],
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), commit],
                        check=True, capture_output=True)
     warm(dense)
     times: dict[str, list[float]] = {rev: [], "this checkout": []}

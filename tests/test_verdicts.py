@@ -191,3 +191,16 @@ def test_problem_lines_on_stderr_are_redacted(capsys, monkeypatch, tmp_path) -> 
     assert pseudonym in out  # the same pseudonym as in the report
     code, _, err = run_cli(capsys, monkeypatch, "analyze", host, f"{host}/missing.log", "-q")
     assert host in err  # without --redact the name is kept
+
+
+def test_a_handshake_with_no_outcome_is_inconclusive_not_clean(capsys, monkeypatch) -> None:
+    """A real excerpt (tests/field, apiman #2628) that ends inside the client's key search:
+    a request was made, nothing completed, nothing is diagnosed; that is no clean bill."""
+    excerpt = ROOT / "tests" / "field" / "apiman-2628-wildfly-stderr-no-cert-for-ec.log"
+    code, out, _ = run_cli(capsys, monkeypatch, "analyze", str(excerpt), "-f", "json")
+    doc = json.loads(out)
+    assert code == EXIT_NO_EVIDENCE and doc["verdict"] == "inconclusive"
+    assert [h["outcome"] for h in doc["handshakes"]] == ["unknown"]
+    for fmt in ("text", "markdown", "html"):
+        _, out, _ = run_cli(capsys, monkeypatch, "analyze", str(excerpt), "-f", fmt)
+        assert "Inconclusive" in out and "No mutual-TLS problem" not in out, fmt

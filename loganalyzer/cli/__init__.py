@@ -8,7 +8,8 @@ Exit codes (also in the README):
     1  at least one diagnosis at or above the ``--fail-on`` severity
     2  usage error, unreadable input, a broken rule file, or an internal problem (a bug that
        was contained: the rest of the report was still written)
-    3  nothing to judge: the inputs were read but logged no TLS handshake and no agent event
+    3  not clean and not diagnosed: nothing was logged to judge, or handshakes were logged but
+       none completed and no rule names a cause
 """
 
 EXIT_OK = 0

@@ -70,7 +70,8 @@ def analyze(
     2  usage error, unreadable input (after the others were analysed),
        unwritable --output file, a broken rule file, or an internal problem
        (a contained bug: the rest of the report is still written)
-    3  nothing to judge: no TLS handshake and no agent event was logged
+    3  not clean, not diagnosed: nothing was logged to judge, or no
+       logged handshake completed and no rule names a cause
 
     --min-severity only hides diagnoses; the exit code looks at those shown.
 
@@ -94,6 +95,6 @@ def analyze(
     failed = problems_exit(problems)
     if failed is not None:
         raise typer.Exit(failed)
-    if document["verdict"] == "no-evidence":
+    if document["verdict"] in ("no-evidence", "inconclusive"):
         raise typer.Exit(EXIT_NO_EVIDENCE)
     raise typer.Exit(findings_exit((d.severity for d in diagnoses), fail_on))

@@ -144,6 +144,6 @@ def _explain_log(text: str, ruleset, format: ExplainFormat) -> None:
     failed = problems_exit(problems)
     if failed is not None:
         raise typer.Exit(failed)
-    if document["verdict"] == "no-evidence":
+    if document["verdict"] in ("no-evidence", "inconclusive"):
         raise typer.Exit(EXIT_NO_EVIDENCE)
     raise typer.Exit(findings_exit((d.severity for d in diagnoses), FailOn.warning))

@@ -143,11 +143,15 @@ NO_EVIDENCE = {
 
 
 def verdict(doc: dict[str, Any]) -> str:
-    """``findings`` (a warning or error was diagnosed), ``clean`` (handshakes or agent events
-    were read and none was), or ``no-evidence`` (nothing was logged that could be judged)."""
+    """``findings`` (a warning or error was diagnosed), ``clean`` (a handshake completed, or
+    agent events were read, and nothing was diagnosed), ``inconclusive`` (handshakes were read,
+    none completed, and no rule names a cause), or ``no-evidence`` (nothing to judge)."""
     if any(d["severity"] in ("error", "warning") for d in doc.get("diagnoses", [])):
         return "findings"
-    if doc.get("handshakes") or doc.get("agent_events"):
+    handshakes = doc.get("handshakes", [])
+    if handshakes and not any(h["outcome"] == "completed" for h in handshakes):
+        return "inconclusive"
+    if handshakes or doc.get("agent_events"):
         return "clean"
     return "no-evidence"
 
@@ -215,6 +219,17 @@ class Groups:
     def has_evidence(self, group: str) -> bool:
         """Whether its files logged anything to judge: a handshake or an agent event."""
         return group in self._evidence
+
+    def no_problem(self, group: str) -> str:
+        """What the report says for a MID Server with nothing diagnosed: clean only when one of
+        its handshakes completed (or it logged no handshake, only agent events)."""
+        handshakes = self.handshakes(group)
+        if not handshakes or any(h["outcome"] == "completed" for h in handshakes):
+            return "No mutual-TLS problem found."
+        n = len(handshakes)
+        return (f"Inconclusive: {n} TLS handshake{'s' if n != 1 else ''} logged, none completed, "
+                "and no rule names a cause (the log ends or moves on before an outcome, or the "
+                "failure is one the rules do not know). This is not a clean result.")
 
     def nothing_to_judge(self, group: str) -> str:
         """The sentence that replaces "no problem found" for a MID Server whose logs show nothing."""

@@ -221,7 +221,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 f'<td>{_e(d["title"])}</td><td class="mono">{_e(d["mid_server"])}</td></tr>'
             )
         out.append("</tbody></table>")
-    elif analysed and doc.get("verdict") != "no-evidence":
+    elif analysed and doc.get("verdict") == "clean":
         out.append("<p><strong>No mutual-TLS problem was found.</strong></p>")
     out += ["</header>", "<main>"]
     number = {id(d): n for n, d in enumerate(diagnoses, 1)}
@@ -237,7 +237,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 out.append(f"</ol><p class=\"meta\">KB “{_e(advice['kb']['article'])}”, "
                            f"section “{_e(advice['kb']['section'])}”</p>")
             elif not mine:
-                out.append("<p>No mutual-TLS problem found.</p>")
+                out.append(f"<p>{_e(groups.no_problem(group))}</p>")
             for d in mine:
                 out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
                                lambda d=d: _diagnosis(d, number[id(d)], group), _placeholder)

@@ -108,7 +108,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
             for n, d in enumerate(doc["diagnoses"], 1)
         ]
         out.append("")
-    elif analysed and doc.get("verdict") != "no-evidence":
+    elif analysed and doc.get("verdict") == "clean":
         out += ["No mutual-TLS problem was found.", ""]
     number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
     groups = Groups(doc)
@@ -122,7 +122,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 out += [f"{i}. {step}" for i, step in enumerate(advice["fix"], 1)]
                 out += ["", f"KB “{advice['kb']['article']}”, section “{advice['kb']['section']}”.", ""]
             elif not mine:
-                out += ["No mutual-TLS problem found.", ""]
+                out += [groups.no_problem(group), ""]
             for d in mine:
                 out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
                                lambda d=d: _diagnosis(d, number[id(d)]), _placeholder)

@@ -215,7 +215,7 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
                 out += [Text(groups.nothing_to_judge(group), style="bold yellow"),
                         _advice(doc.get("no_evidence") or NO_EVIDENCE)]
             elif not mine:
-                out.append(Text("No mutual-TLS problem found."))
+                out.append(Text(groups.no_problem(group)))
             out.extend(
                 section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
                         lambda d=d: diagnosis_block(d, number[id(d)], group), Text)

@@ -20,6 +20,7 @@ import yaml
 
 from loganalyzer.analysis.diagnoses import diagnose, leading
 from loganalyzer.analysis.reading import read
+from loganalyzer.reporters.document import analyze_document
 from loganalyzer.ruleset.rules import load_rules
 
 FIELD = Path(__file__).resolve().parent / "field"
@@ -43,7 +44,7 @@ def _param(entry: dict):
 
 
 def test_manifest_lists_every_excerpt_with_its_provenance() -> None:
-    causes = _root_causes() | {"ok"}
+    causes = _root_causes() | {"ok", "inconclusive"}
     files = [e.get("file") for e in ENTRIES]
     assert len(files) == len(set(files)), "a file is listed twice"
     on_disk = sorted(p.name for p in FIELD.glob("*.log"))
@@ -70,9 +71,14 @@ def test_field_excerpt_diagnosis(entry: dict) -> None:
     path = FIELD / entry["file"]
     diagnoses = diagnose(read([str(path)]), load_rules())
     found = [(d.root_cause, d.confidence, d.severity) for d in diagnoses]
-    if entry["expected"] == "ok":
+    if entry["expected"] in ("ok", "inconclusive"):
         serious = [d.root_cause for d in diagnoses if d.severity in SERIOUS]
         assert serious == [], found
+    if entry["expected"] == "inconclusive":  # the excerpt ends before any outcome: say so
+        reading = read([str(path)])
+        doc = analyze_document(reading, diagnose(reading, load_rules()))
+        assert doc["verdict"] == "inconclusive", (doc["verdict"], found)
+    if entry["expected"] in ("ok", "inconclusive"):
         return
     accepted = {entry["expected"], *(entry.get("also") or [])}
     top = {d.root_cause for d in leading(diagnoses)}

@@ -471,17 +471,22 @@ def _tools_missing() -> str | None:
     return None
 
 
+def _capture(out: Path, *names: str) -> None:
+    """Run the real harness for ``names`` into ``out``; it must succeed."""
+    cmd = [sys.executable, str(CAPTURE / "capture.py"), "--out", str(out)]
+    for name in names:
+        cmd += ["--only", name]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 @pytest.mark.capture
 @pytest.mark.slow
 @pytest.mark.skipif(_tools_missing() is not None, reason=f"needs {_tools_missing()}")
 def test_harness_reproduces_two_scenarios(tmp_path: Path) -> None:
     names = ["jdk17-tls12-success-lptm", "jdk17-tls12-no-private-key-m"]
-    cmd = [sys.executable, str(CAPTURE / "capture.py"), "--out", str(tmp_path)]
-    for n in names:
-        cmd += ["--only", n]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
-                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-    assert res.returncode == 0, res.stdout + res.stderr
+    _capture(tmp_path, *names)
 
     ok = json.loads((tmp_path / names[0] / "expected.json").read_text())
     assert ok["jdk_major"] == 17 and ok["tls_versions_negotiated"] == ["TLSv1.2"]
@@ -506,10 +511,7 @@ def test_harness_reproduces_two_scenarios(tmp_path: Path) -> None:
 @pytest.mark.skipif(_tools_missing() is not None, reason=f"needs {_tools_missing()}")
 def test_harness_reproduces_the_default_sslcontext_without_a_keystore(tmp_path: Path) -> None:
     name = "jdk17-tls13-default-ctx-no-keystore-ptm"
-    res = subprocess.run([sys.executable, str(CAPTURE / "capture.py"), "--out", str(tmp_path), "--only", name],
-                         capture_output=True, text=True, timeout=600,
-                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-    assert res.returncode == 0, res.stdout + res.stderr
+    _capture(tmp_path, name)
     exp = json.loads((tmp_path / name / "expected.json").read_text())
     assert not _sets_keystore(exp) and exp["scenario_id"] == 16
     c = exp["connections"][0]
@@ -525,12 +527,7 @@ def test_harness_reproduces_the_default_sslcontext_without_a_keystore(tmp_path: 
 @pytest.mark.skipif(_tools_missing() is not None, reason=f"needs {_tools_missing()}")
 def test_harness_reproduces_a_revoked_certificate_and_a_wrong_keystore_password(tmp_path: Path) -> None:
     names = ["jdk17-tls12-revoked-tm", "jdk17-tls13-wrong-keystore-password-tm"]
-    cmd = [sys.executable, str(CAPTURE / "capture.py"), "--out", str(tmp_path)]
-    for n in names:
-        cmd += ["--only", n]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
-                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-    assert res.returncode == 0, res.stdout + res.stderr
+    _capture(tmp_path, *names)
 
     revoked = json.loads((tmp_path / names[0] / "expected.json").read_text())
     c = revoked["connections"][0]

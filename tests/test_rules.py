@@ -2,7 +2,9 @@
 
 The rule cases live in ``tests/rule_cases/<ID>.yaml`` and are discovered here (test id
 ``<RULE>-<case>``, so ``pytest -k MTLS-020`` runs one rule's cases). Log cases need the diagnosis
-engine (``loganalyzer.api``); they are skipped only while it cannot be imported.
+engine (``loganalyzer.api``); they are skipped only while it cannot be imported. Cases of the
+set-up rules (``rules/setup/``) give certificate files of the lab PKI, a config.xml, a live
+endpoint, or a log's CA names instead (see ``test_rule_case``).
 """
 
 from __future__ import annotations
@@ -23,16 +25,23 @@ from loganalyzer.ruleset.rules import (
     CANONICAL_ROOT_CAUSES,
     EVIDENCE,
     FIELDS,
+    SETUP_SCOPES,
     check_rules,
     load_rules,
     match_text,
 )
 
+from test_certs import pki  # noqa: F401  (the lab PKI the set-up cases name files of)
+
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "rules"
 CASES_DIR = Path(__file__).resolve().parent / "rule_cases"
 SAMPLES = ROOT / "sample_logs"
-CASE_FIELDS = {"name", "expect", "log", "only", "text", "substitute", "todo"}
+CASE_FIELDS = {"name", "expect", "log", "only", "text", "substitute", "todo",
+               "certs", "password", "config", "probe"}
+#: What a set-up case may ask of the local endpoint (tests/test_probe.py's LabServer).
+PROBE_FIELDS = {"server_header", "supports_tls", "request_cert", "ca_names", "require", "tls13"}
+CONFIG_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
 
 
 def _engine():
@@ -357,18 +366,72 @@ def test_every_rule_has_fire_and_silent_cases():
     assert lacking == [], f"rules without a fire and a silent case: {lacking}"
 
 
-def test_rule_cases_are_well_formed():
+def test_rule_cases_are_well_formed(request):
     ruleset = load_rules()
+    pki_files: list[tuple[str, str]] = []  # (where, token) checked against the lab PKI below
     for rule_id, case in _load_cases():
         where = f"{rule_id}/{case.get('name')}"
         assert set(case) <= CASE_FIELDS, where
         assert case.get("expect") in ("fire", "silent"), where
+        scope = ruleset[rule_id].scope
+        if scope in SETUP_SCOPES:
+            pki_files += [(where, t) for t in _setup_case_tokens(case, scope, where)]
+            continue
+        assert not {"certs", "password", "config", "probe"} & set(case), \
+            f"{where}: set-up inputs are for the rules of rules/setup/"
         assert ("log" in case) != ("text" in case), f"{where}: give log or text"
         if "log" in case:
             assert (ROOT / case["log"]).exists(), f"{where}: no folder or file {case['log']}"
-            assert ruleset[rule_id].scope != "text", f"{where}: text rules take text cases"
+            assert scope != "text", f"{where}: text rules take text cases"
         if "substitute" in case or "only" in case:
             assert "log" in case and (ROOT / case["log"]).is_dir(), where
+    if pki_files and shutil.which("openssl") is not None:
+        lab = request.getfixturevalue("pki")
+        for where, token in pki_files:
+            assert _pki_file(lab, token).is_file(), f"{where}: the lab PKI has no {token}"
+
+
+def _setup_case_tokens(case: dict, scope: str, where: str) -> list[str]:
+    """Check a set-up rule's case; return the lab PKI names it uses."""
+    assert not {"text", "only", "substitute"} & set(case), \
+        f"{where}: a set-up case takes certs, password, config, probe or log"
+    needs = {"certs": "certs", "config": "config", "probe": "probe"}.get(scope)
+    if needs:
+        assert needs in case, f"{where}: a {scope} rule's case needs {needs}"
+    else:  # cross-check: the certificate against CA names from a log or the live endpoint
+        assert "certs" in case and ("log" in case or "probe" in case), \
+            f"{where}: a cross-check case needs certs and a log or probe"
+    tokens: list[str] = []
+    if "certs" in case:
+        assert isinstance(case["certs"], list) and case["certs"], where
+        assert all(isinstance(t, str) and t for t in case["certs"]), where
+        tokens += case["certs"]
+    if "password" in case:
+        assert "certs" in case and isinstance(case["password"], str), where
+    if "log" in case:
+        assert "certs" in case, f"{where}: a log in a set-up case gives CA names for certs"
+        assert (ROOT / case["log"]).exists(), f"{where}: no folder or file {case['log']}"
+    if "config" in case:
+        path = ROOT / case["config"]
+        assert path.is_file() and path.parent == CONFIG_FIXTURES, \
+            f"{where}: config must be a file of tests/fixtures/config/"
+    if "probe" in case:
+        options = case["probe"]
+        assert isinstance(options, dict) and set(options) <= PROBE_FIELDS, \
+            f"{where}: probe takes {sorted(PROBE_FIELDS)}"
+        if "supports_tls" in options:
+            status, body, location = options["supports_tls"]
+            assert isinstance(status, int) and isinstance(body, str), where
+            assert location is None or isinstance(location, str), where
+        for flag in ("request_cert", "require", "tls13"):
+            assert isinstance(options.get(flag, False), bool), f"{where}: {flag}"
+        names = options.get("ca_names", [])
+        assert isinstance(names, list), where
+        assert not names or options.get("request_cert"), f"{where}: ca_names need request_cert"
+        assert all("." not in n and not n.startswith("key:") for n in names), \
+            f"{where}: ca_names are certificates of the lab PKI, by name"
+        tokens += names
+    return tokens
 
 
 def pytest_generate_tests(metafunc):
@@ -399,12 +462,14 @@ def _analysis_folder(case: dict, tmp_path: Path) -> Path:
     return copy
 
 
-def test_rule_case(rule_case, tmp_path):
+def test_rule_case(rule_case, tmp_path, request):
     rule_id, case = rule_case
     if case.get("todo"):
         pytest.xfail(f"todo: {case['todo']}")
     ruleset = load_rules()
-    if "text" in case:
+    if ruleset[rule_id].scope in SETUP_SCOPES:
+        fired = rule_id in {d.rule for d in _setup_diagnoses(case, ruleset, request)}
+    elif "text" in case:
         fired = rule_id in {r.id for r in match_text(ruleset, case["text"])}
     else:
         engine = _engine()
@@ -414,6 +479,67 @@ def test_rule_case(rule_case, tmp_path):
         fired = rule_id in {d.rule for d in diagnoses}
     expected = case["expect"] == "fire"
     assert fired == expected, f"{rule_id} should {'fire' if expected else 'stay silent'}"
+
+
+def _pki_file(lab, token: str) -> Path:
+    """A file of the lab PKI (tests/test_certs.py's ``make_pki``).
+
+    ``name`` is the certificate name.pem, ``key:name`` its private key name.key, a name with a
+    dot that file itself.
+    """
+    if token.startswith("key:"):
+        return lab.key(token[4:])
+    if "." in token:
+        return lab.dir / token
+    return lab.path(token)
+
+
+def _setup_diagnoses(case: dict, ruleset, request) -> list:
+    """The set-up rules' diagnoses of a case's inputs, before one-per-root-cause folding.
+
+    The inputs go through ``combine.run`` as ``self-check`` passes them: ``certs`` (files of the
+    lab PKI, ``password`` for their encrypted keys), ``config`` (a file of
+    tests/fixtures/config/), ``probe`` (a local HTTPS endpoint started for the case, with the
+    certificate files as the client certificate) and ``log`` (whose CertificateRequests give
+    CA names for the cross-check). Its observations are then judged once more here, because
+    ``run`` folds diagnoses of one root cause into the lead one and so hides the others' rule
+    ids. Every input must be read without a problem: a case proves a rule on real data, not
+    on a file the tool could not read.
+    """
+    from loganalyzer.selfcheck import combine
+    from loganalyzer.selfcheck.diagnose import evaluate
+
+    if shutil.which("openssl") is None and ("certs" in case or "probe" in case):
+        pytest.skip("needs the openssl CLI (the lab PKI)")
+    lab = request.getfixturevalue("pki") if "certs" in case or "probe" in case else None
+    cert_files = [str(_pki_file(lab, t)) for t in case.get("certs", [])]
+    password = case["password"].encode() if "password" in case else None
+    server = None
+    if "probe" in case:
+        labserver = pytest.importorskip("test_probe").LabServer  # needs pyOpenSSL
+        options = dict(case["probe"])
+        for name in ("supports_tls", "ca_names"):
+            if name in options:
+                options[name] = tuple(options[name])
+        server = labserver(lab, **options)
+    try:
+        check = combine.run(
+            logs=[str(ROOT / case["log"])] if "log" in case else [], cert_files=cert_files,
+            config=str(ROOT / case["config"]) if "config" in case else None,
+            instance=server.url if server else None, password=password, timeout=5.0,
+            rules=ruleset)
+    finally:
+        if server is not None:
+            server.close()
+    assert [str(p) for p in check.problems] == []
+    scopes = {o.scope for o in check.observations}
+    expected = ({"certs"} if cert_files else set()) | ({"config"} if "config" in case else set()) \
+        | ({"probe"} if server else set())
+    assert expected <= scopes, f"inputs without an observation: {expected - scopes}"
+    problems: list = []
+    diagnoses = evaluate(check.observations, ruleset, check.subject, problems)
+    assert [str(p) for p in problems] == []
+    return diagnoses
 
 
 def _successful_captures() -> list[Path]:

@@ -218,8 +218,8 @@ def test_a_raising_self_check_part_costs_that_part(capsys, monkeypatch, tmp_path
     doc = json.loads(out)
     assert code == 2
     [problem] = [p for p in doc["problems"] if p["kind"] == "internal"]
-    assert "config.xml check" in problem["message"] and problem["where"] == str(config)
-    assert "ca-chain-incomplete" in {f["root_cause"] for f in doc["findings"]}  # logs still ran
+    assert "config.xml check" in problem["message"] and problem["path"] == str(config)
+    assert "ca-chain-incomplete" in {d["root_cause"] for d in doc["diagnoses"]}  # logs still ran
     assert doc["logs"]["handshakes"] == 1
 
 

@@ -127,6 +127,15 @@ def dn(pki, name: str) -> str:
     return certs.load([pki.path(name)]).certs[0].subject
 
 
+def diagnosed(result: probe.ProbeResult) -> list:
+    """The set-up rules' diagnoses of one probe."""
+    from loganalyzer.ruleset.rules import load_rules
+    from loganalyzer.selfcheck.diagnose import evaluate
+
+    assert result.observation is not None
+    return evaluate([result.observation], load_rules(), result.url, [])
+
+
 @pytest.mark.parametrize("tls13", [True, False])
 def test_requesting_server_ca_names_and_adcv2(pki, server, tls13):
     s = server(request_cert=True, ca_names=("int", "root"), tls13=tls13)
@@ -138,7 +147,7 @@ def test_requesting_server_ca_names_and_adcv2(pki, server, tls13):
     assert hs.version == ("TLSv1.3" if tls13 else "TLSv1.2")
     assert hs.ca_names == [dn(pki, "int"), dn(pki, "root")]
     assert hs.ca_hashes == [pki.hashes(pki.path("int"))[0], pki.hashes(pki.path("root"))[0]]
-    assert [f for f in result.findings if f.severity != "info"] == []
+    assert [d for d in diagnosed(result) if d.severity != "info"] == []
 
 
 def test_server_that_does_not_request(server):
@@ -146,22 +155,22 @@ def test_server_that_does_not_request(server):
     result = probe.probe(s.url, timeout=5)
     assert result.adcv2 is False and result.supports_tls == "not found"
     assert result.handshake.cert_requested is False and result.handshake.outcome == "completed"
-    rules = {f.rule for f in result.findings}
-    assert rules == {"MTLS-200", "MTLS-201", "MTLS-001"}
-    assert {f.root_cause for f in result.findings} == {"no-client-cert-requested"}
+    rules = {d.rule for d in diagnosed(result)}
+    assert rules == {"MTLS-360", "MTLS-361", "MTLS-362"}
+    assert {d.root_cause for d in diagnosed(result)} == {"no-client-cert-requested"}
 
 
 def test_supports_tls_mixed_and_redirected(server):
     assert probe.probe(server(supports_tls=(200, "mixed\n", None)).url).supports_tls == "mixed"
     redirected = probe.probe(server(supports_tls=(302, "", "https://x/login.do")).url)
     assert redirected.supports_tls == "redirected to https://x/login.do"
-    assert any(f.rule == "MTLS-201" for f in redirected.findings)
+    assert any(d.rule == "MTLS-361" for d in diagnosed(redirected))
 
 
 def test_requested_with_empty_ca_list(server):
     result = probe.probe(server(request_cert=True, ca_names=()).url, timeout=5)
     assert result.handshake.cert_requested and result.handshake.ca_names == []
-    assert any(f.root_cause == "ca-list-empty" for f in result.findings)
+    assert any(d.root_cause == "ca-list-empty" for d in diagnosed(result))
 
 
 @pytest.mark.parametrize("tls13", [True, False])
@@ -171,13 +180,13 @@ def test_handshake_with_client_certificate(pki, server, tls13):
     result = probe.probe(s.url, timeout=5, report=good)
     assert result.with_cert.outcome == "accepted", result.with_cert
     assert any("CN=mid-lab-01.acme.example" in subject for subject in s.client_subjects)
-    assert any(f.root_cause == "mtls-ok" for f in result.findings)
+    assert any(d.root_cause == "mtls-ok" for d in diagnosed(result))
     # without a certificate, the same server refuses the connection
     assert result.handshake.cert_requested
     own = certs.check(certs.load([pki.key("selfsigned"), pki.path("selfsigned")]))
     refused = probe.probe(s.url, timeout=5, report=own)
     assert refused.with_cert.outcome == "rejected" and refused.with_cert.error
-    assert any(f.root_cause == "client-cert-rejected" for f in refused.findings)
+    assert any(d.root_cause == "client-cert-rejected" for d in diagnosed(refused))
 
 
 def test_dns_failure_is_one_line(monkeypatch):
@@ -238,5 +247,5 @@ def test_cli_probe_with_cert_cross_checks_ca_names(pki, server):
     done = run("probe", s.url, "--cert", str(pki.dir / "bundle.pem"), "--format", "json")
     assert done.returncode == 1
     doc = json.loads(done.stdout)
-    hit = next(f for f in doc["findings"] if f["root_cause"] == "ca-chain-incomplete")
+    hit = next(d for d in doc["diagnoses"] if d["root_cause"] == "ca-chain-incomplete")
     assert "Missing CA: CN=Acme Lab Client Issuing CA 1" in hit["detail"]

@@ -132,7 +132,7 @@ def test_missing_package_is_one_line_and_the_rest_is_kept(capsys, monkeypatch) -
     assert "internal error" not in out + err
     [problem] = [p for p in doc["problems"] if "pyOpenSSL" in p["message"]]
     assert "pip install" in problem["message"] and problem["kind"] == "input"
-    assert "ca-chain-incomplete" in {f["root_cause"] for f in doc["findings"]}
+    assert "ca-chain-incomplete" in {d["root_cause"] for d in doc["diagnoses"]}
 
 
 def test_analyze_does_not_import_pandas() -> None:

@@ -47,7 +47,11 @@ def render(ruleset) -> str:
         f"{len(rules)} rules. Scope `handshake` rules test the facts of each TLS handshake "
         "(`HandshakeFacts` in loganalyzer/analysis/facts.py), scope `agent` rules the facts of each MID "
         "agent-log event (`AgentFacts`), and scope `text` rules match only pasted messages in "
-        "`loganalyzer explain` (no log shows them). A `possible` rule is one candidate of a "
+        "`loganalyzer explain` (no log shows them). Scopes `certs`, `config`, `probe` and "
+        "`cross-check` test what the self-check read of the MID Server's set-up: certificate "
+        "files, config.xml, the live endpoint, and the certificate chain against the instance's "
+        "CA names (`CertFacts`, `ConfigFacts`, `ProbeFacts`, `CrossFacts` in "
+        "loganalyzer/analysis/setup_facts.py). A `possible` rule is one candidate of a "
         "differential diagnosis: rank orders the candidates, lower first. The rule file format "
         "is described in rules/README.md.",
         "",
@@ -65,16 +69,19 @@ def render(ruleset) -> str:
         out.append(f"| `{cause}` | {_cell(meaning)} | {ids or '**none**'} |")
     out += ["", "## KB coverage", "",
             "Each section of the KB article \"MID Server Mutual Authentication\" cited by a rule, "
-            "and whether a log can show it (handshake or agent rules) or only `explain` can "
-            "(text rules).", "", "| KB section | from logs | explain only |", "|---|---|---|"]
-    sections: dict[str, tuple[list[str], list[str]]] = {}
+            "and whether a log can show it (handshake or agent rules), a set-up check can "
+            "(certs, config, probe, cross-check rules), or only `explain` can (text rules).", "",
+            "| KB section | from logs | from a set-up check | explain only |", "|---|---|---|---|"]
+    sections: dict[str, tuple[list[str], list[str], list[str]]] = {}
     for r in rules:
         name = r.kb.section if r.kb.article == KB_ARTICLE else f"{r.kb.article}: {r.kb.section}"
-        logs, text = sections.setdefault(name, ([], []))
-        (text if r.scope == "text" else logs).append(r.id)
+        logs, setup, text = sections.setdefault(name, ([], [], []))
+        (text if r.scope == "text" else logs if r.scope in ("handshake", "agent")
+         else setup).append(r.id)
     for section in sorted(sections):
-        logs, text = sections[section]
-        out.append(f"| {_cell(section)} | {', '.join(logs) or '—'} | {', '.join(text) or '—'} |")
+        logs, setup, text = sections[section]
+        out.append(f"| {_cell(section)} | {', '.join(logs) or '—'} | "
+                   f"{', '.join(setup) or '—'} | {', '.join(text) or '—'} |")
     for r in rules:
         out += ["", f"## {r.id}", "", f"**{_cell(r.title)}**", "",
                 f"- root cause: `{r.root_cause}`",
@@ -94,6 +101,8 @@ def render(ruleset) -> str:
                             "(loganalyzer/ruleset/predicates.py)."]
             if r.evidence:
                 out += ["", f"Evidence shown: {', '.join(r.evidence)}."]
+            if r.detail:
+                out += ["", f"Says: {_code(' '.join(r.detail.split()))}"]
             if r.yields_to:
                 names = ", ".join("any confirmed error or warning" if y == "confirmed" else f"`{y}`"
                                   for y in r.yields_to)

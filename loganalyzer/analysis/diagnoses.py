@@ -61,9 +61,13 @@ class Diagnosis:
     handshakes: int = 0  # how many handshakes (or agent events) the rule fired on
     first_seen: datetime | None = None
     first_line: tuple[str, int] = ("", 0)
+    # set-up checks: the sentence that says exactly what was found, and every source (certs,
+    # config, probe, cross-check, logs) that found this root cause
+    detail: str = ""
+    sources: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "root_cause": self.root_cause,
             "rule": self.rule,
             "severity": self.severity,
@@ -78,6 +82,11 @@ class Diagnosis:
             "kb": dict(self.kb),
             "distinguish": self.distinguish or None,
         }
+        if self.detail:
+            out["detail"] = self.detail
+        if self.sources:
+            out["sources"] = list(self.sources)
+        return out
 
 
 def diagnose(reading: Reading, rules) -> list[Diagnosis]:

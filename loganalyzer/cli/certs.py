@@ -13,6 +13,7 @@ from loganalyzer.cli.selfcheck import (
     FORMAT_OPTION,
     OUTPUT_OPTION,
     PASSWORD_ENV_OPTION,
+    REDACT_OPTION,
     emit,
     passwords,
 )
@@ -29,6 +30,7 @@ def certs(
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
+    redact: bool = REDACT_OPTION,
 ) -> None:
     """Check certificate files the way the KB does: the chain leaf -> intermediates
     -> root (signatures, names, and the subject/issuer hashes `openssl x509
@@ -46,4 +48,4 @@ def certs(
     check = run(cert_files=files, password=password, ask=ask,
                 split_dir=str(split) if split else None)
     check.command = "certs"
-    emit(check, format, fail_on, output)
+    emit(check, format, fail_on, output, redact)

@@ -8,7 +8,13 @@ import typer
 
 from loganalyzer.cli import FailOn, ReportFormat
 from loganalyzer.cli.app import app
-from loganalyzer.cli.selfcheck import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit
+from loganalyzer.cli.selfcheck import (
+    FAIL_ON_OPTION,
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    REDACT_OPTION,
+    emit,
+)
 
 
 @app.command()
@@ -17,6 +23,7 @@ def config(
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
+    redact: bool = REDACT_OPTION,
 ) -> None:
     """Check config.xml: mutual authentication enabled (no mid.instance.username),
     the three mid.ssl.bootstrap.default.check_cert_* parameters true, the
@@ -30,4 +37,4 @@ def config(
 
     check = run(config=path)
     check.command = "config"
-    emit(check, format, fail_on, output)
+    emit(check, format, fail_on, output, redact)

@@ -13,6 +13,7 @@ from loganalyzer.cli.selfcheck import (
     FORMAT_OPTION,
     OUTPUT_OPTION,
     PASSWORD_ENV_OPTION,
+    REDACT_OPTION,
     emit,
     passwords,
 )
@@ -28,6 +29,7 @@ def probe(
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
+    redact: bool = REDACT_OPTION,
 ) -> None:
     """Ask the instance what the KB's troubleshooting asks: the Server header
     (snow_adc = ADCv2), /adcv2/supports_tls (true or mixed), and whether the TLS
@@ -45,4 +47,4 @@ def probe(
     password, ask = passwords(password_env) if files else (None, None)
     check = run(cert_files=files, instance=url, password=password, ask=ask, timeout=timeout)
     check.command = "probe"
-    emit(check, format, fail_on, output)
+    emit(check, format, fail_on, output, redact)

@@ -14,7 +14,8 @@ import typer
 
 from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat, findings_exit, problems_exit
 from loganalyzer.cli.app import app
-from loganalyzer.cli.output import report_problems, stderr, stdout, write_json, write_text
+from loganalyzer.cli.output import emit as emit_document
+from loganalyzer.cli.output import report_problems, stderr
 
 EXIT_HELP = ("Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at "
              "least one such finding; 2 usage error or an input that could not be read (bad "
@@ -28,6 +29,10 @@ OUTPUT_OPTION = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=Fa
                              help="Write the report to FILE instead of stdout (any format).")
 FAIL_ON_OPTION = typer.Option(FailOn.warning, "--fail-on",
                               help="Lowest severity that makes the exit code 1 (never: always 0).")
+REDACT_OPTION = typer.Option(
+    False, "--redact",
+    help="Replace instance and host names, IP and e-mail addresses, user names, DN values and "
+         "certificate serials with stable pseudonyms, so the report can be shared.")
 PASSWORD_ENV_OPTION = typer.Option(
     None, "--password-env", metavar="VAR",
     help="Environment variable holding the password of PKCS#12 files and encrypted keys "
@@ -53,32 +58,19 @@ def passwords(password_env: str | None):
     return None, ask
 
 
-def emit(check, format: ReportFormat, fail_on: FailOn, output: Path | None = None) -> None:
-    """Write the report (to ``output`` or stdout), the unread inputs on stderr, and exit with
-    analyze's policy."""
-    from loganalyzer.selfcheck.combine import render_html, render_markdown, render_text
+def emit(check, format: ReportFormat, fail_on: FailOn, output: Path | None = None,
+         redact: bool = False) -> None:
+    """Write the report with ``analyze``'s reporters (to ``output`` or stdout), the unread
+    inputs on stderr, and exit with analyze's policy."""
+    from loganalyzer.reporters.setup import document
 
-    if format is ReportFormat.json:
-        write_json(check.as_dict(), output)
-    elif format is ReportFormat.markdown:
-        write_text(render_markdown(check), output)
-    elif format is ReportFormat.html:
-        write_text(render_html(check), output)
-    elif output is not None:
-        from io import StringIO
-
-        from rich.console import Console
-
-        buffer = StringIO()
-        render_text(check, Console(file=buffer, width=80, no_color=True, highlight=False))
-        write_text("\n".join(x.rstrip() for x in buffer.getvalue().splitlines()) + "\n", output)
-    else:
-        render_text(check, stdout())
-    report_problems(check.problems, stderr())
-    failed = problems_exit(check.problems)
+    doc = document(check)
+    problems = check.problems + emit_document(doc, format.value, output, redact)
+    report_problems(problems, stderr(), redact, doc)
+    failed = problems_exit(problems)
     if failed is not None:
         raise typer.Exit(failed)
-    raise typer.Exit(findings_exit((f.severity for f in check.findings), fail_on))
+    raise typer.Exit(findings_exit((d.severity for d in check.diagnoses), fail_on))
 
 
 @app.command("self-check")
@@ -94,12 +86,13 @@ def self_check(
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,
+    redact: bool = REDACT_OPTION,
 ) -> None:
     """Run every check that has input and write one report: certificate files,
     config.xml, the instance's TLS endpoint, and the logs; cross-checks the
     client certificate's issuer chain against the CA names the logs or the probe
-    show (ca-chain-incomplete, naming the missing CA). Findings use analyze's
-    root-cause ids.
+    show (ca-chain-incomplete, naming the missing CA). The report is analyze's:
+    one diagnosis per root cause, with the evidence of every part that found it.
 
     Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
     at least one such finding; 2 usage error or an input that could not be read,
@@ -114,4 +107,4 @@ def self_check(
     password, ask = passwords(password_env)
     check = run(logs=logs, cert_files=certs, config=config, instance=instance,
                 password=password, ask=ask, timeout=timeout)
-    emit(check, format, fail_on, output)
+    emit(check, format, fail_on, output, redact)

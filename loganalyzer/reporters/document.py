@@ -240,6 +240,28 @@ class Groups:
                 "MID Server agent event was logged. This is not a clean result.")
 
 
+def is_setup(doc: dict[str, Any]) -> bool:
+    """A self-check document (``certs``, ``config``, ``probe``, ``self-check``): it says what
+    each part checked, beside the diagnoses."""
+    return "checked" in doc
+
+
+def heading(doc: dict[str, Any], group: str) -> str:
+    """The title of one group's section: a MID Server's logs, or what a self-check looked at."""
+    return f"Checked: {group}" if is_setup(doc) else f"MID Server logs: {group}"
+
+
+def provenance(d: dict[str, Any]) -> str:
+    """"found by certs, logs" for a diagnosis a set-up check took part in, else ""."""
+    sources = d.get("sources") or []
+    return f"found by {', '.join(sources)}" if sources and sources != ["logs"] else ""
+
+
+def setup_empty(doc: dict[str, Any]) -> str:
+    """What a self-check document says when nothing was diagnosed."""
+    return doc.get("nothing_checked") or "No problem found."
+
+
 def mid_servers(doc: dict[str, Any]) -> list[str]:
     """The MID Servers (log folders) of a document, in reading order, each once."""
     return Groups(doc).names

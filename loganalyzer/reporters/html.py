@@ -19,7 +19,11 @@ from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
     analyze_document,
+    heading,
+    is_setup,
+    provenance,
     relative,
+    setup_empty,
 )
 from loganalyzer.reporters.timeline import rows
 
@@ -75,6 +79,9 @@ ol.fix li { margin: 4px 0; }
 .timeline td.outcome-unknown { color: var(--warn); font-weight: 600; }
 .timeline td.no { color: var(--err); }
 .problems li { margin: 2px 0; }
+.checked th { white-space: normal; width: 30%; overflow-wrap: anywhere; }
+.checked td { overflow-wrap: anywhere; }
+.detail { margin: 0 0 8px; overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 12px; padding-top: 24px; padding-bottom: 24px; }
 @media print { .diagnosis { break-inside: avoid; } }
 """
@@ -110,7 +117,11 @@ def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
     meta = f"rule {_e(d['rule'])} · seen {_e(d.get('occurrences') or 0)}×"
     if d.get("first_seen"):
         meta += f" · first {_e(d['first_seen'][:23])}"
+    if provenance(d):
+        meta = f"rule {_e(d['rule'])} · {_e(provenance(d))}"
     out.append(f'<p class="meta">{meta}</p>')
+    if d.get("detail"):
+        out.append(f'<p class="detail"><strong>{_e(d["detail"].strip())}</strong></p>')
     out.append(f"<p>{_prose(d['meaning'])}</p>")
     if d.get("distinguish"):
         out.append(
@@ -187,12 +198,15 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
     render becomes a placeholder paragraph and an internal problem in ``problems``."""
     inputs = doc.get("inputs", [])
     analysed = "diagnoses" in doc
+    setup = is_setup(doc)
     diagnoses = doc.get("diagnoses", [])
-    title = "MID Server mutual TLS analysis"
+    title = f"loganalyzer {_e(doc.get('command'))}" if setup else "MID Server mutual TLS analysis"
     summary = (
         f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
         f"{len(doc.get('handshakes', []))} TLS handshake(s)"
     )
+    if setup:
+        summary = "Checked: " + (", ".join(p["title"] for p in doc["checked"]) or "nothing")
     if analysed:
         summary += f", {len(diagnoses)} diagnosis(es)"
     out = [
@@ -221,13 +235,16 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 f'<td>{_e(d["title"])}</td><td class="mono">{_e(d["mid_server"])}</td></tr>'
             )
         out.append("</tbody></table>")
+    elif setup:
+        out.append(f"<p><strong>{_e(setup_empty(doc))}</strong></p>")
     elif analysed and doc.get("verdict") == "clean":
         out.append("<p><strong>No mutual-TLS problem was found.</strong></p>")
     out += ["</header>", "<main>"]
     number = {id(d): n for n, d in enumerate(diagnoses, 1)}
     groups = Groups(doc)
     for group in groups.names:
-        out.append(f"<section><h2>MID Server logs: <code>{_e(group)}</code></h2>")
+        label, _, name = heading(doc, group).partition(": ")
+        out.append(f"<section><h2>{_e(label)}: <code>{_e(name)}</code></h2>")
         if analysed:
             mine = groups.diagnoses(group)
             if not mine and not groups.has_evidence(group):
@@ -246,7 +263,10 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
             out += section(problems, group, "the handshake timeline",
                            lambda: _timeline(handshakes, group), _placeholder)
         out.append("</section>")
-    if not inputs:
+    for part in doc.get("checked", []):
+        out += section(problems, "", f"the {part['title']} summary",
+                       lambda part=part: _checked(part), _placeholder)
+    if not inputs and not setup:
         out.append("<p>No log found in the inputs.</p>")
     if doc.get("problems"):
         out.append('<section class="problems"><h2>Problems</h2><ul>')
@@ -267,6 +287,14 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
         out.append("</tbody></table></section>")
     out += ["</main>", f"<footer>loganalyzer {_e(__version__)}</footer>", "</body></html>", ""]
     return "\n".join(out)
+
+
+def _checked(part: dict[str, Any]) -> list[str]:
+    """What one part of a self-check looked at, as a two-column table."""
+    out = [f"<section><h2>{_e(part['title'])}</h2>", '<table class="checked"><tbody>']
+    out += [f'<tr><th>{_e(r["label"])}</th><td class="mono">{_e(r["value"])}</td></tr>'
+            for r in part["rows"]]
+    return out + ["</tbody></table></section>"]
 
 
 def _placeholder(message: str) -> list[str]:

@@ -13,6 +13,10 @@ from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
     analyze_document,
+    heading,
+    is_setup,
+    provenance,
+    setup_empty,
 )
 from loganalyzer.reporters.timeline import (
     rows,
@@ -22,6 +26,17 @@ from loganalyzer.reporters.timeline import (
 
 def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def _inline(text: str) -> str:
+    """Text from a certificate or config.xml, in a paragraph: nothing in it is markup."""
+    return "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in text)
+
+
+def _checked(part: dict[str, Any]) -> list[str]:
+    out = [f"## {part['title']}", "", "| | |", "|---|---|"]
+    out += [f"| {_cell(r['label'])} | {_cell(r['value'])} |" for r in part["rows"]]
+    return out + [""]
 
 
 def _fence(lines: list[str]) -> list[str]:
@@ -36,10 +51,14 @@ def _diagnosis(d: dict[str, Any], n: int) -> list[str]:
     out = [f"### {n}. {d['title']}", ""]
     out.append(
         f"**{d['severity'].upper()}** · root cause `{d['root_cause']}` · **{d['confidence']}**"
-        f" · rule `{d['rule']}` · seen {d.get('occurrences') or 0}×"
-        + (f" · first {d['first_seen'][:23]}" if d.get("first_seen") else "")
+        f" · rule `{d['rule']}` · "
+        + (provenance(d) or f"seen {d.get('occurrences') or 0}×"
+           + (f" · first {d['first_seen'][:23]}" if d.get("first_seen") else ""))
     )
-    out += ["", d["meaning"].strip(), ""]
+    out.append("")
+    if d.get("detail"):
+        out += [f"**{_inline(d['detail'].strip())}**", ""]
+    out += [d["meaning"].strip(), ""]
     if d.get("distinguish"):
         out += [f"*To tell the candidates apart:* {d['distinguish'].strip()}", ""]
     if d["evidence"]:
@@ -87,18 +106,24 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
     render becomes a placeholder line and an internal problem in ``problems``."""
     inputs = doc.get("inputs", [])
     analysed = "diagnoses" in doc
-    out: list[str] = ["# MID Server mutual TLS analysis", ""]
+    setup = is_setup(doc)
+    title = f"loganalyzer {doc.get('command')}" if setup else "MID Server mutual TLS analysis"
+    out: list[str] = [f"# {title}", ""]
     if doc.get("redacted"):
         out += [
             "> Redacted: host, instance and user names, IP and e-mail addresses, DN values and "
             "certificate serials are replaced by pseudonyms (the same value, the same pseudonym).",
             "",
         ]
-    out.append(
-        f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
-        f"{len(doc.get('handshakes', []))} TLS handshake(s)."
-        + (f" {len(doc['diagnoses'])} diagnosis(es)." if analysed else "")
-    )
+    if setup:
+        out.append("Checked: " + ", ".join(p["title"] for p in doc["checked"]) + "."
+                   if doc["checked"] else "Nothing was checked.")
+    else:
+        out.append(
+            f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
+            f"{len(doc.get('handshakes', []))} TLS handshake(s)."
+            + (f" {len(doc['diagnoses'])} diagnosis(es)." if analysed else "")
+        )
     out.append("")
     if analysed and doc["diagnoses"]:
         out += ["| # | severity | root cause | confidence | MID Server |", "|---|---|---|---|---|"]
@@ -108,12 +133,15 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
             for n, d in enumerate(doc["diagnoses"], 1)
         ]
         out.append("")
+    elif setup:
+        out += [setup_empty(doc), ""]
     elif analysed and doc.get("verdict") == "clean":
         out += ["No mutual-TLS problem was found.", ""]
     number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
     groups = Groups(doc)
     for group in groups.names:
-        out += [f"## MID Server logs: `{group}`", ""]
+        label, _, name = heading(doc, group).partition(": ")
+        out += [f"## {label}: `{name}`", ""]
         if analysed:
             mine = groups.diagnoses(group)
             if not mine and not groups.has_evidence(group):
@@ -130,6 +158,9 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
         if handshakes:
             out += section(problems, group, "the handshake timeline",
                            lambda: _timeline(handshakes, group), _placeholder)
+    for part in doc.get("checked", []):
+        out += section(problems, "", f"the {part['title']} summary",
+                       lambda part=part: _checked(part), _placeholder)
     if doc.get("problems"):
         out += ["## Problems", ""]
         out += [

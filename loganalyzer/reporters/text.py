@@ -24,7 +24,11 @@ from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
+    heading,
+    is_setup,
+    provenance,
     relative,
+    setup_empty,
 )
 from loganalyzer.reporters.timeline import rows, short_dn  # noqa: F401  (short_dn: public name)
 
@@ -45,6 +49,10 @@ def summary(doc: dict[str, Any]) -> Text:
         f"Read {_plural(len(inputs), 'file')} ({sum(i['lines'] for i in inputs):,} lines)",
         _plural(len(doc.get("handshakes", [])), "TLS handshake"),
     ]
+    if is_setup(doc):
+        parts = [f"loganalyzer {doc.get('command', 'self-check')}: checked "
+                 + ", ".join(p["title"].lower() for p in doc["checked"])] if doc["checked"] \
+            else [f"loganalyzer {doc.get('command', 'self-check')}"]
     if "diagnoses" in doc:
         counts = {s: sum(1 for d in doc["diagnoses"] if d["severity"] == s) for s in SEVERITY_STYLE}
         found = ", ".join(
@@ -83,6 +91,8 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
     seen = f"rule {d['rule']} · seen {_plural(d.get('occurrences') or 0, 'time')}"
     if d.get("first_seen"):
         seen += f" · first {d['first_seen'][:23]}"
+    if provenance(d):
+        seen = f"rule {d['rule']} · {provenance(d)}"
     panel = Panel(
         Group(head, Text(d["title"], style="bold"), Text(seen, style="dim")),
         title=Text(f"{n}"),
@@ -90,7 +100,10 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
         border_style=style,
         box=box.ROUNDED,
     )
-    body: list[RenderableType] = [Text(d["meaning"].strip())]
+    body: list[RenderableType] = []
+    if d.get("detail"):
+        body.append(Text(d["detail"].strip(), style="bold"))
+    body.append(Text(d["meaning"].strip()))
     if d.get("distinguish"):
         body.append(
             Text.assemble(("To tell the candidates apart: ", "italic"), d["distinguish"].strip())
@@ -200,7 +213,10 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
     ``problems``; the document's own internal problems close the report.
     """
     analysed = "diagnoses" in doc
+    setup = is_setup(doc)
     out: list[RenderableType] = [summary(doc)]
+    if setup and not doc["diagnoses"]:
+        out.append(Text(setup_empty(doc), style="bold"))
     groups = Groups(doc)
     number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
     for group in groups.names:
@@ -208,7 +224,7 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
             # a Rule would cut a long path short; the path must stay whole to be found again
             out += [
                 Rule(style="dim"),
-                Text(f"MID Server logs: {group}", style="bold", overflow="fold"),
+                Text(heading(doc, group), style="bold", overflow="fold"),
             ]
             mine = groups.diagnoses(group)
             if not mine and not groups.has_evidence(group):
@@ -225,7 +241,10 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
                         lambda: timeline_table(groups.handshakes(group), group), Text)
         if table is not None:
             out.append(table)
-    if not groups.names:
+    if setup:
+        out += [section(problems, "", f"the {part['title']} summary",
+                        lambda part=part: checked_block(part), Text) for part in doc["checked"]]
+    elif not groups.names:
         out.append(
             Text(
                 "No log found in the inputs."
@@ -235,12 +254,28 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
         )
     elif not analysed and not doc["handshakes"]:
         out.append(Text("No TLS handshake found in the inputs."))
+    unread = [p for p in doc.get("problems", []) if p["kind"] != "internal"] if setup else []
+    if unread:  # a self-check says in the report what it could not check
+        out += [Rule(style="dim"), Text("Inputs not read, and problems", style="bold")]
+        out += [Text(f"{p['kind']}: {p['path']}:{p['line']}: {p['message']}" if p["line"]
+                     else f"{p['kind']}: {p['path']}: {p['message']}", overflow="fold")
+                for p in unread]
     bugs = internal_problems(doc)
     if bugs:
         out += [Rule(style="dim"), Text("Internal problems", style="bold red")]
         out += [Text(f"{p['path']}:{p['line']}: {p['message']}" if p["line"]
                      else f"{p['path']}: {p['message']}", overflow="fold") for p in bugs]
     return out
+
+
+def checked_block(part: dict[str, Any]) -> Group:
+    """What one part of a self-check looked at: a titled list of label, value rows."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", max_width=46, overflow="fold")
+    grid.add_column(overflow="fold")
+    for row in part["rows"]:
+        grid.add_row(Text(row["label"]), Text(row["value"]))
+    return Group(Rule(Text(part["title"], style="bold"), align="left", style="dim"), grid)
 
 
 def render(

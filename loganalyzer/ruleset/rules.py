@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+import string
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,11 @@ import rule_engine.ast as re_ast
 import yaml
 
 from loganalyzer.analysis.facts import FACT_VALUES, AgentFacts, HandshakeFacts
+from loganalyzer.analysis.setup_facts import (
+    SETUP_EVIDENCE,
+    SETUP_FACT_CLASSES,
+    SETUP_FACT_VALUES,
+)
 from loganalyzer.errors import Location, RuleLoadError
 from loganalyzer.ruleset._rule_engine import rule_engine  # noqa: I001  (imports it with cached tables)
 from loganalyzer.ruleset.predicates import PREDICATES
@@ -70,9 +77,43 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "file, a type its provider does not read such as non-bcfks in FIPS mode): no handshake starts",
     "tls-intercepting-proxy": "a TLS-inspecting proxy re-signs the instance's certificate (its CA "
     "is not the instance's public CA) and no client certificate is requested",
+    "mutual-auth-not-enabled": "config.xml still logs in with a user name and password: "
+    "`manage-certificates -m` never ran, or mutual authentication is switched off",
+    "private-key-not-pkcs8": "the private key is not unencrypted PKCS#8 (BEGIN PRIVATE KEY), the "
+    "only form the MID Server reads (\"Could not find valid private key\")",
+    # what only a check of the set-up can show (certificate files, config.xml, the endpoint)
+    "client-key-mismatch": "the private key does not belong to the client certificate",
+    "certificate-missing": "a private key came without the certificate it belongs to",
+    "private-key-missing": "the files hold no private key (the MID Server's file needs one)",
+    "certificate-not-pem": "a certificate file is PKCS#7 or DER, not the PEM the KB's steps take",
+    "pem-block-ignored": "a PEM block that is neither a certificate nor a private key",
+    "client-chain-misordered": "the MID Server's file is not ordered leaf, intermediates, root",
+    "client-cert-no-eku": "the client certificate has no Extended Key Usage extension",
+    "client-cert-expiring": "the client certificate expires within 30 days",
+    "ca-cert-expired": "a CA certificate of the chain is expired or not valid yet",
+    "instance-url-missing": "config.xml names no instance url",
+    "instance-url-not-https": "config.xml's instance url is not https://",
+    "target-endpoint-missing": "a self-hosted instance without "
+    "mid.ssl.bootstrap.default.target_endpoint in config.xml",
+    "config-parameter-duplicated": "a config.xml parameter is set twice",
+    "basic-auth-leftover": "a basic-authentication password is left in config.xml without a "
+    "user name",
+    "instance-security-policy-on": "mid.ssl.use.instance.security.policy is true: the instance's "
+    "policy overrides the check_cert_* settings",
 }
 
-SCOPES = ("handshake", "agent", "text")  # text: explain only, no log shows it
+#: Root causes that only a check of the set-up can show: no log line names them.
+SETUP_ONLY_ROOT_CAUSES = frozenset({
+    "client-key-mismatch", "certificate-missing", "private-key-missing", "certificate-not-pem",
+    "pem-block-ignored", "client-chain-misordered", "client-cert-no-eku", "client-cert-expiring",
+    "ca-cert-expired", "instance-url-missing", "instance-url-not-https", "target-endpoint-missing",
+    "config-parameter-duplicated", "basic-auth-leftover", "instance-security-policy-on",
+})
+
+#: Setup scopes: certificate files, config.xml, the live endpoint, and their cross-check
+#: (facts: :mod:`loganalyzer.analysis.setup_facts`).
+SETUP_SCOPES = tuple(SETUP_FACT_CLASSES)
+SCOPES = ("handshake", "agent", "text", *SETUP_SCOPES)  # text: explain only, no log shows it
 KB_ARTICLE = "MID Server Mutual Authentication"
 ID_PATTERN = re.compile(r"^MTLS-\d{3}$")
 
@@ -92,7 +133,9 @@ EVIDENCE: dict[str, str] = {
 }
 
 #: Values the string facts can take, so that a mistyped literal fails at load time.
-FACT_CLASSES: dict[str, type] = {"handshake": HandshakeFacts, "agent": AgentFacts}
+FACT_CLASSES: dict[str, type] = {"handshake": HandshakeFacts, "agent": AgentFacts,
+                                  **SETUP_FACT_CLASSES}
+_FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {**FACT_VALUES, **SETUP_FACT_VALUES}
 
 # field name -> (required, description) ; "required" may depend on scope (checked below)
 FIELDS: dict[str, str] = {
@@ -102,13 +145,16 @@ FIELDS: dict[str, str] = {
     "severity": "error | warning | info",
     "confidence": "confirmed | possible (one candidate of a differential)",
     "rank": "order among candidates, lower = more likely (default 100)",
-    "scope": "handshake | agent | text (explain only)",
+    "scope": "handshake | agent | text (explain only) | certs | config | probe | cross-check "
+    "(a set-up check)",
     "kb": "{article, section} of the KB article the rule follows",
     "meaning": "what it means",
     "fix": "list of fix steps",
     "when": "rule-engine expression over the scope's facts (not for scope text)",
     "predicate": "optional name of a Python predicate in loganalyzer/ruleset/predicates.py, ANDed with when",
-    "evidence": "which events to show (vocabulary per scope)",
+    "evidence": "which events (log scopes) or located facts (set-up scopes) to show",
+    "detail": "set-up scopes: one sentence with {fact} placeholders, filled from the facts, "
+    "saying exactly what was found",
     "distinguish": "for possible rules: what tells the candidates apart",
     "explain": "regexes (case-insensitive) matching pasted error texts",
     "yields_to": "rule ids (or 'confirmed': any confirmed error or warning) that, when they fire "
@@ -140,6 +186,24 @@ class KbRef:
         return str(getattr(self, key))
 
 
+class _FactView(dict[str, str]):
+    """The facts as ``detail`` templates see them: lists joined with ", ", an empty value shown
+    as "(none)"."""
+
+    def __init__(self, facts: Any) -> None:
+        super().__init__()
+        self._facts = facts
+
+    def __missing__(self, key: str) -> str:
+        value = getattr(self._facts, key)
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        return str(value) if value not in ("", None) else "(none)"
+
+
+_FORMATTER = string.Formatter()
+
+
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One loaded, validated rule. ``compiled`` is the rule-engine rule (``None`` for text)."""
@@ -163,6 +227,7 @@ class Rule:
     path: Path = field(repr=False)
     patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
     yields_to: tuple[str, ...] = ()
+    detail: str | None = None
 
     def gives_way(self, fired: Sequence[Rule]) -> bool:
         """Whether one of ``fired`` (the rules that fired on the same handshake) silences it."""
@@ -207,7 +272,14 @@ class Rule:
             "distinguish": self.distinguish,
             "explain": list(self.explain),
             "yields_to": list(self.yields_to),
+            "detail": self.detail,
         }
+
+    def describe(self, facts: Any) -> str:
+        """The ``detail`` sentence filled in from ``facts`` (empty for log rules)."""
+        if not self.detail:
+            return ""
+        return _FORMATTER.vformat(self.detail, (), _FactView(facts))
 
 
 @dataclass(frozen=True)
@@ -263,7 +335,7 @@ def rules_dir() -> Path:
 #: The shipped rules live apart by kind: ``detect/`` diagnoses logs (scope handshake or agent,
 #: ids MTLS-001 to MTLS-199), ``kb/`` matches the KB's text-only messages for ``explain`` (scope
 #: text, ids MTLS-200 and up). A rule pack may use the same folders or none.
-KIND_FOLDERS = {"detect": ("handshake", "agent"), "kb": ("text",)}
+KIND_FOLDERS = {"detect": ("handshake", "agent"), "kb": ("text",), "setup": SETUP_SCOPES}
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -551,9 +623,13 @@ class _Validator:
         distinguish = self.string("distinguish", required=confidence == "possible")
         explain = self.strings("explain", required=scope == "text") or ()
         patterns = self._patterns(explain)
-        when = self.string("when", required=scope in ("handshake", "agent"))
+        when = self.string("when", required=scope not in (None, "text"))
         predicate = self.string("predicate", required=False)
-        evidence = self.strings("evidence", required=scope == "handshake") or ()
+        evidence = self.strings("evidence", required=scope == "handshake"
+                                or scope in SETUP_SCOPES) or ()
+        detail = self.string("detail", required=scope in SETUP_SCOPES)
+        if detail is not None and scope is not None:
+            detail = self._template(detail, scope)
         yields_to = self.strings("yields_to", required=False) or ()
         for item in yields_to:
             if item != YIELD_TO_CONFIRMED and not ID_PATTERN.match(item):
@@ -567,13 +643,17 @@ class _Validator:
         elif scope is not None:
             if when is not None:
                 compiled = self._compile(when, scope)
+            if scope not in SETUP_SCOPES and self.data.get("detail") is not None:
+                self.error("detail", "only set-up scopes (certs, config, probe, cross-check) "
+                           "take a detail template")
             if predicate is not None and predicate not in PREDICATES:
                 self.error("predicate", f"{predicate!r} is not registered in "
                            f"loganalyzer/ruleset/predicates.py (known: {', '.join(PREDICATES) or 'none'})")
+            known = SETUP_EVIDENCE[scope] if scope in SETUP_SCOPES else EVIDENCE
             for item in evidence:
-                if item not in EVIDENCE:
-                    self.error("evidence", f"{item!r} is not a kind of evidence "
-                               f"(known: {', '.join(EVIDENCE)})")
+                if item not in known:
+                    self.error("evidence", f"{item!r} is not a kind of evidence for scope "
+                               f"{scope} (known: {', '.join(known)})")
         if self.errors:
             return None
         assert rule_id and root_cause and title and severity and confidence and scope
@@ -583,8 +663,22 @@ class _Validator:
             confidence=confidence, rank=rank, scope=scope, kb=kb, meaning=meaning, fix=fix,
             when=when, predicate=predicate, evidence=evidence, distinguish=distinguish,
             explain=explain, compiled=compiled, path=self.path, patterns=patterns,
-            yields_to=yields_to,
+            yields_to=yields_to, detail=detail,
         )
+
+    def _template(self, detail: str, scope: str) -> str | None:
+        """A detail template whose every ``{placeholder}`` is a fact of the scope."""
+        names = {f.name for f in dataclass_fields(FACT_CLASSES[scope])}
+        try:
+            used = [name for _, name, _, _ in _FORMATTER.parse(detail) if name is not None]
+        except ValueError as exc:
+            self.error("detail", f"not a valid template: {exc}")
+            return None
+        for name in used:
+            if name not in names:
+                self.error("detail", f"{{{name}}} is not a fact of scope {scope} "
+                           f"(a field of {FACT_CLASSES[scope].__name__})")
+        return detail
 
     def _kb(self) -> KbRef | None:
         value = self.data.get("kb")
@@ -653,7 +747,7 @@ def _children(node: Any) -> Iterator[Any]:
 def _literal_problems(node: Any, scope: str) -> Iterator[str]:
     """Catch what type checking lets through: a string literal a fact can never equal, and a
     ``$builtin`` that does not exist."""
-    values = FACT_VALUES.get(scope, {})
+    values = _FACT_VALUES.get(scope, {})
 
     def symbol(n: Any) -> str | None:
         if isinstance(n, re_ast.SymbolExpression) and n.scope is None:

@@ -4,7 +4,8 @@ A customer brings a vendor's PEM bundle (or a DER file, or a PKCS#12 file). The 
 PEM files out of it (private key + leaf for the MID Server, the leaf for sys_user_certificate,
 intermediates + root for sys_ca_certificate), a chain that verifies leaf -> intermediates -> root,
 and a leaf that is a client certificate. This module checks all of that with ``cryptography``
-and reports :class:`~loganalyzer.selfcheck.combine.Finding` objects with the rule texts of ``analyze``.
+and describes them as :class:`~loganalyzer.analysis.setup_facts.CertFacts`, which the rules in
+``rules/setup/`` (scope ``certs``) judge.
 
 Subject and issuer hashes are computed exactly as OpenSSL's ``X509_NAME_hash`` (what
 ``openssl x509 -hash -issuer_hash`` prints): SHA-1 over the canonical name encoding, whose
@@ -21,7 +22,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,12 +35,11 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from loganalyzer.errors import InputError, Location, Problem
 from loganalyzer.ingest.sources import read_small_file
-from loganalyzer.selfcheck.findings import Finding, finding
-from loganalyzer.vocabulary import ANY_EKU_OID, CLIENT_AUTH_OID, EKU_LONG
+from loganalyzer.analysis.setup_facts import CertFacts, Located, Observation
+from loganalyzer.vocabulary import ANY_EKU_OID, CLIENT_AUTH_OID, EKU_LONG, tri
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a certificate file is kilobytes; anything this big is not one
 EXPIRY_WARNING_DAYS = 30
-MIN_RSA_BITS = 2048
 
 #: A password source: called with a description of what needs it; ``None`` means "none given".
 PasswordAsk = Callable[[str], "bytes | None"]
@@ -290,15 +290,26 @@ class Key:
             serialization.NoEncryption())
 
 
+@dataclass(frozen=True, slots=True)
+class NotPem:
+    """A file in a form the KB's steps do not take (DER, PKCS#7), and the command that converts
+    it."""
+
+    where: Location
+    what: str
+    command: str
+
+
 @dataclass
 class Bundle:
     """Everything read from the files: certificates and keys in file order, per-file forms,
-    format findings (not PEM, key not PKCS#8) and the files that could not be read."""
+    what is not PEM, the PEM blocks ignored, and the files that could not be read."""
 
     certs: list[Cert] = field(default_factory=list)
     keys: list[Key] = field(default_factory=list)
     forms: dict[str, str] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    not_pem: list[NotPem] = field(default_factory=list)
+    ignored: list[tuple[Location, str]] = field(default_factory=list)  # (where, PEM label)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -318,7 +329,7 @@ class Link:
 
 @dataclass
 class CertReport:
-    """The checked bundle: the leaf, its chain, the key that matches it, and the findings."""
+    """The checked bundle: the leaf, its chain, the key that matches it, and their facts."""
 
     bundle: Bundle
     leaf: Cert | None = None
@@ -326,7 +337,7 @@ class CertReport:
     key: Key | None = None
     key_matches: bool | None = None
     unrelated: list[Cert] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    observation: Observation | None = None
 
     @property
     def cas(self) -> list[Cert]:
@@ -419,6 +430,8 @@ def load(paths: Iterable[str | Path], password: bytes | None = None,
             data = _read(path)
             with warnings.catch_warnings():  # e.g. a negative serial in an old CA: still read
                 warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                # a .p7b from `openssl crl2pkcs7` is BER, read all the same
+                warnings.filterwarnings("ignore", "PKCS#7 certificates could not be parsed as DER")
                 _load_one(bundle, path, data, passwords)
         except InputError as exc:
             bundle.problems.append(Problem(exc.where or Location(path), exc.message))
@@ -479,12 +492,8 @@ def _load_block(bundle: Bundle, path: str, data: bytes, m: re.Match, passwords: 
         encrypted = form == "pkcs8-encrypted" or b"ENCRYPTED" in m.group(2)[:200]
         secret = passwords.get(path, "password of the private key") if encrypted else None
         if encrypted and secret is None:
-            bundle.keys.append(Key(None, where, form))
-            bundle.findings.append(finding(
-                "certs.key-encrypted", "MTLS-030", "warning",
-                "The private key is encrypted and no password was given, so it was not checked "
-                "against the certificate. The MID Server needs it unencrypted (PKCS#8, BEGIN "
-                f"PRIVATE KEY): `openssl pkcs8 -in {path} -out key.pem`.", where=where))
+            bundle.keys.append(Key(None, where, "pkcs8-encrypted" if form == "pkcs8-encrypted"
+                                   else form))
             return
         try:
             try:
@@ -500,14 +509,6 @@ def _load_block(bundle: Bundle, path: str, data: bytes, m: re.Match, passwords: 
             bundle.problems.append(Problem(where, f"unsupported private key: {exc}"))
             return
         bundle.keys.append(Key(key, where, form))
-        if form != "pkcs8":
-            bundle.findings.append(finding(
-                "certs.key-format", "MTLS-030", "warning",
-                f"The private key is {name} (not PKCS#8 '-----BEGIN PRIVATE KEY-----'): the MID "
-                "Server cannot read it ('Could not find valid private key'). Convert it with "
-                f"`openssl pkcs8 -topk8 -nocrypt -in {path} -out key-pkcs8.pem`"
-                + (" (it asks for the current password)" if encrypted else "") + ".",
-                where=where))
         return
     if label in (b"PKCS7", b"CMS"):
         try:
@@ -517,12 +518,10 @@ def _load_block(bundle: Bundle, path: str, data: bytes, m: re.Match, passwords: 
                                                   f"({_reason(exc)})"))
             return
         bundle.certs.extend(Cert(c, where, "pkcs7") for c in certs)
-        bundle.findings.append(_not_pem(path, where, "a PKCS#7 (.p7b) certificate bundle",
-                                        f"openssl pkcs7 -print_certs -in {path} -out bundle.pem"))
+        bundle.not_pem.append(NotPem(where, "a PKCS#7 (.p7b) certificate bundle",
+                                     f"openssl pkcs7 -print_certs -in {path} -out bundle.pem"))
         return
-    bundle.findings.append(finding(
-        "certs.unknown-block", None, "info",
-        f"Ignored a {name} block: it is neither a certificate nor a private key.", where=where))
+    bundle.ignored.append((where, name))
 
 
 def _load_der(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> None:
@@ -530,8 +529,8 @@ def _load_der(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> 
     try:
         bundle.certs.append(Cert(x509.load_der_x509_certificate(data), where, "der"))
         bundle.forms[path] = "der"
-        bundle.findings.append(_not_pem(path, where, "a DER (binary) certificate",
-                                        f"openssl x509 -inform der -in {path} -out cert.pem"))
+        bundle.not_pem.append(NotPem(where, "a DER (binary) certificate",
+                                     f"openssl x509 -inform der -in {path} -out cert.pem"))
         return
     except ValueError:
         pass
@@ -543,8 +542,8 @@ def _load_der(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> 
         certs = pkcs7.load_der_pkcs7_certificates(data)
         bundle.certs.extend(Cert(c, where, "pkcs7") for c in certs)
         bundle.forms[path] = "pkcs7"
-        bundle.findings.append(_not_pem(
-            path, where, "a DER PKCS#7 (.p7b) certificate bundle",
+        bundle.not_pem.append(NotPem(
+            where, "a DER PKCS#7 (.p7b) certificate bundle",
             f"openssl pkcs7 -inform der -print_certs -in {path} -out bundle.pem"))
         return
     except (ValueError, UnsupportedAlgorithm):
@@ -556,9 +555,9 @@ def _load_der(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> 
                          "file", where) from None
     bundle.forms[path] = "der"
     bundle.keys.append(Key(key, where, "der"))
-    bundle.findings.append(_not_pem(path, where, "a DER (binary) private key",
-                                    f"openssl pkcs8 -topk8 -nocrypt -inform der -in {path} "
-                                    "-out key.pem"))
+    bundle.not_pem.append(NotPem(where, "a DER (binary) private key",
+                                 f"openssl pkcs8 -topk8 -nocrypt -inform der -in {path} "
+                                 "-out key.pem"))
 
 
 def _looks_pkcs12(data: bytes) -> bool:
@@ -597,19 +596,8 @@ def _load_pkcs12(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) 
         bundle.keys.append(Key(loaded.key, where, "pkcs12"))
     if loaded.cert is not None:
         bundle.certs.append(Cert(loaded.cert.certificate, where, "pkcs12"))
+    # A PKCS#12 file is the MID Server's own keystore form: a normal input, nothing to convert.
     bundle.certs.extend(Cert(c.certificate, where, "pkcs12") for c in loaded.additional_certs)
-    bundle.findings.append(_not_pem(path, where, "a PKCS#12 (.p12/.pfx) file",
-                                    f"openssl pkcs12 -in {path} -nodes -out bundle.pem"
-                                    " (then split it: loganalyzer certs bundle.pem --split DIR)"))
-
-
-def _not_pem(path: str, where: Location, what: str, command: str) -> Finding:
-    # The KB text is MTLS-212's, but a local file in another format is no root cause of a
-    # failed handshake yet (MTLS-212 speaks of what it leads to on the instance), so none.
-    found = finding("certs.not-pem", "MTLS-212", "warning",
-                    f"{path} is {what}, not PEM. The instance and the MID Server take PEM only: "
-                    f"`{command}`, or use --split, which writes PEM.", where=where)
-    return replace(found, root_cause=None)
 
 
 def _reason(exc: Exception) -> str:
@@ -621,26 +609,18 @@ def _reason(exc: Exception) -> str:
 
 
 def check(bundle: Bundle, now: datetime | None = None) -> CertReport:
-    """Find the leaf and its chain in ``bundle`` and check them the way the KB does."""
+    """Find the leaf, its chain and its key in ``bundle``, and describe them for the rules."""
     now = now or datetime.now(timezone.utc)
     report = CertReport(bundle)
-    report.findings.extend(bundle.findings)
-    if not bundle.certs:
-        if bundle.keys:
-            report.findings.append(finding(
-                "certs.no-certificate", "MTLS-030", "error",
-                "A private key without a certificate: the MID Server needs the private key "
-                "and the leaf certificate in one PEM file.", where=bundle.keys[0].where))
-        return report
-    report.leaf, report.key = _pick_leaf(bundle)
-    leaf = report.leaf
-    report.chain = _build_chain(leaf, bundle.certs)
-    in_chain = {id(l.cert) for l in report.chain} | {id(l.issuer) for l in report.chain}
-    report.unrelated = [c for c in bundle.certs if id(c) not in in_chain]
-    _check_key(report)
-    _check_leaf(report, now)
-    _check_chain(report, now)
-    _check_order(report)
+    if bundle.certs:
+        report.leaf, report.key = _pick_leaf(bundle)
+        report.chain = _build_chain(report.leaf, bundle.certs)
+        in_chain = {id(l.cert) for l in report.chain} | {id(l.issuer) for l in report.chain}
+        report.unrelated = [c for c in bundle.certs if id(c) not in in_chain]
+        _match_key(report)
+    elif bundle.keys:
+        report.key = bundle.keys[0]
+    report.observation = observe(report, now)
     return report
 
 
@@ -689,139 +669,157 @@ def _build_chain(leaf: Cert, certs: Sequence[Cert]) -> list[Link]:
     return chain
 
 
-def _check_key(report: CertReport) -> None:
-    bundle, leaf = report.bundle, report.leaf
+def _match_key(report: CertReport) -> None:
+    """Whether the chosen key belongs to the leaf; a readable key that does not is chosen, so
+    the report names it."""
+    leaf = report.leaf
     assert leaf is not None
     leaf_der = leaf.x509.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    usable = [k for k in bundle.keys if k.key is not None]
+    usable = [k for k in report.bundle.keys if k.key is not None]
     if report.key is not None and report.key.key is not None:
         report.key_matches = report.key.public_der() == leaf_der
-    if not bundle.keys:
-        report.findings.append(finding(
-            "certs.no-key", "MTLS-030", "info",
-            "No private key in these files: fine for the leaf (sys_user_certificate) and the CA "
-            "chain (sys_ca_certificate), but the MID Server needs the private key + leaf "
-            "certificate file.", where=leaf.where))
-    elif usable and not report.key_matches:
-        key = usable[0]
-        report.key = key
+    if usable and not report.key_matches:
+        report.key = usable[0]
         report.key_matches = False
-        report.findings.append(finding(
-            "certs.key-mismatch", "MTLS-030", "error",
-            f"The private key ({key.where}, {describe_key(key.key)}) does not belong to the "
-            f"certificate {leaf.subject} ({leaf.where}, {leaf.key_text}): the MID Server "
-            "cannot authenticate with this pair.", where=key.where))
+
+
+def _key_algorithm(key: object) -> tuple[str, int]:
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.key_size
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    return "other", 0
+
+
+def _validity(cert: Cert, now: datetime) -> str:
+    if now < cert.not_before:
+        return "not-yet-valid"
+    if now > cert.not_after:
+        return "expired"
+    if (cert.not_after - now).days < EXPIRY_WARNING_DAYS:
+        return "expiring"
+    return "valid"
+
+
+def _at(cert: Cert, text: str) -> Located:
+    return Located(cert.where.path, cert.where.line, text)
+
+
+def observe(report: CertReport, now: datetime | None = None) -> Observation:
+    """The certificate facts the ``rules/setup`` rules of scope ``certs`` are written against."""
+    now = now or datetime.now(timezone.utc)
+    bundle = report.bundle
+    files = list(bundle.forms) or sorted({c.where.path for c in bundle.certs})
+    facts = CertFacts(files=", ".join(files), certificates=len(bundle.certs),
+                      keys=len(bundle.keys),
+                      usable_keys=sum(1 for k in bundle.keys if k.key is not None),
+                      ignored_blocks=[label for _, label in bundle.ignored])
+    evidence: dict[str, list[Located]] = {}
+    evidence["files"] = [Located(n.where.path, n.where.line, f"{n.what}: `{n.command}`")
+                         for n in bundle.not_pem]
+    evidence["files"] += [Located(w.path, w.line, f"-----BEGIN {label}-----")
+                          for w, label in bundle.ignored]
+    for n in bundle.not_pem:
+        if "PKCS#7" in n.what and not facts.pkcs7_file:
+            facts.pkcs7_file = n.where.path
+        elif "DER" in n.what and not facts.der_file:
+            facts.der_file = n.where.path
+    key = report.key
+    if key is not None:
+        facts.key_file = key.where.path
+        facts.key_form = key.form
+        facts.key_encrypted_unread = key.key is None
+        facts.key_matches = tri(report.key_matches)
+        if key.key is not None:
+            facts.key_described = describe_key(key.key)
+        evidence["key"] = [Located(key.where.path, key.where.line,
+                                   f"private key ({key.form}"
+                                   + (f", {facts.key_described})" if facts.key_described
+                                      else ", encrypted)"))]
+    usable = [k for k in bundle.keys if k.key is not None]
     if len(usable) > 1:
-        report.findings.append(finding(
-            "certs.several-keys", "MTLS-030", "warning",
-            f"{len(usable)} private keys: the file for the MID Server must hold exactly one "
-            "private key and its certificate chain.", where=usable[1].where))
-
-
-def _check_leaf(report: CertReport, now: datetime) -> None:
+        second = next(k for k in usable if k is not key) if key in usable else usable[1]
+        evidence["second_key"] = [Located(second.where.path, second.where.line,
+                                          f"another private key ({describe_key(second.key)})")]
     leaf = report.leaf
-    assert leaf is not None
+    if leaf is None:
+        return Observation("certs", facts.files, facts, evidence)
+    algorithm, bits = _key_algorithm(leaf.x509.public_key())
     eku = leaf.eku
-    if eku is None:
-        report.findings.append(finding(
-            "certs.eku", None, "info",
-            f"{leaf.subject} has no Extended Key Usage extension; the KB expects one that lists "
-            "TLS Web Client Authentication.", where=leaf.where))
-    elif not {EKU_LONG[CLIENT_AUTH_OID], EKU_LONG[ANY_EKU_OID]} & set(eku):
-        report.findings.append(finding(
-            "certs.eku", "MTLS-040", "error",
-            f"{leaf.subject}: X509v3 Extended Key Usage is '{', '.join(eku)}', without TLS Web "
-            "Client Authentication: it is not a client certificate.", where=leaf.where))
+    facts.leaf, facts.leaf_issuer, facts.leaf_issuer_hash = leaf.subject, leaf.issuer, \
+        leaf.issuer_hash
+    facts.leaf_key, facts.leaf_key_algorithm, facts.leaf_key_bits = leaf.key_text, algorithm, bits
+    facts.leaf_eku_present = eku is not None
+    facts.leaf_eku = list(eku or ())
+    if eku is not None:
+        facts.leaf_client_auth = tri(bool({EKU_LONG[CLIENT_AUTH_OID], EKU_LONG[ANY_EKU_OID]}
+                                          & set(eku)))
     try:
         usage = leaf.x509.extensions.get_extension_for_class(x509.KeyUsage).value
-        if not usage.digital_signature:
-            report.findings.append(finding(
-                "certs.key-usage", "MTLS-040", "error",
-                f"{leaf.subject}: Key Usage lacks Digital Signature, which TLS client "
-                "authentication needs.", where=leaf.where))
+        facts.leaf_digital_signature = tri(usage.digital_signature)
     except x509.ExtensionNotFound:
         pass
-    if leaf.self_signed:
-        report.findings.append(finding(
-            "certs.self-signed", "MTLS-050", "error",
-            f"{leaf.subject} is self-signed (issuer = subject, hash {leaf.subject_hash}); "
-            "self-signed client certificates are not supported.", where=leaf.where))
-    _check_dates(report, leaf, now, "The client certificate")
-    _check_key_strength(report, leaf)
-
-
-def _check_dates(report: CertReport, cert: Cert, now: datetime, what: str) -> None:
-    if now < cert.not_before:
-        report.findings.append(finding(
-            "certs.validity", "MTLS-070", "error",
-            f"{what} {cert.subject} is not valid yet: notBefore "
-            f"{cert.not_before:%Y-%m-%d %H:%M:%S} UTC.", where=cert.where))
-    elif now > cert.not_after:
-        report.findings.append(finding(
-            "certs.validity", "MTLS-070", "error",
-            f"{what} {cert.subject} expired on {cert.not_after:%Y-%m-%d %H:%M:%S} UTC.",
-            where=cert.where))
-    elif (cert.not_after - now).days < EXPIRY_WARNING_DAYS:
-        report.findings.append(finding(
-            "certs.validity", "MTLS-070", "warning",
-            f"{what} {cert.subject} expires in {(cert.not_after - now).days} days "
-            f"({cert.not_after:%Y-%m-%d} UTC).", where=cert.where))
-
-
-def _check_key_strength(report: CertReport, cert: Cert) -> None:
-    key = cert.x509.public_key()
-    weak = ""
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
-        weak = f"an RSA key of {key.key_size} bits (JDKs refuse less than {MIN_RSA_BITS})"
-    elif isinstance(key, dsa.DSAPublicKey):
-        weak = "a DSA key (TLS 1.3 and current JDKs do not use DSA for client authentication)"
-    if weak:
-        report.findings.append(finding(
-            "certs.key-strength", None, "warning",
-            f"{cert.subject} has {weak}; ask the certificate provider for RSA 2048+ or EC "
-            "P-256/P-384.", where=cert.where))
-
-
-def _check_chain(report: CertReport, now: datetime) -> None:
-    leaf = report.leaf
-    assert leaf is not None
+    facts.leaf_self_signed = leaf.self_signed
+    facts.leaf_validity = _validity(leaf, now)
+    facts.leaf_not_before = f"{leaf.not_before:%Y-%m-%d %H:%M:%S} UTC"
+    facts.leaf_not_after = f"{leaf.not_after:%Y-%m-%d %H:%M:%S} UTC"
+    facts.leaf_days_left = (leaf.not_after - now).days
+    evidence["leaf"] = [_at(leaf, f"subject: {leaf.subject}; issuer: {leaf.issuer} (issuer hash "
+                                  f"{leaf.issuer_hash}); {leaf.key_text}; EKU: "
+                                  + (", ".join(eku) if eku else "(none)")
+                                  + f"; valid {leaf.not_before:%Y-%m-%d} to "
+                                  f"{leaf.not_after:%Y-%m-%d}")]
+    facts.chain = " <- ".join(f"{c.subject} (hash {c.subject_hash})" for c in report.cas)
     last = report.chain[-1]
-    if last.status == "missing" and not (last.cert is leaf and leaf.self_issued):
-        what = "root" if last.cert.is_ca or last.cert is not leaf else "issuing"
-        report.findings.append(finding(
-            "certs.chain", "MTLS-260", "error",
-            title="The certificate chain is incomplete: a CA certificate is missing",
-            detail=f"Chain incomplete: {last.cert.subject} (hash {last.cert.subject_hash}) was issued "
-            f"by {last.cert.issuer} (issuer hash {last.cert.issuer_hash}), which is not in the "
-            f"files. Add that {what} CA certificate to the intermediates + root file and to "
-            "sys_ca_certificate.", where=last.cert.where))
-    elif last.status == "bad-signature":
-        report.findings.append(finding(
-            "certs.chain", "MTLS-170", "error",
-            f"{last.cert.subject} names {last.cert.issuer} as issuer, but the certificate with "
-            f"that name ({last.issuer.where if last.issuer else '?'}) did not sign it: a "
-            "different CA with the same name (re-issued CA?).", where=last.cert.where))
+    facts.chain_end = last.status if last.status != "signed" else ""
+    if last.status == "missing" and last.cert is leaf and leaf.self_issued:
+        facts.chain_end = "self-signed"  # self-issued with another key: the self-signed rule
+    if facts.chain_end == "missing":
+        facts.missing_issuer, facts.missing_issuer_hash = last.cert.issuer, last.cert.issuer_hash
+        facts.missing_below = last.cert.subject
+        facts.missing_kind = "root" if last.cert.is_ca or last.cert is not leaf else "issuing"
+        evidence["chain_end"] = [_at(last.cert, f"issuer: {last.cert.issuer} (issuer hash "
+                                                f"{last.cert.issuer_hash}), not in the files")]
+    elif facts.chain_end == "bad-signature":
+        facts.bad_signature_subject, facts.bad_signature_issuer = last.cert.subject, \
+            last.cert.issuer
+        signer = f" ({last.issuer.where})" if last.issuer else ""
+        evidence["chain_end"] = [_at(last.cert, f"issuer: {last.cert.issuer}: the certificate "
+                                                f"with that name{signer} did not sign it")]
     for link in report.chain:
-        if link.issuer is not None and link.issuer is not leaf and link.status != "bad-signature":
-            _check_dates(report, link.issuer, now, "The CA certificate")
+        ca = link.issuer
+        if ca is None or ca is leaf or link.status == "bad-signature":
+            continue
+        state = _validity(ca, now)
+        if state in ("expired", "not-yet-valid"):
+            facts.cas_expired.append(ca.subject)
+        elif state == "expiring":
+            facts.cas_expiring.append(ca.subject)
+        if state != "valid":
+            evidence.setdefault("cas", []).append(_at(
+                ca, f"{ca.subject}: valid {ca.not_before:%Y-%m-%d} to {ca.not_after:%Y-%m-%d}"))
+    facts.order_ok = _ordered(report)
+    return Observation("certs", facts.files, facts, evidence)
 
 
-def _check_order(report: CertReport) -> None:
-    """manage-certificates wants one file ordered leaf, intermediates, root."""
+def _ordered(report: CertReport) -> bool:
+    """manage-certificates wants the key's file ordered leaf, intermediates, root."""
     if report.key is None or report.leaf is None:
-        return
+        return True
     path = report.key.where.path
     in_file = [c for c in report.bundle.certs if c.where.path == path]
     if len(in_file) < 2:
-        return
+        return True
     expected = [report.leaf] + report.cas
     order = [c for c in expected if c.where.path == path]
-    if in_file != order[:len(in_file)]:
-        report.findings.append(finding(
-            "certs.order", "MTLS-030", "warning",
-            f"{path} is not ordered leaf, intermediates, root, as manage-certificates requires "
-            "(--split writes the files in that order).", where=in_file[0].where))
+    return in_file == order[:len(in_file)]
 
 
 # ----------------------------------------------------------------------------- split

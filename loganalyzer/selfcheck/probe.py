@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from loganalyzer.analysis.setup_facts import Located, Observation, ProbeFacts
 from loganalyzer.errors import Location, LogAnalyzerError, require
-from loganalyzer.selfcheck.findings import Finding, finding
+from loganalyzer.vocabulary import UNKNOWN, tri
 
 if TYPE_CHECKING:
     from loganalyzer.selfcheck.certs import CertReport
@@ -71,7 +72,7 @@ class ProbeResult:
     handshake: Handshake | None = None
     with_cert: Handshake | None = None
     http_error: str | None = None
-    findings: list[Finding] = field(default_factory=list)
+    observation: Observation | None = None
 
     @property
     def where(self) -> Location:
@@ -124,7 +125,7 @@ def probe(url: str, *, timeout: float = DEFAULT_TIMEOUT, report: CertReport | No
     if report is not None and report.leaf is not None and report.key is not None \
             and report.key.key is not None and report.key_matches:
         result.with_cert = _handshake(result, timeout, report)
-    result.findings = _findings(result)
+    result.observation = observe(result)
     return result
 
 
@@ -320,42 +321,38 @@ def _ssl_reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _findings(result: ProbeResult) -> list[Finding]:
-    out: list[Finding] = []
-    where = result.where
-    if result.server is not None or result.status is not None:
-        if not result.adcv2:
-            out.append(finding(
-                "probe.adcv2", "MTLS-200", "error",
-                f"Server header is {result.server!r}, not 'snow_adc': the instance is not behind "
-                "the ADCv2 load balancer.", where=where))
-    if result.supports_tls is not None and result.supports_tls not in ("true", "mixed"):
-        out.append(finding(
-            "probe.supports-tls", "MTLS-201", "error",
-            f"{SUPPORTS_TLS_PATH} answered: {result.supports_tls}; the load balancer does not "
-            "accept client certificates.", where=where))
+def observe(result: ProbeResult) -> Observation:
+    """The probe's facts for the rules of scope ``probe`` in ``rules/setup/``."""
+    facts = ProbeFacts(url=result.url)
+    answered = result.server is not None or result.status is not None
+    facts.http_answered = answered
+    facts.server_header = result.server or ""
+    facts.adcv2 = tri(result.adcv2) if answered else UNKNOWN
+    facts.supports_tls = result.supports_tls or ""
+    shown = [f"HEAD / -> HTTP {result.status}, Server: {result.server!r}" if answered
+             else f"HEAD / -> no answer ({result.http_error})"]
+    if result.supports_tls is not None:
+        shown.append(f"GET {SUPPORTS_TLS_PATH} -> {result.supports_tls}")
     hs = result.handshake
-    if hs is not None:
-        if not hs.cert_requested and hs.outcome in ("completed", "failed"):
-            out.append(finding(
-                "probe.cert-request", "MTLS-001", "error",
-                "The TLS handshake had no CertificateRequest: the endpoint does not ask for a "
-                "client certificate.", where=where))
-        elif hs.cert_requested and not hs.ca_names:
-            out.append(finding(
-                "probe.ca-names", "MTLS-011", "warning",
-                "The endpoint asks for a client certificate but names no CA (empty list).",
-                where=where))
+    if hs is not None and hs.outcome in ("completed", "failed"):
+        facts.handshake = hs.outcome
+        facts.handshake_error = hs.error or ""
+        facts.cert_requested = tri(hs.cert_requested)
+        facts.ca_names = list(hs.ca_names)
+        shown.append(f"TLS handshake ({hs.version or '?'}): "
+                     + ("CertificateRequest" + (f" naming {'; '.join(hs.ca_names)}"
+                                                if hs.ca_names else " with no CA names")
+                        if hs.cert_requested else "no CertificateRequest")
+                     + f"; {hs.outcome}" + (f" ({hs.error})" if hs.error else ""))
     wc = result.with_cert
-    if wc is not None:
-        if wc.outcome == "rejected":
-            out.append(finding(
-                "probe.client-cert", "MTLS-080", "error",
-                f"The endpoint refused the handshake with the client certificate: {wc.error}.",
-                where=where))
-        elif wc.outcome == "accepted":
-            out.append(finding(
-                "probe.client-cert", "MTLS-190", "info",
-                "The endpoint accepted the handshake and request with the client certificate.",
-                where=where))
-    return out
+    if wc is not None and wc.outcome in ("accepted", "rejected", "completed"):
+        # mutual TLS is shown to work only when the certificate was asked for, sent and the
+        # request after the handshake answered
+        facts.with_cert = ("rejected" if wc.outcome == "rejected" else
+                           "not-requested" if not wc.cert_requested else
+                           "accepted" if wc.outcome == "accepted" else "completed")
+        facts.with_cert_error = wc.error or ""
+        shown.append(f"with the client certificate: {wc.outcome}"
+                     + (f" ({wc.error})" if wc.error else ""))
+    evidence = {"endpoint": [Located(result.url, 0, line) for line in shown]}
+    return Observation("probe", result.url, facts, evidence)

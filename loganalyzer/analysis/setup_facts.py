@@ -1,0 +1,218 @@
+"""Facts about the MID Server's set-up: its certificate files, its config.xml, the live endpoint,
+and the cross-check of the two.
+
+The self-check reads these inputs (:mod:`loganalyzer.selfcheck`) and describes each as one flat
+record, like :mod:`loganalyzer.analysis.facts` does for a handshake; rules in ``rules/setup/``
+are written against these dataclasses and compiled against them at load time (three-way answers
+are :data:`~loganalyzer.vocabulary.Tri` strings, as in the log facts). So a certificate
+check is data, like a log check: a fact here, a condition and a fix in a rule file.
+
+Each record travels with its :class:`Located` evidence: the file lines (or the URL) that a rule's
+``evidence`` names point at, so a diagnosis cites where its fact was read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loganalyzer.vocabulary import TRI_VALUES, UNKNOWN
+
+VALIDITY = frozenset({"", "valid", "expiring", "expired", "not-yet-valid"})
+
+
+@dataclass(slots=True)
+class CertFacts:
+    """One set of certificate and key files (what ``certs`` or ``self-check --certs`` read)."""
+
+    files: str = ""  # the file names, comma-separated
+    # -- forms
+    pkcs7_file: str = ""  # a file holding a PKCS#7 bundle ("" when none): PEM is wanted
+    der_file: str = ""  # a file holding a lone DER certificate ("" when none)
+    ignored_blocks: list[str] = field(default_factory=list)  # PEM labels that are no cert or key
+    # -- keys
+    keys: int = 0  # private keys found (readable or not)
+    usable_keys: int = 0  # private keys that could be read
+    key_file: str = ""  # the file holding the key the leaf goes with (or the first key)
+    key_form: str = ""  # pkcs8 | pkcs8-encrypted | pkcs1 | sec1 | dsa | der | pkcs12 | jks ("" none)
+    key_encrypted_unread: bool = False  # encrypted and no password: not compared with the leaf
+    key_matches: str = UNKNOWN  # the key belongs to the leaf (unknown: no key, or unread)
+    key_described: str = ""  # "RSA 2048 bits" of the chosen key
+    # -- the leaf (the certificate the key belongs to, else the one that issued none)
+    certificates: int = 0
+    leaf: str = ""  # subject DN ("" when no certificate was read)
+    leaf_issuer: str = ""
+    leaf_issuer_hash: str = ""
+    leaf_key: str = ""  # "RSA 2048 bits", "EC secp256r1"
+    leaf_key_algorithm: str = ""  # RSA | EC | DSA | Ed25519 | Ed448
+    leaf_key_bits: int = 0
+    leaf_eku: list[str] = field(default_factory=list)  # openssl's names
+    leaf_eku_present: bool = False
+    leaf_client_auth: str = UNKNOWN  # clientAuth (or anyExtendedKeyUsage) is listed; unknown: no EKU
+    leaf_digital_signature: str = UNKNOWN  # Key Usage has digitalSignature; unknown: no Key Usage
+    leaf_self_signed: bool = False
+    leaf_validity: str = ""  # valid | expiring | expired | not-yet-valid
+    leaf_not_before: str = ""
+    leaf_not_after: str = ""
+    leaf_days_left: int = 0
+    # -- the chain the files hold, leaf to root
+    chain: str = ""  # "subject (hash h) <- ..." as the report prints it
+    chain_end: str = ""  # self-signed | missing | bad-signature ("" when no leaf)
+    missing_issuer: str = ""  # the issuer not in the files (chain_end missing)
+    missing_issuer_hash: str = ""
+    missing_below: str = ""  # the certificate that names it
+    missing_kind: str = ""  # root | issuing
+    bad_signature_subject: str = ""
+    bad_signature_issuer: str = ""
+    cas_expired: list[str] = field(default_factory=list)  # CA subjects expired or not yet valid
+    cas_expiring: list[str] = field(default_factory=list)
+    order_ok: bool = True  # the key's file is ordered leaf, intermediates, root
+
+
+@dataclass(slots=True)
+class ConfigFacts:
+    """One MID Server ``config.xml``."""
+
+    path: str = ""
+    url_state: str = ""  # https | not-https | missing | encrypted
+    url: str = ""
+    url_host: str = ""
+    under_servicenow: bool = False  # the host ends in .service-now.com or .servicenow.com
+    target_endpoint_set: bool = False
+    basic_auth_user: str = ""  # the user name parameter that is set ("" none)
+    basic_auth_password_only: bool = False  # a password parameter with no user name
+    mutual_flag_off: str = ""  # a "*mutual*" parameter set to false ("" none)
+    check_cert_off: list[str] = field(default_factory=list)  # hostname | chain | revocation: false
+    check_cert_values: str = ""  # "hostname=true, chain=(default true), ..." for the detail text
+    instance_policy: str = ""  # mid.ssl.use.instance.security.policy: true | false | "" (absent)
+    duplicates: list[str] = field(default_factory=list)  # parameter names set twice
+    proxy: str = ""  # mid.proxy.host:port when a proxy is configured
+
+
+@dataclass(slots=True)
+class ProbeFacts:
+    """What the live probe of the instance endpoint showed."""
+
+    url: str = ""
+    http_answered: bool = False
+    server_header: str = ""
+    adcv2: str = UNKNOWN  # Server: snow_adc; unknown: no HTTP answer
+    supports_tls: str = ""  # the /adcv2/supports_tls answer ("" none)
+    handshake: str = ""  # completed | failed | "" (not tried)
+    handshake_error: str = ""
+    cert_requested: str = UNKNOWN
+    ca_names: list[str] = field(default_factory=list)
+    # with the client certificate: accepted (requested, sent, and the request after it answered),
+    # completed (no answer after it), rejected, not-requested, "" (no certificate to try)
+    with_cert: str = ""
+    with_cert_error: str = ""
+
+
+@dataclass(slots=True)
+class CrossFacts:
+    """The client certificate's chain against one list of CA names the instance sent."""
+
+    source: str = ""  # logs | probe
+    ca_names: list[str] = field(default_factory=list)
+    ca_names_text: str = ""  # "; "-joined, for the detail text
+    chain_covered: bool = True  # an issuer of the chain is among the names
+    leaf: str = ""
+    leaf_issuer: str = ""
+    leaf_issuer_hash: str = ""
+    chain: str = ""  # the CAs above the leaf, "subject (hash h) <- ..."
+    seen_where: str = ""  # file:line of the log, or the URL
+
+
+#: scope name -> facts dataclass; the rule loader compiles each setup rule against its scope's.
+SETUP_FACT_CLASSES: dict[str, type] = {
+    "certs": CertFacts,
+    "config": ConfigFacts,
+    "probe": ProbeFacts,
+    "cross-check": CrossFacts,
+}
+
+#: The values each string fact can take, so that a mistyped literal fails at load time.
+SETUP_FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
+    "certs": {
+        "key_matches": TRI_VALUES,
+        "leaf_client_auth": TRI_VALUES,
+        "leaf_digital_signature": TRI_VALUES,
+        "leaf_validity": VALIDITY,
+        "chain_end": frozenset({"", "self-signed", "missing", "bad-signature"}),
+        "missing_kind": frozenset({"", "root", "issuing"}),
+        "key_form": frozenset({"", "pkcs8", "pkcs8-encrypted", "pkcs1", "sec1", "dsa", "der",
+                               "pkcs12", "jks", "jceks"}),
+        "leaf_key_algorithm": frozenset({"", "RSA", "EC", "DSA", "Ed25519", "Ed448", "other"}),
+    },
+    "config": {
+        "url_state": frozenset({"https", "not-https", "missing", "encrypted"}),
+        "check_cert_off": frozenset({"hostname", "chain", "revocation"}),
+        "instance_policy": frozenset({"", "true", "false"}),
+    },
+    "probe": {
+        "adcv2": TRI_VALUES,
+        "cert_requested": TRI_VALUES,
+        "handshake": frozenset({"", "completed", "failed"}),
+        "with_cert": frozenset({"", "accepted", "rejected", "not-requested", "completed"}),
+    },
+    "cross-check": {"source": frozenset({"logs", "probe"})},
+}
+
+#: Evidence a setup rule may name, per scope: what each name points at.
+SETUP_EVIDENCE: dict[str, dict[str, str]] = {
+    "certs": {
+        "leaf": "the client (leaf) certificate's place in its file",
+        "key": "the private key's place in its file",
+        "chain_end": "the certificate whose issuer is missing or did not sign it",
+        "cas": "the CA certificates that are expired or expire soon",
+        "files": "the files in a form other than PEM, or with ignored blocks",
+        "second_key": "the second private key",
+    },
+    "config": {
+        "url": "the url parameter",
+        "user": "the basic-authentication user name or password parameter",
+        "mutual_flag": "the parameter that switches mutual authentication off",
+        "check_cert": "the check_cert_* parameters set to false",
+        "policy": "mid.ssl.use.instance.security.policy",
+        "duplicates": "the parameters set twice",
+        "file": "config.xml itself",
+    },
+    "probe": {"endpoint": "the instance URL probed, with what it answered"},
+    "cross-check": {
+        "ca_names": "where the instance's CA names were seen (log line or probe)",
+        "leaf": "the client certificate and its issuer",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """One evidence line of a setup fact: a file and line (0: the whole file, or a URL)."""
+
+    path: str
+    line: int
+    text: str
+
+
+@dataclass(slots=True)
+class Observation:
+    """One input described for the setup rules: its scope, its facts, and its evidence by name.
+
+    ``subject`` names what was checked (a file list, config.xml's path, the URL) for the report.
+    """
+
+    scope: str
+    subject: str
+    facts: CertFacts | ConfigFacts | ProbeFacts | CrossFacts
+    evidence: dict[str, list[Located]] = field(default_factory=dict)
+
+    def lines(self, names: tuple[str, ...]) -> list[Located]:
+        """The evidence lines of ``names``, in that order, each line once."""
+        out: list[Located] = []
+        seen: set[tuple[str, int, str]] = set()
+        for name in names:
+            for item in self.evidence.get(name, []):
+                key = (item.path, item.line, item.text)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(item)
+        return out

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
+from types import ModuleType
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +66,26 @@ class ProblemKind(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+KindName = Literal["input", "skipped", "unparsed", "notice", "internal"]
+"""A :class:`ProblemKind` by its value, as callers may write it."""
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Problem:
     """Something in the input that was skipped or cut short: reported, never fatal."""
 
     where: Location
     message: str
-    kind: ProblemKind = ProblemKind.input
+    kind: ProblemKind
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.kind, ProblemKind):  # callers may pass the plain string
-            object.__setattr__(self, "kind", ProblemKind(self.kind))
+    def __init__(
+        self, where: Location, message: str, kind: ProblemKind | KindName = ProblemKind.input
+    ) -> None:
+        # frozen: the fields are set as the generated __init__ sets them; a plain string becomes
+        # the member, so ``kind`` is always a ProblemKind
+        object.__setattr__(self, "where", where)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "kind", ProblemKind(kind))
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -104,8 +115,10 @@ def internal_problem(where: Location, origin: str, exc: BaseException) -> Proble
 
 @contextmanager
 def boundary(problems: list[Problem], where: Location, origin: str) -> Iterator[None]:
-    """Contain an exception of one record, rule, check or report section: it becomes an
-    ``internal`` problem at ``where`` and the caller goes on with the next one."""
+    """Contain an exception of one record, rule, check or report section.
+
+    It becomes an ``internal`` problem at ``where`` and the caller goes on with the next one.
+    """
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - the whole point: one bug costs one piece
@@ -118,7 +131,7 @@ class MissingDependency(LogAnalyzerError):
     """A package a command needs is not installed; the message gives the exact install command."""
 
 
-def require(module: str, package: str, extra: str | None = None):
+def require(module: str, package: str, extra: str | None = None) -> ModuleType:
     """Import ``module`` or raise :class:`MissingDependency` naming the ``pip install`` to run.
 
     Commands import their heavier packages lazily (``analyze`` never loads pandas), so this is

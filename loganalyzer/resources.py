@@ -26,9 +26,11 @@ def data_dir(name: str) -> Path:
 
 
 def cache_dir() -> Path:
-    """Where loganalyzer keeps what it can rebuild (parser tables): ``LOGANALYZER_CACHE_DIR``,
-    else ``$XDG_CACHE_HOME/loganalyzer`` or ``~/.cache/loganalyzer``. Never the temp folder,
-    so a run writes nothing there (the scan's promise)."""
+    """Where loganalyzer keeps what it can rebuild (parser tables).
+
+    ``LOGANALYZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/loganalyzer`` or ``~/.cache/loganalyzer``.
+    Never the temp folder, so a run writes nothing there (the scan's promise).
+    """
     own = os.environ.get("LOGANALYZER_CACHE_DIR")
     if own:
         return Path(own)

@@ -1,5 +1,6 @@
-"""The words every stage shares, each defined once: severity, confidence, tri-state answers and
-the Extended Key Usage names.
+"""The words every stage shares, each defined once.
+
+Severity, confidence, tri-state answers and the Extended Key Usage names.
 
 The enums are ``str`` subclasses, so a value compares equal to its plain string (``"error"``),
 reads as itself in JSON and YAML, and the rule files and the JSON contract need not change.
@@ -85,7 +86,9 @@ CLIENT_AUTH_EKU = "clientAuth"
 SERVER_AUTH_EKU = "serverAuth"
 ANY_EKU = "anyExtendedKeyUsage"
 
-SERVER_AUTH_OID, CLIENT_AUTH_OID, ANY_EKU_OID = "1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2", "2.5.29.37.0"
+SERVER_AUTH_OID = "1.3.6.1.5.5.7.3.1"
+CLIENT_AUTH_OID = "1.3.6.1.5.5.7.3.2"
+ANY_EKU_OID = "2.5.29.37.0"
 
 # OID -> (the short name JSSE prints, the long name ``openssl x509 -text`` prints and the KB quotes)
 EKU: dict[str, tuple[str, str]] = {

@@ -18,9 +18,10 @@ import pytest
 from loganalyzer.analysis.reading import read
 from loganalyzer.api import analyze_paths
 from loganalyzer.errors import Location
+from loganalyzer.ingest.content import _looks_like_agent_log
 from loganalyzer.ingest.lines import LineDecoder, decode_text, repair_mojibake
 from loganalyzer.ingest.records import Record
-from loganalyzer.ingest.sources import _looks_like_agent_log, decode_line
+from loganalyzer.ingest.sources import decode_line
 from loganalyzer.jsse.events import CertificateRequest, Thread
 from loganalyzer.jsse.unified import Interpreter
 

@@ -18,7 +18,7 @@ import pytest
 from archives import make_tar, make_zip, set_encrypted_flag
 
 from loganalyzer.errors import Location, Problem
-from loganalyzer.ingest import sources
+from loganalyzer.ingest import sources, walk
 from loganalyzer.ingest.sources import (
     Limits,
     Source,
@@ -211,7 +211,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def refuse(path: str):
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(sources, "_open_binary", refuse)  # chmod does not stop root
+    monkeypatch.setattr(walk, "_open_binary", refuse)  # chmod does not stop root
     found, problems = collect([f])
     assert found == []
     assert problems == [Problem(Location(str(f)), "permission denied", "input")]

@@ -1,7 +1,10 @@
 """Ingest: from input paths to records, before anything knows what a record says.
 
-Holds the sources (names and rotation, streams, archives, walking the inputs), the wrapper-prefix
-decoding (``lines``), the record model and ``Dialect`` protocol (``records``) and the block-wise
-``scanner``. It may import only the base modules (``errors``, ``vocabulary``, ``resources``):
-dialects plug into the scanner through the protocol, so the scanner never names a later stage.
+Holds the sources, behind their public face ``sources``: which names are logs (``names``), what
+the first bytes say (``content``), streams that end cleanly at damage or a limit (``streams``),
+compression and zip and tar read as streams (``archives``) and the walk over files, folders,
+globs and stdin (``walk``). Then the wrapper-prefix decoding (``lines``), the record model and
+``Dialect`` protocol (``records``) and the block-wise ``scanner``. It may import only the base
+modules (``errors``, ``vocabulary``, ``resources``): dialects plug into the scanner through the
+protocol, so the scanner never names a later stage.
 """

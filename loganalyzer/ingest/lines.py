@@ -51,7 +51,8 @@ _COLUMNS: dict[str, str] = {
 _INNER_SEP = r" *\| *"
 _LAST_SEP = r" *\|(?: |$)"  # exactly one space after the last separator belongs to the prefix
 _CLASSIFY = {
-    letter: re.compile(pattern + r"(?P<sep> *\|(?: |$)| *$)") for letter, pattern in _COLUMNS.items()
+    letter: re.compile(pattern + r"(?P<sep> *\|(?: |$)| *$)")
+    for letter, pattern in _COLUMNS.items()
 }
 _ORDER = "LPZTUD"  # try U (digits only) before D, and D last: it is the least specific
 
@@ -142,8 +143,11 @@ class LineDecoder:
         return layout
 
     def split_candidate(self, line: str) -> tuple[Prefix, str]:
-        """:meth:`split` for a line the prefilter picked: one whose JSSE text sits behind a
-        prefix not learned yet teaches it first (see :meth:`learn`)."""
+        """:meth:`split` for a line the prefilter picked.
+
+        One whose JSSE text sits behind a prefix not learned yet teaches it first (see
+        :meth:`learn`).
+        """
         prefix, message = self.split(line)
         if message[:14] != "javax.net.ssl|" and _MARKERS.search(message):
             if self.learn(message):
@@ -151,14 +155,14 @@ class LineDecoder:
         return prefix, message
 
     def learn(self, message: str) -> bool:
-        """Learn the foreign prefix before the JSSE text of ``message`` (the text after the
-        wrapper's prefix); True when a new one was adopted.
+        """Learn the foreign prefix before the JSSE text of ``message``; True when one was adopted.
 
-        The prefix is what precedes ``javax.net.ssl|`` or a legacy marker (``*** ClientHello``,
-        ``found key for : ``, ...). It becomes a template: digit runs, level words and runs of
-        padding generalised, the rest literal, its trailing spaces exact (what follows is the
-        line's own indentation). A file keeps up to four. A MID agent-log head (``12/01/26
-        16:10:51 (511) Thread``) is never taken: those lines are the MID's own, read as they are.
+        ``message`` is the text after the wrapper's prefix. The prefix is what precedes
+        ``javax.net.ssl|`` or a legacy marker (``*** ClientHello``, ``found key for : ``, ...).
+        It becomes a template: digit runs, level words and runs of padding generalised, the rest
+        literal, its trailing spaces exact (what follows is the line's own indentation). A file
+        keeps up to four. A MID agent-log head (``12/01/26 16:10:51 (511) Thread``) is never
+        taken: those lines are the MID's own, read as they are.
         """
         m = _MARKERS.search(message)
         if m is None or m.start() == 0 or len(self._templates) >= 4:
@@ -271,7 +275,7 @@ class LineDecoder:
                 return _NO_PREFIX["M"], line
             return self._prefix(m2, letters), ""
         regex = _layout_regex(letters + "M")
-        m2 = regex.match(line)
+        m2 = regex.match(line) if regex is not None else None
         if m2 is None:  # cannot happen: the regex is built from the shape just found
             return _NO_PREFIX["M"], line
         return self._prefix(m2, letters + "M"), line[m2.end():]
@@ -379,7 +383,10 @@ def _shape(line: str) -> tuple[str, int, bool]:
 
 
 def _parse_time(stamp: str) -> datetime | None:
-    """``2026/11/26 18:38:12`` or ``2026/11/26 18:38:12.689``; slicing is 5x faster than strptime."""
+    """``2026/11/26 18:38:12`` or ``2026/11/26 18:38:12.689``.
+
+    Sliced, which is 5x faster than strptime.
+    """
     try:
         return datetime(
             int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10]),
@@ -416,7 +423,8 @@ codecs.register_error("loganalyzer-cp1252", _cp1252_fallback)
 
 
 def _cp1252_chars(codes: range) -> str:
-    return "".join(bytes([b]).decode("cp1252") for b in codes if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+    undefined = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+    return "".join(bytes([b]).decode("cp1252") for b in codes if b not in undefined)
 
 
 _CONT = "[" + re.escape(_cp1252_chars(range(0x80, 0xC0))) + "]"
@@ -454,7 +462,7 @@ def decode_text(raw: bytes) -> str:
     bytes as cp1252, because a Windows (cp1252) wrapper writes its own bytes into the same file,
     even the same line, as JSSE's UTF-8. Mojibake (``ZÃ¼rich``) is repaired (see
     :func:`repair_mojibake`). The line ending, NUL bytes and a UTF-8 byte order mark go, as in
-    :func:`loganalyzer.ingest.sources.decode_line`.
+    :func:`loganalyzer.ingest.content.decode_line`.
     """
     raw = raw.rstrip(b"\r\n")
     if b"\0" in raw:

@@ -2,12 +2,14 @@
 
 A record is a header line plus the body lines that belong to it. Each log dialect (JDK 11+
 unified, JDK 8 legacy) says through a :class:`Dialect` which lines open a record and where it
-ends; the scanner in :mod:`loganalyzer.ingest.scanner` only finds candidates fast and collects lines.
+ends; the scanner in :mod:`loganalyzer.ingest.scanner` only finds candidates fast and collects
+lines.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -61,6 +63,31 @@ class Record:
     has_body: bool = False
 
 
+class RecordSoFar(Protocol):
+    """A record while the scanner collects its body: the header's fields and the body so far."""
+
+    @property
+    def thread(self) -> Thread: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def body(self) -> Sequence[str]: ...
+
+
+class Dropping(Protocol):
+    """The optional part of a :class:`Dialect` that steps over records nothing reads."""
+
+    end_pattern: re.Pattern[bytes]
+
+    def drops(self, raw: bytes) -> str: ...
+
+    def cuts(self, raw: bytes) -> bool: ...
+
+    def closes(self, message: str) -> bool: ...
+
+
 class Dialect(Protocol):
     """What the scanner needs to know about one debug-output dialect.
 
@@ -72,9 +99,10 @@ class Dialect(Protocol):
       and unread records are counted, not stored;
     - ``end_pattern`` (bytes regex) and ``end_hint(raw) -> bool``: the raw lines that may end
       a record, to search for and to test one line with;
-    - ``drops(raw) -> str``, ``cuts(raw) -> bool`` and ``closes(message) -> bool``: a raw
-      candidate line that heads a record nothing reads (``"with-body"`` / ``"alone"``), so it
-      and its body are stepped over without decoding.
+    - ``drops(raw) -> str``, ``cuts(raw) -> bool`` and ``closes(message) -> bool`` with
+      ``end_pattern`` (:class:`Dropping`): a raw candidate line that heads a record nothing
+      reads (``"with-body"`` / ``"alone"``), so it and its body are stepped over without
+      decoding.
     """
 
     name: str
@@ -86,7 +114,10 @@ class Dialect(Protocol):
     def wants_body(self, record: Record) -> bool:
         """Whether lines after the header belong to the record."""
 
-    def ends(self, record: Record, line: Line) -> str:
-        """For a line after the header: ``body`` (keep), ``close`` (keep nothing more, the
-        line is the terminator), ``stop`` (the record ended before this line; the line is
-        looked at afresh) or ``cut`` (the record was cut; the line is looked at afresh)."""
+    def ends(self, record: RecordSoFar, line: Line) -> str:
+        """What a line after the header does to the record.
+
+        ``body`` (keep), ``close`` (keep nothing more, the line is the terminator), ``stop`` (the
+        record ended before this line; the line is looked at afresh) or ``cut`` (the record was
+        cut; the line is looked at afresh).
+        """

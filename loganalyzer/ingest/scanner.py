@@ -15,11 +15,12 @@ import subprocess
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO
+from typing import cast
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder, decode_text
-from loganalyzer.ingest.records import Dialect, Line, Record
+from loganalyzer.ingest.records import Dialect, Dropping, Line, Record, Thread
+from loganalyzer.ingest.streams import ByteStream
 
 try:  # a dependency; if it cannot be installed, re gives the same results ~25x slower
     import re2 as _re2
@@ -49,7 +50,7 @@ class _Reader:
     """Iterates raw lines from block-sized reads, tracking the line number and byte count."""
 
     def __init__(
-        self, stream: BinaryIO, path: str, problems: list[Problem],
+        self, stream: ByteStream, path: str, problems: list[Problem],
         on_bytes: Callable[[int], None] | None = None,
     ) -> None:
         self.stream = stream
@@ -115,7 +116,8 @@ class _Reader:
             pass
         self._count_to(len(self.buf))
         tail = self.buf[self.buf.rfind(b"\n") + 1 :]
-        return self.lineno + (1 if tail and self.counted == len(self.buf) and self.pos < len(self.buf) else 0)
+        unfinished = tail and self.counted == len(self.buf) and self.pos < len(self.buf)
+        return self.lineno + (1 if unfinished else 0)
 
     def _count_to(self, offset: int) -> None:
         if offset > self.counted:
@@ -173,7 +175,8 @@ class _Reader:
         self.problems.append(
             Problem(
                 Location(self.path, self.lineno),
-                f"line is {size / 1e6:.1f} MB long; only its first {MAX_LINE // 1024} KiB were read",
+                f"line is {size / 1e6:.1f} MB long; "
+                f"only its first {MAX_LINE // 1024} KiB were read",
                 kind="notice",
             )
         )
@@ -202,7 +205,7 @@ class _Reader:
 
 
 def scan(
-    stream: BinaryIO,
+    stream: ByteStream,
     path: str,
     dialects: Sequence[Dialect],
     *,
@@ -232,7 +235,8 @@ def scan(
     pending: Line | None = None  # a line already read that must be looked at afresh
     pending_raw: tuple[int, bytes] | None = None  # the same, not decoded yet
     # Dialects that can tell from the raw bytes that a line opens a record they would drop.
-    droppers = [d for d in dialects if hasattr(d, "drops")]
+    # One that offers ``drops`` offers the rest of :class:`Dropping`.
+    droppers = [cast(Dropping, d) for d in dialects if hasattr(d, "drops")]
 
     def lines() -> Iterator[Line]:
         nonlocal pending, pending_raw
@@ -241,6 +245,7 @@ def scan(
                 line, pending = pending, None
                 yield line
                 continue
+            got: tuple[int, bytes] | None
             if pending_raw is not None:
                 got, pending_raw = pending_raw, None
             else:
@@ -268,9 +273,11 @@ def scan(
                 continue
             yield _decode(got)
 
-    def _skip_body(dialect) -> tuple[int, bytes] | None:
-        """Step over the body of a dropped record: to its closing line, or to the line that cuts
-        it (returned, to be looked at afresh)."""
+    def _skip_body(dialect: Dropping) -> tuple[int, bytes] | None:
+        """Step over the body of a dropped record.
+
+        To its closing line, or to the line that cuts it (returned, to be looked at afresh).
+        """
         while reader.seek_candidate(dialect.end_pattern):
             got = reader.next_line()
             if got is None:
@@ -289,8 +296,10 @@ def scan(
         return Line(lineno, message, jvms.update(prefix, message), prefix.time)
 
     def _message(raw: bytes) -> str:
-        """Just the text of a body line: no Line, no JVM bookkeeping (bodies are many); the
-        file's foreign prefix, when it has one, is stripped as from its header."""
+        """Just the text of a body line: no Line, no JVM bookkeeping (bodies are many).
+
+        The file's foreign prefix, when it has one, is stripped as from its header.
+        """
         return decoder.split(decode_text(raw))[1]
 
     for line in lines():
@@ -321,9 +330,12 @@ def scan(
 
 GREP_MIN_BYTES = 8 << 20  # below this the in-process scan is as quick as starting grep
 GREP_MEMORY = 96 << 20
-"""The address space grep may use. grep holds each line whole (a 1 GiB line takes it 2 GiB);
-with this cap it stops on a line longer than some 45 MB and the file is scanned in process,
-which reads a long line in blocks and keeps only its start (see MAX_LINE)."""
+"""The address space grep may use.
+
+grep holds each line whole (a 1 GiB line takes it 2 GiB); with this cap it stops on a line
+longer than some 45 MB and the file is scanned in process, which reads a long line in blocks and
+keeps only its start (see MAX_LINE).
+"""
 
 
 @dataclass(slots=True)
@@ -370,6 +382,7 @@ def grep_candidates(file_path: str, patterns: Sequence[bytes]) -> Located | None
                                    stderr=subprocess.DEVNULL, env=env)
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               env=env) as found:
+            assert found.stdout is not None  # stdout=PIPE
             for line in found.stdout:
                 # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
                 lineno, offset, _ = line[:48].split(b":", 2)
@@ -398,15 +411,17 @@ def _ere(patterns: Sequence[bytes]) -> str:
     return text
 
 
-def compile_union(patterns: Sequence[bytes]):
+def compile_union(patterns: Sequence[bytes]) -> re.Pattern[bytes]:
     """One regex for all prefilters: RE2 when it is installed and accepts them, else re.
 
-    Only the start of the leftmost match is used, which both engines agree on.
+    Only the start of the leftmost match is used, which both engines agree on (RE2's compiled
+    regex has the ``search(buf, pos)`` of re's, which is all the scanner calls).
     """
     union = b"|".join(patterns)
     if _re2 is not None:
         try:
-            return _re2.compile(union)
+            compiled: re.Pattern[bytes] = _re2.compile(union)
+            return compiled
         except Exception:  # noqa: BLE001 - a pattern RE2 cannot run (lookaround) falls back
             pass
     return re.compile(union)
@@ -459,7 +474,10 @@ def _collect_body(
 
 
 class _Probe:
-    """A cheap stand-in for the record being collected: dialects read ``body`` and header fields."""
+    """A cheap stand-in for the record being collected (a :class:`RecordSoFar`).
+
+    Dialects read the live ``body`` and the header's fields.
+    """
 
     __slots__ = ("_record", "body")
 
@@ -467,6 +485,14 @@ class _Probe:
         self._record = record
         self.body = body
 
-    def __getattr__(self, name: str):
+    @property
+    def thread(self) -> Thread:
+        return self._record.thread
+
+    @property
+    def message(self) -> str:
+        return self._record.message
+
+    def __getattr__(self, name: str) -> object:
         return getattr(self._record, name)
 

@@ -121,8 +121,11 @@ def split_list(text: str, known: Iterable[str] = ()) -> tuple[tuple[str, ...], s
 
 
 def _heuristic(parts: list[str]) -> list[str]:
-    """Start a new DN where the first DN's leading type (CN, or DC for AD-style names) comes
-    back after an atom of another type; runs of the same type (DC=a, DC=b) stay together."""
+    """Split where the first DN's leading type comes back after an atom of another type.
+
+    The leading type is CN, or DC for AD-style names; runs of the same type (DC=a, DC=b) stay
+    together.
+    """
     first = atom_type(parts[0])
     groups: list[list[str]] = [[parts[0]]]
     for prev, atom in zip(parts, parts[1:]):

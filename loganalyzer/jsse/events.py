@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from loganalyzer.errors import Location
-from loganalyzer.ingest.records import Thread  # noqa: F401  (who wrote a record: the scanner's, used here)
-from loganalyzer.vocabulary import ANY_EKU, CLIENT_AUTH_EKU, SERVER_AUTH_EKU  # noqa: F401
+# who wrote a record: the scanner's, re-exported for the events' users
+from loganalyzer.ingest.records import Thread as Thread
+from loganalyzer.vocabulary import ANY_EKU, CLIENT_AUTH_EKU
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +131,12 @@ class KeyFound(Event):
 
 @dataclass(frozen=True, slots=True)
 class DebugMarker(Event):
-    """A line JSSE prints while an SSLContext initialises, only with the debug options that
-    also show the key manager: ``trigger seeding of SecureRandom`` and ``done seeding of
-    SecureRandom`` (``sslctx``, which ``all`` includes), ``init keystore`` and ``init keymanager
-    of type X`` (``defaultctx``). ``marker`` is one of :data:`INIT_MARKERS`.
+    """A line JSSE prints while an SSLContext initialises.
+
+    Only printed with the debug options that also show the key manager: ``trigger seeding of
+    SecureRandom`` and ``done seeding of SecureRandom`` (``sslctx``, which ``all`` includes),
+    ``init keystore`` and ``init keymanager of type X`` (``defaultctx``). ``marker`` is one of
+    :data:`INIT_MARKERS`.
 
     One such line alone proves nothing (a stray or damaged line can look like one): the
     handshake model counts them only in the pairs JSSE prints them in.
@@ -190,10 +193,13 @@ class Failure(Event):
 
 @dataclass(frozen=True, slots=True)
 class ServerRole(Event):
-    """The JVM that wrote the log is the server end of this connection: a stack frame of
-    JSSE's server code (``ServerHandshaker``, ``ClientHello$...Consumer``), or a legacy
-    ``<t>, WRITE: ... Handshake`` right after its own ``*** ServerHelloDone`` (it sent the
-    server's flight). What such a log says about certificates concerns the client's."""
+    """The JVM that wrote the log is the server end of this connection.
+
+    Shown by a stack frame of JSSE's server code (``ServerHandshaker``,
+    ``ClientHello$...Consumer``), or a legacy ``<t>, WRITE: ... Handshake`` right after its own
+    ``*** ServerHelloDone`` (it sent the server's flight). What such a log says about
+    certificates concerns the client's.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
+from typing import Any
 
 from lark import Lark, Transformer
 from lark import __version__ as lark_version
@@ -27,9 +28,12 @@ def grammar_text(name: str) -> str:
         raise GrammarError(f"cannot read grammar: {exc.strerror}", Location(str(path))) from exc
 
 
-def _cache_file(name: str, transformer: type[Transformer] | None) -> str | bool:
-    """Lark's cache of the built parser, kept with our other caches (Lark's default is the temp
-    folder, where a run must write nothing); no cache when that folder cannot be made."""
+def _cache_file(name: str, transformer: type[Transformer[Any, Any]] | None) -> str | bool:
+    """Lark's cache of the built parser, kept with our other caches; False when it cannot be.
+
+    Lark's default is the temp folder, where a run must write nothing. No cache when our folder
+    cannot be made.
+    """
     folder = cache_dir() / f"lark-{lark_version}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -40,7 +44,9 @@ def _cache_file(name: str, transformer: type[Transformer] | None) -> str | bool:
 
 
 @cache
-def parser(name: str, transformer: type[Transformer] | None = None, strict: bool = False) -> Lark:
+def parser(
+    name: str, transformer: type[Transformer[Any, Any]] | None = None, strict: bool = False
+) -> Lark:
     """An LALR parser for ``grammars/<name>.lark``; with a transformer, parsing builds no tree."""
     try:
         return Lark(

@@ -25,12 +25,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, TypeAlias, TypedDict, cast
 
-from lark import Transformer, v_args
+from lark import Token, Transformer, v_args
 from lark.exceptions import LarkError
 
 from loganalyzer.errors import Location, Problem, boundary
-from loganalyzer.ingest.records import Line, Record
+from loganalyzer.ingest.records import Line, Record, RecordSoFar
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse.exceptions import RECEIVED_ALERT, split_exception
 from loganalyzer.jsse.grammars import parser
@@ -110,6 +111,14 @@ def _kind(message: str) -> tuple[str, re.Match[str]] | None:
     return None
 
 
+def _header(record: Record) -> re.Match[str]:
+    """The header match of a record handed to the handler of its kind."""
+    found = _kind(record.message)
+    if found is None:  # not reached: a handler is only called for the kind of its header
+        raise ValueError(f"not a legacy record header: {record.message[:60]!r}")
+    return found[1]
+
+
 @lru_cache(maxsize=4096)
 def kind_of(message: str) -> str:
     """The record kind a header line opens (``client_hello``, ``alert``, …), or ``""``."""
@@ -176,7 +185,7 @@ class LegacyDialect:
     def wants_body(self, record: Record) -> bool:
         return record.has_body
 
-    def ends(self, record: Record, line: Line) -> str:
+    def ends(self, record: RecordSoFar, line: Line) -> str:
         text = line.message
         if line.jvm != record.thread.jvm or len(record.body) >= MAX_BODY_LINES:
             return "cut"
@@ -242,30 +251,57 @@ def _after(token: str, label: str) -> str:
     return token.split(label, 1)[1].strip()
 
 
+class Block(TypedDict, total=False):
+    """One era-A block as :class:`LegacyTransformer` makes it; ``kind`` says which keys it has.
+
+    ``client_hello`` / ``server_hello``: ``sni`` / ``cipher`` when the block shows them;
+    ``certificate_chain``: ``chain`` (None when the block does not show it); ``found_key``:
+    ``alias`` and ``chain``; ``certificate_request``: ``authorities`` (None when absent),
+    ``cert_types`` and ``signature_algorithms`` when shown.
+    """
+
+    kind: str
+    sni: str
+    cipher: str
+    chain: tuple[ev.CertInfo, ...] | None
+    alias: str
+    authorities: tuple[str, ...] | None
+    cert_types: tuple[str, ...]
+    signature_algorithms: str
+
+
+# A field line as a (name, value) pair: what the value is depends on the name (a text, a pair of
+# dates, a tuple of names, a flag); :meth:`LegacyTransformer.certificate` and the hello and
+# request rules read them by name.
+_Field: TypeAlias = tuple[str, Any]
+# A line of a block: a field, a certificate, ``<Empty>``, a DN or a text line, or None (the end)
+_Part: TypeAlias = "_Field | ev.CertInfo | str | None"
+
+
 @v_args(inline=True)
-class LegacyTransformer(Transformer):
+class LegacyTransformer(Transformer[Token, Block]):
     """Turns a parsed era-A block into plain Python values (dicts, tuples, CertInfo)."""
 
-    def start(self, block):
+    def start(self, block: Block) -> Block:
         return block
 
     # hellos: a dict of the lines we care about
-    def client_hello(self, header, *lines):
-        return {"kind": "client_hello", **dict(x for x in lines if isinstance(x, tuple))}
+    def client_hello(self, header: Token, *lines: _Part) -> Block:
+        return _hello("client_hello", lines)
 
-    def server_hello(self, header, *lines):
-        return {"kind": "server_hello", **dict(x for x in lines if isinstance(x, tuple))}
+    def server_hello(self, header: Token, *lines: _Part) -> Block:
+        return _hello("server_hello", lines)
 
-    def server_name(self, token):
+    def server_name(self, token: Token) -> _Field:
         # Extension server_name, server_name: [type=host_name (0), value=acme.service-now.com]
         m = re.search(r"value=([^,\]]+)", str(token))
         return ("sni", m.group(1).strip() if m else "")
 
-    def cipher_suite(self, token):
+    def cipher_suite(self, token: Token) -> _Field:
         return ("cipher", _after(token, "Cipher Suite:"))
 
     # certificates
-    def certificate_chain(self, header, *parts):
+    def certificate_chain(self, header: Token, *parts: _Part) -> Block:
         """The chain, or None when the block does not show it.
 
         Certificates or ``<Empty>`` show it; without either the interpreter decides (see
@@ -275,7 +311,7 @@ class LegacyTransformer(Transformer):
         shown = bool(chain) or _EMPTY in parts
         return {"kind": "certificate_chain", "chain": chain if shown else None}
 
-    def key_found(self, header, *parts):
+    def key_found(self, header: Token, *parts: _Part) -> Block:
         alias = _after(header, "found key for :")
         return {
             "kind": "found_key",
@@ -283,14 +319,14 @@ class LegacyTransformer(Transformer):
             "chain": tuple(p for p in parts if isinstance(p, ev.CertInfo)),
         }
 
-    def empty(self, token):
+    def empty(self, token: Token) -> str:
         return _EMPTY
 
-    def end(self, *tokens):
+    def end(self, *tokens: Token) -> None:
         return None
 
-    def certificate(self, header, *fields):
-        values: dict = {}
+    def certificate(self, header: Token, *fields: _Part) -> ev.CertInfo:
+        values: dict[str, Any] = {}  # the value of each field, by its name (see _Field)
         for f in fields:  # the first of each: the AuthorityKeyIdentifier's SerialNumber is later
             if isinstance(f, tuple) and f[0] == "validity":
                 if "not_before" not in values:
@@ -309,55 +345,72 @@ class LegacyTransformer(Transformer):
             is_ca=values.get("is_ca"),
         )
 
-    def subject(self, token):
+    def subject(self, token: Token) -> _Field:
         return ("subject", _after(token, "Subject:"))
 
-    def issuer(self, token):
+    def issuer(self, token: Token) -> _Field:
         return ("issuer", _after(token, "Issuer:"))
 
-    def validity(self, from_token, to_token=None):
+    def validity(self, from_token: Token, to_token: Token | None = None) -> _Field:
         start = _after(from_token, "[From:").rstrip(",")
         end = _after(to_token, "To:").rstrip("]") if to_token is not None else ""
         return ("validity", (parse_date(start), parse_date(end)))
 
-    def serial(self, token):
+    def serial(self, token: Token) -> _Field:
         return ("serial", normalise_serial(_after(token, "SerialNumber:")))
 
-    def item(self, token):
+    def item(self, token: Token) -> str:
         return str(token).strip()
 
-    def eku(self, header, *items):
+    def eku(self, header: Token, *items: str) -> _Field:
         return ("eku", tuple(EKU_SHORT.get(x, x) for x in items))
 
-    def key_usage(self, header, *items):
+    def key_usage(self, header: Token, *items: str) -> _Field:
         return ("key_usage", tuple(items))
 
-    def san(self, header, *items):
+    def san(self, header: Token, *items: str) -> _Field:
         # "DNSName: localhost" -> "localhost", as the JDK 11+ reader does
         return ("san", tuple(x.split(":", 1)[1].strip() if ":" in x else x for x in items))
 
-    def basic_constraints(self, header, *items):
+    def basic_constraints(self, header: Token, *items: str) -> _Field:
         return ("is_ca", any(x.replace(" ", "").lower() == "ca:true" for x in items))
 
     # certificate request
-    def certificate_request(self, header, *parts):
-        out = {"kind": "certificate_request", "authorities": None, "cert_types": ()}
+    def certificate_request(self, header: Token, *parts: _Part) -> Block:
+        out: Block = {"kind": "certificate_request", "authorities": None, "cert_types": ()}
         for p in parts:
-            if isinstance(p, tuple):
-                out[p[0]] = p[1]
+            if isinstance(p, tuple):  # the three field rules below make the only fields here
+                if p[0] == "authorities":
+                    out["authorities"] = p[1]
+                elif p[0] == "cert_types":
+                    out["cert_types"] = p[1]
+                elif p[0] == "signature_algorithms":
+                    out["signature_algorithms"] = p[1]
         return out
 
-    def cert_types(self, token):
+    def cert_types(self, token: Token) -> _Field:
         return ("cert_types", tuple(x.strip() for x in _after(token, "Cert Types:").split(",")))
 
-    def signature_algorithms(self, token):
+    def signature_algorithms(self, token: Token) -> _Field:
         return ("signature_algorithms", _after(token, "Supported Signature Algorithms:"))
 
-    def authorities(self, header, *dns):
+    def authorities(self, header: Token, *dns: str) -> _Field:
         return ("authorities", tuple(d for d in dns if d is not _EMPTY))
 
-    def dn(self, token):
+    def dn(self, token: Token) -> str:
         return str(token).strip()[1:-1]
+
+
+def _hello(kind: str, lines: tuple[_Part, ...]) -> Block:
+    """A hello block: its kind and the ``sni`` / ``cipher`` its lines show."""
+    block: Block = {"kind": kind}
+    for x in lines:
+        if isinstance(x, tuple):  # server_name and cipher_suite make the only fields here
+            if x[0] == "sni":
+                block["sni"] = x[1]
+            elif x[0] == "cipher":
+                block["cipher"] = x[1]
+    return block
 
 
 def unwrap(body: Sequence[str]) -> list[str]:
@@ -383,10 +436,11 @@ def unwrap(body: Sequence[str]) -> list[str]:
 _WRAPPED_NAME = re.compile(r"^\s*(?:Subject|Issuer): .*,\s*$")
 
 
-def parse_block(record: Record) -> dict:
+def parse_block(record: Record) -> Block:
     """Parse a record's header and body with ``grammars/jsse_legacy.lark``; raises LarkError."""
     text = "\n".join((record.message, *unwrap(record.body))) + "\n"
-    return parser(GRAMMAR, LegacyTransformer).parse(text)
+    # with a transformer Lark returns what the transformer made, not the tree its stub names
+    return cast(Block, parser(GRAMMAR, LegacyTransformer).parse(text))
 
 
 # ----------------------------------------------------------------------------- interpretation
@@ -421,6 +475,15 @@ class _HandshakeState:
     finished: int = 0
 
 
+class _Base(TypedDict):
+    """The fields every event takes from its record (:class:`~loganalyzer.jsse.events.Event`)."""
+
+    where: Location
+    thread: ev.Thread
+    time: datetime | None
+    text: str
+
+
 @dataclass(slots=True)
 class Interpreter:
     """Turns the legacy records of one file into events; remembers what failed to parse."""
@@ -434,7 +497,8 @@ class Interpreter:
             handler = getattr(self, kind_of(record.message), None)
             if handler is None:
                 continue
-            with boundary(self.problems, record.where, f"the legacy {kind_of(record.message)} record"):
+            origin = f"the legacy {kind_of(record.message)} record"
+            with boundary(self.problems, record.where, origin):
                 try:
                     found += handler(record)
                 except LarkError as exc:
@@ -442,7 +506,7 @@ class Interpreter:
         return found
 
     # helpers
-    def _base(self, record: Record) -> dict:
+    def _base(self, record: Record) -> _Base:
         return {
             "where": record.where,
             "thread": record.thread,
@@ -457,14 +521,14 @@ class Interpreter:
     def client_hello(self, record: Record) -> list[ev.Event]:
         self.states[(record.thread.jvm, record.thread.name)] = _HandshakeState()
         block = parse_block(record)
-        version = _kind(record.message)[1].group("version")  # type: ignore[index]
+        version = _header(record).group("version")
         return [
             ev.ClientHello(**self._base(record), sni=block.get("sni"), offered_versions=(version,))
         ]
 
     def server_hello(self, record: Record) -> list[ev.Event]:
         block = parse_block(record)
-        version = _kind(record.message)[1].group("version")  # type: ignore[index]
+        version = _header(record).group("version")
         return [ev.ServerHello(**self._base(record), version=version, cipher=block.get("cipher"))]
 
     def certificate_chain(self, record: Record) -> list[ev.Event]:
@@ -510,9 +574,11 @@ class Interpreter:
         return []
 
     def record_layer(self, record: Record) -> list[ev.Event]:
-        """``<t>, WRITE: TLSv1.2 Handshake`` on the line right after ``*** ServerHelloDone``:
-        this JVM wrote the server's flight, so it is the server. A client prints its own
-        messages (``*** ClientKeyExchange`` at least) between the two."""
+        """``<t>, WRITE: TLSv1.2 Handshake`` on the line right after ``*** ServerHelloDone``.
+
+        This JVM wrote the server's flight, so it is the server. A client prints its own
+        messages (``*** ClientKeyExchange`` at least) between the two.
+        """
         state = self._state(record)
         written = ", WRITE: " in record.message and " Handshake" in record.message
         if written and state.hello_done_end and record.where.line == state.hello_done_end + 1:
@@ -526,10 +592,11 @@ class Interpreter:
 
     def found_key(self, record: Record) -> list[ev.Event]:
         block = parse_block(record)
-        return [ev.KeyFound(**self._base(record), alias=block["alias"], chain=block["chain"])]
+        chain = block["chain"] or ()  # a found_key block always has one
+        return [ev.KeyFound(**self._base(record), alias=block["alias"], chain=chain)]
 
     def matching_alias(self, record: Record) -> list[ev.Event]:
-        alias = _kind(record.message)[1].group("alias")  # type: ignore[index]
+        alias = _header(record).group("alias")
         return [ev.KeySelection(**self._base(record), outcome="chosen", alias=alias)]
 
     def no_certificate(self, record: Record) -> list[ev.Event]:
@@ -563,7 +630,7 @@ class Interpreter:
         return [ev.KeySelection(**base, outcome="none", reason=text)]
 
     def alert(self, record: Record) -> list[ev.Event]:
-        m = _kind(record.message)[1]  # type: ignore[index]
+        m = _header(record)
         direction = "received" if m.group("direction") == "RECV" else "sent"
         return [
             ev.Alert(
@@ -575,7 +642,7 @@ class Interpreter:
         ]
 
     def exception(self, record: Record) -> list[ev.Event]:
-        text = _kind(record.message)[1].group("text")  # type: ignore[index]
+        text = _header(record).group("text")
         cls, message = split_exception(text)
         alert = RECEIVED_ALERT.search(message)
         return [
@@ -591,9 +658,12 @@ class Interpreter:
         return [ev.Closed(**self._base(record))]
 
     def rethrow(self, record: Record) -> list[ev.Event]:
-        """``<t>, fatal: engine already closed. Rethrowing <exception>`` (or the exception on
-        the next line): the failure the engine had already reported, with its thread."""
-        m = _kind(record.message)[1]  # type: ignore[index]
+        """``<t>, fatal: engine already closed. Rethrowing <exception>``.
+
+        Or the exception on the next line: the failure the engine had already reported, with
+        its thread.
+        """
+        m = _header(record)
         text = m.group("text") or (record.body[0].strip() if record.body else "")
         if not text:
             return []
@@ -620,7 +690,7 @@ class Interpreter:
         client that answered the CertificateRequest with an empty Certificate message
         (``ServerHandshaker.clientCertificate``), so it also stands for that message.
         """
-        m = _kind(record.message)[1]  # type: ignore[index]
+        m = _header(record)
         diagnostic = m.group("text")
         cls, cause = split_exception(record.body[0].strip()) if record.body else ("", "")
         message = cause or diagnostic
@@ -665,15 +735,21 @@ def infer_threads(records: Iterable[Record]) -> list[Record]:
             nxt[r.thread.jvm] = r
     out = []
     for r, prev, follow in zip(ordered, before, after):
-        if r.thread.name or (prev is None and follow is None):
+        pick = None if r.thread.name else _nearest(r, prev, follow)
+        if pick is None:
             out.append(r)
             continue
-        d_prev = r.where.line - prev.end_line if prev else None
-        d_next = follow.where.line - r.end_line if follow else None
-        pick = follow if d_prev is None or (d_next is not None and d_next <= d_prev) else prev
-        name = pick.thread.name  # type: ignore[union-attr]
-        out.append(replace(r, thread=replace(r.thread, name=name)))
+        out.append(replace(r, thread=replace(r.thread, name=pick.thread.name)))
     return out
+
+
+def _nearest(r: Record, prev: Record | None, follow: Record | None) -> Record | None:
+    """The neighbour fewer lines from ``r``; a tie goes to the one after it."""
+    if prev is None or follow is None:
+        return follow if prev is None else prev
+    d_prev = r.where.line - prev.end_line
+    d_next = follow.where.line - r.end_line
+    return follow if d_next <= d_prev else prev
 
 
 def _unparsed(record: Record, exc: Exception) -> Problem:

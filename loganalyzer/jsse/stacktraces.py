@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 
 from loganalyzer.errors import Location
-from loganalyzer.ingest.records import Line, Record
+from loganalyzer.ingest.records import Line, Record, RecordSoFar
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse.exceptions import RECEIVED_ALERT, split_exception
 
@@ -29,7 +29,9 @@ _CLASSES = (
 _EXCEPTION = re.compile(rf"(?P<text>(?:Caused by: )?(?:{_CLASSES})(?::.*)?)$")
 # A stack frame of JSSE's server code: the JVM that printed the trace is the server end of the
 # connection (JDK 8 before 8u261: ServerHandshaker; newer: the consumer of the ClientHello)
-_SERVER_FRAMES = r"sun[.]security[.]ssl[.](?:ServerHandshaker|ClientHello[$][A-Za-z0-9]*ClientHelloConsumer)[.]"
+_SERVER_FRAMES = (
+    r"sun[.]security[.]ssl[.](?:ServerHandshaker|ClientHello[$][A-Za-z0-9]*ClientHelloConsumer)[.]"
+)
 _SERVER_FRAME = re.compile(rf"\bat (?P<text>{_SERVER_FRAMES}\S*)")
 # The MID Server logs its own lines as "11/26/26 14:09:37 (905) ECCSender.1 SEVERE *** ERROR *** …"
 _MID_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d \(\d+\) (?P<thread>\S+) ")
@@ -60,13 +62,15 @@ class AppExceptionDialect:
     def wants_body(self, record: Record) -> bool:
         return False
 
-    def ends(self, record: Record, line: Line) -> str:
+    def ends(self, record: RecordSoFar, line: Line) -> str:
         return "stop"
 
 
 def interpret(record: Record, when: datetime | None = None) -> ev.Failure | ev.ServerRole:
     """The exception record as a Failure; ``Caused by`` lines are kept as their own failures.
-    A frame of JSSE's server code is a :class:`~loganalyzer.jsse.events.ServerRole`."""
+
+    A frame of JSSE's server code is a :class:`~loganalyzer.jsse.events.ServerRole`.
+    """
     if record.message.startswith("sun.security.ssl."):
         return ev.ServerRole(where=record.where, thread=record.thread, time=record.time or when,
                              text=record.message)

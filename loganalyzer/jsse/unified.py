@@ -8,17 +8,17 @@ are parsed with ``grammars/jsse_unified.lark``; everything else is judged from t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TypeAlias, TypedDict, cast
 
-from lark import Transformer, v_args
+from lark import Token, Transformer, v_args
 from lark.exceptions import LarkError
 
 from loganalyzer.errors import Location, Problem
-from loganalyzer.ingest.records import Line, Record
+from loganalyzer.ingest.records import Line, Record, RecordSoFar
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse.dn import split_list
 from loganalyzer.jsse.exceptions import ALERT_PREFIX, RECEIVED_ALERT, split_exception
@@ -94,14 +94,21 @@ class UnifiedDialect:
         return record.message.startswith(_BODY_READERS)
 
     def keeps_record(self, record: Record) -> bool:
-        """Records no handler reads (most of a dense log: hex dumps, extensions, cipher
-        lists) are cut out and dropped, not stored."""
-        return record.message.startswith(_HANDLED) or _KEY_NOT_OF.search(record.message) is not None
+        """Whether a handler reads the record.
+
+        Records no handler reads (most of a dense log: hex dumps, extensions, cipher lists) are
+        cut out and dropped, not stored.
+        """
+        message = record.message
+        return message.startswith(_HANDLED) or _KEY_NOT_OF.search(message) is not None
 
     def drops(self, raw: bytes) -> str:
-        """For a raw candidate line: ``with-body`` / ``alone`` when it is the header of a record
-        no handler reads (and no marker is in it), ``""`` otherwise. Lets the scanner step over
-        most of a dense log without decoding it; the records would be dropped anyway."""
+        """Whether a raw candidate line heads a record no handler reads.
+
+        ``with-body`` / ``alone`` when it is the header of such a record (and no marker is in
+        it), ``""`` otherwise. Lets the scanner step over most of a dense log without decoding
+        it; the records would be dropped anyway.
+        """
         at = raw.find(b"javax.net.ssl|")
         m = _RAW_HEADER.match(raw, at) if at >= 0 else None
         if m is None:
@@ -128,7 +135,7 @@ class UnifiedDialect:
         """``end_pattern`` for one raw line, with bytes methods (several times cheaper)."""
         return raw.rstrip().endswith(b")") or b"javax.net.ssl|" in raw
 
-    def ends(self, record: Record, line: Line) -> str:
+    def ends(self, record: RecordSoFar, line: Line) -> str:
         text = line.message
         if text.rstrip() == ")":
             return "close"
@@ -139,10 +146,12 @@ class UnifiedDialect:
         return "body"
 
 
-def continuation(messages) -> tuple[str, ...]:
-    """The first lines of a file when they are the rest of a record the previous file of its
-    rotated set ended in: everything up to the first ``)`` line, if no header comes before it.
-    ``()`` when the file starts otherwise."""
+def continuation(messages: Iterable[str]) -> tuple[str, ...]:
+    """The first lines of a file when they are the rest of a record the previous file ended in.
+
+    The previous file of its rotated set: everything up to the first ``)`` line, if no header
+    comes before it. ``()`` when the file starts otherwise.
+    """
     out: list[str] = []
     for text in messages:
         if text.rstrip() == ")":
@@ -198,7 +207,8 @@ def normalise(lines: tuple[str, ...] | list[str]) -> str:
             out += [m.group(1), "}" + m.group(2)]
             continue
         stripped = line.rstrip()
-        if stripped.endswith("]") and stripped.strip() != "]" and not stripped.lstrip().startswith('"'):
+        if (stripped.endswith("]") and stripped.strip() != "]"
+                and not stripped.lstrip().startswith('"')):
             nxt = next((x for x in lines[i + 1 : n] if x.strip()), "")
             if nxt.strip().startswith("}"):
                 out += [stripped[:-1], "]"]
@@ -215,42 +225,50 @@ class Ext:
     lines: tuple[str, ...]
 
 
-Node = list  # a container: items are (key, value) pairs, bare strings, Ext or nested Node
+# A container: items are (key, value) pairs, bare strings, Ext or nested containers; a pair's
+# value is a bare string or a container.
+Node: TypeAlias = "list[NodeItem]"
+NodeValue: TypeAlias = "str | Node"
+NodeItem: TypeAlias = "str | tuple[str, NodeValue] | Ext | Node"
 
 
-class _ToNodes(Transformer):
-    """Grammar tree -> plain containers; values keep their text, quotes and commas removed."""
+class _ToNodes(Transformer[Token, Node]):
+    """Grammar tree -> plain containers; values keep their text, quotes and commas removed.
 
-    def start(self, items):
+    A rule's children are the grammar's own tokens (key, brackets), which are strings, around
+    the items already made: a Node either way.
+    """
+
+    def start(self, items: list[NodeItem]) -> Node:
         return list(items)
 
     @v_args(inline=True)
-    def scalar_pair(self, key, value):
+    def scalar_pair(self, key: Token, value: Token) -> tuple[str, NodeValue]:
         return (str(key)[1:-1], _clean_scalar(str(value)))
 
-    def object_pair(self, items):
-        return (str(items[0])[1:-1], [i for i in items[2:-1]])
+    def object_pair(self, items: Node) -> tuple[str, NodeValue]:
+        return (str(items[0])[1:-1], items[2:-1])
 
-    def list_pair(self, items):
-        return (str(items[0])[1:-1], [i for i in items[2:-1]])
+    def list_pair(self, items: Node) -> tuple[str, NodeValue]:
+        return (str(items[0])[1:-1], items[2:-1])
 
     @v_args(inline=True)
-    def bare(self, text):
+    def bare(self, text: Token) -> str:
         return str(text).strip().removesuffix(_KEEP_BARE)
 
-    def bare_list(self, items):
-        return (str(items[0]).rstrip(" [").strip(), [i for i in items[1:-1]])
+    def bare_list(self, items: Node) -> tuple[str, NodeValue]:
+        return (str(items[0]).rstrip(" [").strip(), items[1:-1])
 
-    def anon_object(self, items):
+    def anon_object(self, items: Node) -> Ext | Node:
         inner = items[1:-1]
         if len(inner) == 1 and isinstance(inner[0], Ext):
             return inner[0]
         return list(inner)
 
-    def anon_list(self, items):
+    def anon_list(self, items: Node) -> Node:
         return list(items[1:-1])
 
-    def x509_extension(self, items):
+    def x509_extension(self, items: list[Token]) -> Ext:
         oid_line = str(items[0])
         oid = oid_line.split()[1] if len(oid_line.split()) > 1 else ""
         return Ext(oid, tuple(str(t).strip() for t in items[1:]))
@@ -276,21 +294,26 @@ def parse_body(body: tuple[str, ...] | list[str]) -> Node:
 
 @lru_cache(maxsize=512)
 def _parse_cached(body: tuple[str, ...]) -> Node:
-    return parser("jsse_unified", _ToNodes).parse(normalise(body))
+    # with a transformer Lark returns what the transformer made, not the tree its stub names
+    return cast("Node", parser("jsse_unified", _ToNodes).parse(normalise(body)))
 
 
-def get(node: Node, key: str, default=None):
+def get(node: Node, key: str, default: NodeValue | None = None) -> NodeValue | None:
     for item in node:
         if isinstance(item, tuple) and item[0] == key:
             return item[1]
     return default
 
 
-def pairs(node: Node, into: Callable[[str, Any], bool] = lambda key, value: True):
-    """Every ``(key, value)`` under ``node``, depth first and in order; a container value is
-    entered when ``into(key, value)`` says so. Iterative: a damaged body can nest deeper than
-    Python's recursion limit."""
-    stack = [iter(node)]
+def pairs(
+    node: Node, into: Callable[[str, NodeValue], bool] = lambda key, value: True
+) -> Iterator[tuple[str, NodeValue]]:
+    """Every ``(key, value)`` under ``node``, depth first and in order.
+
+    A container value is entered when ``into(key, value)`` says so. Iterative: a damaged body
+    can nest deeper than Python's recursion limit.
+    """
+    stack: list[Iterator[NodeItem]] = [iter(node)]
     while stack:
         for item in stack[-1]:
             if isinstance(item, tuple):
@@ -305,7 +328,7 @@ def pairs(node: Node, into: Callable[[str, Any], bool] = lambda key, value: True
             stack.pop()
 
 
-def find(node: Node, key: str):
+def find(node: Node, key: str) -> NodeValue | None:
     """Depth-first search for the first value under ``key``."""
     return next((value for k, value in pairs(node) if k == key), None)
 
@@ -323,8 +346,10 @@ class _Shape(LarkError):
 
 
 def scalar(node: Node, key: str, default: str = "") -> str:
-    """The scalar under ``key``; ``default`` when it is missing; :class:`_Shape` when it is a
-    container."""
+    """The scalar under ``key``; ``default`` when it is missing.
+
+    Raises :class:`_Shape` when it is a container.
+    """
     value = get(node, key)
     if value is None:
         return default
@@ -333,12 +358,12 @@ def scalar(node: Node, key: str, default: str = "") -> str:
     raise _Shape(key)
 
 
-def children(value) -> Node:
+def children(value: object) -> Node:
     """``value`` as a container: a scalar (``<no extension>``, a damaged line) holds nothing."""
     return value if isinstance(value, list) else []
 
 
-def words(value) -> str:
+def words(value: object) -> str:
     """A scalar, or the bare lines of a container, as one text (for lists printed either way)."""
     if isinstance(value, str):
         return value
@@ -399,8 +424,19 @@ def _throwable(node: Node) -> tuple[str, str]:
     lines = get(node, "throwable")
     if not lines:
         return "", ""
-    first = lines if isinstance(lines, str) else next((x for x in children(lines) if isinstance(x, str)), "")
+    first = lines if isinstance(lines, str) else next(
+        (x for x in children(lines) if isinstance(x, str)), "")
     return split_exception(first)
+
+
+class _Base(TypedDict):
+    """The fields every event takes from its record (:class:`~loganalyzer.jsse.events.Event`)."""
+
+    where: Location
+    thread: ev.Thread
+    time: datetime | None
+    text: str
+    lines: tuple[tuple[int, str], ...]
 
 
 @dataclass(slots=True)
@@ -429,7 +465,7 @@ class Interpreter:
         return []
 
     # -- handlers: each turns one kind of record into events
-    def _base(self, record: Record, *keys: str) -> dict:
+    def _base(self, record: Record, *keys: str) -> _Base:
         """Common event fields; ``keys`` pick body lines (by their start) to cite as evidence."""
         lines: tuple[tuple[int, str], ...] = ()
         if keys:
@@ -483,7 +519,8 @@ class Interpreter:
         base = self._base(record, '"Certificates":', '"certificate_list"', '"subject"', '"issuer"')
         chain = certificates(self._body(record))
         if chain:  # cite the leaf only: its subject and issuer are the first two such lines
-            base["lines"] = tuple(x for x in base["lines"] if not x[1].startswith('"certificate_list"'))[:3]
+            base["lines"] = tuple(x for x in base["lines"]
+                                  if not x[1].startswith('"certificate_list"'))[:3]
         return [ev.ClientCertificate(**base, chain=chain)]
 
     def certificate_request(self, record: Record) -> list[ev.Event]:
@@ -495,20 +532,23 @@ class Interpreter:
             self.problems.append(_unparsed(record, exc))
             return [ev.CertificateRequest(**base, ca_state="unknown")]
 
-    def _certificate_request(self, record: Record, base: dict) -> ev.CertificateRequest:
+    def _certificate_request(self, record: Record, base: _Base) -> ev.CertificateRequest:
         req = children(get(self._body(record), "CertificateRequest"))
-        if get(req, "certificate_request_context") is not None or get(req, "extensions") is not None:
+        if (get(req, "certificate_request_context") is not None
+                or get(req, "extensions") is not None):
             ca_ext = find(req, "certificate_authorities (47)")
             if ca_ext is None:
                 return ev.CertificateRequest(**base, tls13=True, ca_state="absent")
-            names = get(ca_ext, "certificate authorities", []) if isinstance(ca_ext, list) else []
-            if isinstance(names, str):  # printed on one line: "certificate authorities": []
-                names = list(split_list(names)[0])
-            dns = tuple(x for x in names if isinstance(x, str) and x)
+            found = get(ca_ext, "certificate authorities", []) if isinstance(ca_ext, list) else []
+            listed: Sequence[NodeItem] = (
+                list(split_list(found)[0])  # printed on one line: "certificate authorities": []
+                if isinstance(found, str) else children(found)
+            )
+            dns = tuple(x for x in listed if isinstance(x, str) and x)
             # JSSE prints its own parse error in place of the names ("Invalid
             # certificate_authorities extension: …", "unparseable distinguished name: …")
             bad = not isinstance(ca_ext, list) or any(
-                isinstance(x, str) and "=" not in x for x in (*names, *ca_ext))
+                isinstance(x, str) and "=" not in x for x in (*listed, *ca_ext))
             state = "malformed" if bad else ("listed" if dns else "empty")
             return ev.CertificateRequest(**base, tls13=True, ca_names=dns,
                                          ca_state=state, ca_split="exact")
@@ -523,16 +563,19 @@ class Interpreter:
         return [ev.NoClientCertificate(**self._base(record))]
 
     def km_class(self, record: Record) -> list[ev.Event]:
-        return [ev.KeyManagerClass(**self._base(record), name=record.message.split(":", 1)[1].strip())]
+        name = record.message.split(":", 1)[1].strip()
+        return [ev.KeyManagerClass(**self._base(record), name=name)]
 
     def found_key(self, record: Record) -> list[ev.Event]:
         alias = record.message.split(":", 1)[1].strip()
         chain = certificates(self._body(record)) if record.body or record.truncated else ()
         base = self._base(record, '"subject"', '"issuer"')
         # cite the leaf's subject and every issuer up the chain: what a CA list must cover
-        first_subject = next((i for i, (_, t) in enumerate(base["lines"]) if t.startswith('"subject"')), None)
+        first_subject = next(
+            (i for i, (_, t) in enumerate(base["lines"]) if t.startswith('"subject"')), None)
         base["lines"] = tuple(
-            x for i, x in enumerate(base["lines"]) if x[1].startswith('"issuer"') or i == first_subject
+            x for i, x in enumerate(base["lines"])
+            if x[1].startswith('"issuer"') or i == first_subject
         )
         return [ev.KeyFound(**base, alias=alias, chain=chain)]
 
@@ -540,12 +583,14 @@ class Interpreter:
         msg = record.message
         base = self._base(record)
         if msg.startswith(("matching alias:", "KeyMgr: choosing key:")):
-            alias = msg.split(":", 2)[-1].strip() if msg.startswith("KeyMgr") else msg.split(":", 1)[1].strip()
+            alias = (msg.split(":", 2)[-1] if msg.startswith("KeyMgr")
+                     else msg.split(":", 1)[1]).strip()
             alias = alias.split(" (verified", 1)[0]
             return [ev.KeySelection(**base, outcome="chosen", alias=alias)]
         if msg.startswith("Ignore alias "):
             alias, _, reason = msg[len("Ignore alias "):].partition(":")
-            return [ev.KeySelection(**base, outcome="ignored", alias=alias.strip(), reason=reason.strip())]
+            return [ev.KeySelection(**base, outcome="ignored", alias=alias.strip(),
+                                    reason=reason.strip())]
         if msg.startswith("KeyMgr: no good matching key found"):
             text = " ".join(record.body).strip().strip("[]")
             alias, _, rest = text.partition(" (verified: ")
@@ -562,10 +607,14 @@ class Interpreter:
     def alert_received(self, record: Record) -> list[ev.Event]:
         alert = children(get(self._body(record), "Alert"))
         return [ev.Alert(**self._base(record, '"description"'), direction="received",
-                         level=scalar(alert, "level", "fatal"), description=scalar(alert, "description"))]
+                         level=scalar(alert, "level", "fatal"),
+                         description=scalar(alert, "description"))]
 
     def alert_written(self, record: Record) -> list[ev.Event]:
-        desc = _WRITE_ALERT.match(record.message).group("alert")
+        m = _WRITE_ALERT.match(record.message)
+        if m is None:  # not reached: the handler table calls this only for a match
+            return []
+        desc = m.group("alert")
         level = "warning" if desc in ("close_notify", "user_canceled") else "fatal"
         return [ev.Alert(**self._base(record), direction="sent", level=level, description=desc)]
 
@@ -611,7 +660,8 @@ class _Truncated(LarkError):
 
 def _unparsed(record: Record, exc: Exception) -> Problem:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return Problem(record.where, f"unparsed JSSE record '{record.message[:60]}': {reason}", "unparsed")
+    return Problem(record.where, f"unparsed JSSE record '{record.message[:60]}': {reason}",
+                   "unparsed")
 
 
 _HANDLERS: tuple[tuple[str, Callable[[Interpreter, Record], list[ev.Event]]], ...] = (
@@ -639,7 +689,8 @@ _HANDLERS: tuple[tuple[str, Callable[[Interpreter, Record], list[ev.Event]]], ..
     *((marker, Interpreter.debug_marker) for marker in ev.INIT_MARKERS),
     ("trustStore is:", Interpreter.store),
     ("Received alert message", Interpreter.alert_received),
-    ("WRITE: ", lambda self, r: Interpreter.alert_written(self, r) if _WRITE_ALERT.match(r.message) else []),
+    ("WRITE: ", lambda self, r: (Interpreter.alert_written(self, r)
+                                 if _WRITE_ALERT.match(r.message) else [])),
     ("Fatal (", Interpreter.fatal),
     ("handling exception", Interpreter.handling_exception),
     ("Consuming server Finished handshake message", Interpreter.finished),
@@ -661,7 +712,8 @@ _BODY_READERS = tuple(
 _HANDLED = tuple(prefix for prefix, _ in _HANDLERS)
 # ``<alias> private or public key is not of EC algorithm``: the one key-manager record whose
 # message does not start with a fixed text
-_KEY_NOT_OF = re.compile(r"^(?P<alias>\S.*?) (?P<why>private or public key is not of \S+ algorithm)")
+_KEY_NOT_OF = re.compile(
+    r"^(?P<alias>\S.*?) (?P<why>private or public key is not of \S+ algorithm)")
 _KEY_NOT_OF_RAW = b" private or public key is not of "
 _HANDLED_RAW = tuple(p.encode() for p in _HANDLED)
 _RAW_HEADER = re.compile(

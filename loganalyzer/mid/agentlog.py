@@ -1,9 +1,9 @@
-"""The MID Server's own application log (``agent/logs/agent0.log.N``): lines that matter for mTLS.
+r"""The MID Server's own application log (``agent/logs/agent0.log.N``): lines that matter for mTLS.
 
 Lines look like ``08/23/21 13:46:49 (168) ECCQueueMonitor.1 DEBUG: MIDSecPolicy: hostname
 verification for host[instance.service-now.com] is true``: date (MM/dd/yy), time, milliseconds in
 parentheses, thread, level, message. Exceptions continue on the following lines without that
-prefix (``javax.net.ssl.SSLHandshakeException: …``, ``\\tat …``, ``Caused by: …``).
+prefix (``javax.net.ssl.SSLHandshakeException: …``, ``\tat …``, ``Caused by: …``).
 
 The wordings recognised here come from the ServiceNow KB article on MID Server mutual
 authentication (``shared/kb/mid-server-mutual-authentication.txt``) and from the MID's

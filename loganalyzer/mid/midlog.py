@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from loganalyzer.errors import Location
-from loganalyzer.ingest.records import Line, Record, Thread
+from loganalyzer.ingest.records import Line, Record, RecordSoFar, Thread
 from loganalyzer.mid.agentlog import AGENT_LINE
 
 _WORDS = (
@@ -55,5 +55,5 @@ class MidLineDialect:
     def wants_body(self, record: Record) -> bool:
         return False
 
-    def ends(self, record: Record, line: Line) -> str:
+    def ends(self, record: RecordSoFar, line: Line) -> str:
         return "stop"

@@ -87,7 +87,9 @@ def render(ruleset) -> str:
                 f"- root cause: `{r.root_cause}`",
                 f"- severity: {r.severity}; confidence: {r.confidence}; rank: {r.rank}; "
                 f"scope: {r.scope}",
-                f"- KB: {r.kb.article}, section \"{_cell(r.kb.section)}\"",
+                f"- KB: {r.kb.article}, section \"{_cell(r.kb.section)}\""
+                + (f" ({r.kb.number})" if r.kb.number else "")
+                + (f" <{r.kb.url}>" if r.kb.url else ""),
                 f"- file: `rules/{r.path.parent.name}/{r.path.name}`",
                 "", "### What it means", "", _cell(r.meaning), "",
                 "### When it fires", ""]

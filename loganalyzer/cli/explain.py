@@ -46,7 +46,10 @@ def render_rule(rule, full: bool = False) -> Group:
         parts.append(Text("Telling the candidates apart", style="bold underline"))
         parts.append(Text(rule.distinguish))
     parts.append(Text(""))
-    parts.append(Text(f"KB: {rule.kb.article}, section \"{rule.kb.section}\"", style="italic"))
+    parts.append(Text(f"KB: {rule.kb.article}, section \"{rule.kb.section}\""
+                      + (f" ({rule.kb.number})" if rule.kb.number else ""), style="italic"))
+    if rule.kb.url:
+        parts.append(Text(rule.kb.url, style="dim", overflow="fold"))
     if full:
         parts.append(Text(""))
         if rule.scope == "text":

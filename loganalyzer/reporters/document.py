@@ -138,7 +138,8 @@ NO_EVIDENCE = {
         "Or give the tool the MID Server's agent0.log.* files as well, if they were left out.",
     ],
     "kb": {"article": "MID Server Mutual Authentication",
-           "section": "Troubleshooting: Setup MID Server SSL debug"},
+           "section": "Troubleshooting: Setup MID Server SSL debug", "number": "KB1116112",
+           "url": "https://support.servicenow.com/kb?id=kb_article_view&sysparm_article=KB1116112"},
 }
 
 
@@ -238,6 +239,13 @@ class Groups:
         files = "1 file" if len(mine) == 1 else f"{len(mine)} files"
         return (f"Nothing to judge: {files} ({lines:,} lines) read, but no TLS handshake and no "
                 "MID Server agent event was logged. This is not a clean result.")
+
+
+def cite(kb: dict[str, str]) -> str:
+    """The source of a fix in one line: ``KB1116112 “MID Server Mutual Authentication”, section
+    “…”`` (the number only where the article has one)."""
+    number = f"{kb['number']} " if kb.get("number") else "KB " if not kb.get("url") else ""
+    return f"{number}“{kb.get('article', '')}”, section “{kb.get('section', '')}”"
 
 
 def is_setup(doc: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
     analyze_document,
+    cite,
     heading,
     is_setup,
     provenance,
@@ -82,6 +83,7 @@ ol.fix li { margin: 4px 0; }
 .checked th { white-space: normal; width: 30%; overflow-wrap: anywhere; }
 .checked td { overflow-wrap: anywhere; }
 .detail { margin: 0 0 8px; overflow-wrap: anywhere; }
+.source { overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 12px; padding-top: 24px; padding-bottom: 24px; }
 @media print { .diagnosis { break-inside: avoid; } }
 """
@@ -139,18 +141,13 @@ def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
         out.append("</tbody></table>")
     if d["fix"]:
         kb = d.get("kb") or {}
-        kb_text = (
-            (
-                f' <span class="kb">— KB “{_e(kb.get("article", ""))}”, section '
-                f"“{_e(kb.get('section', ''))}”</span>"
-            )
-            if kb
-            else ""
-        )
+        kb_text = f' <span class="kb">— {_e(cite(kb))}</span>' if kb else ""
         out.append(f"<h4>Fix{kb_text}</h4>")
         out.append(
             '<ol class="fix">' + "".join(f"<li>{_prose(s)}</li>" for s in d["fix"]) + "</ol>"
         )
+        if kb.get("url"):  # as text: the page links to nothing outside itself
+            out.append(f'<p class="meta source">Source: <span class="mono">{_e(kb["url"])}</span></p>')
     out.append("</article>")
     return out
 
@@ -251,8 +248,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 advice = doc.get("no_evidence") or NO_EVIDENCE
                 out.append(f"<p><strong>{_e(groups.nothing_to_judge(group))}</strong></p><ol>")
                 out += [f"<li>{_prose(step)}</li>" for step in advice["fix"]]
-                out.append(f"</ol><p class=\"meta\">KB “{_e(advice['kb']['article'])}”, "
-                           f"section “{_e(advice['kb']['section'])}”</p>")
+                out.append(f"</ol><p class=\"meta\">{_e(cite(advice['kb']))}</p>")
             elif not mine:
                 out.append(f"<p>{_e(groups.no_problem(group))}</p>")
             for d in mine:

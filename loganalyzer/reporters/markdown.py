@@ -13,6 +13,7 @@ from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
     analyze_document,
+    cite,
     heading,
     is_setup,
     provenance,
@@ -69,10 +70,12 @@ def _diagnosis(d: dict[str, Any], n: int) -> list[str]:
         kb = d.get("kb") or {}
         head = "**Fix**"
         if kb:
-            head += f" (KB *{kb.get('article', '')}*, section “{kb.get('section', '')}”)"
+            head += f" ({cite(kb)})"
         out += [head, ""]
         out += [f"{i}. {step}" for i, step in enumerate(d["fix"], 1)]
         out.append("")
+        if kb.get("url"):
+            out += [f"Source: <{kb['url']}>", ""]
     return out
 
 
@@ -148,7 +151,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 advice = doc.get("no_evidence") or NO_EVIDENCE
                 out += [f"**{groups.nothing_to_judge(group)}**", ""]
                 out += [f"{i}. {step}" for i, step in enumerate(advice["fix"], 1)]
-                out += ["", f"KB “{advice['kb']['article']}”, section “{advice['kb']['section']}”.", ""]
+                out += ["", f"{cite(advice['kb'])}.", ""]
             elif not mine:
                 out += [groups.no_problem(group), ""]
             for d in mine:

@@ -24,6 +24,7 @@ from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.document import (
     NO_EVIDENCE,
     Groups,
+    cite,
     heading,
     is_setup,
     provenance,
@@ -120,9 +121,7 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
         kb = d.get("kb") or {}
         fix_head = Text("Fix", style="bold")
         if kb:
-            fix_head.append(
-                f"  (KB “{kb.get('article', '')}”, section “{kb.get('section', '')}”)", style="dim"
-            )
+            fix_head.append(f"  ({cite(kb)})", style="dim")
         body.append(fix_head)
         steps = Table.grid(padding=(0, 1))
         steps.add_column(no_wrap=True, justify="right")
@@ -130,6 +129,8 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
         for i, step in enumerate(d["fix"], 1):
             steps.add_row(Text(f"{i}."), Text(step))
         body.append(Padding(steps, (0, 0, 0, INDENT)))
+        if kb.get("url"):  # whole on one line, so it can be copied (79 columns for a KB link)
+            body.append(Text(kb["url"], style="dim", no_wrap=True, overflow="ignore"))
     return Group(panel, Padding(Group(*body), (0, 0, 1, INDENT)))
 
 
@@ -137,7 +138,7 @@ def _advice(advice: dict[str, Any]) -> Group:
     """The numbered steps that turn "nothing to judge" into a log that can be judged."""
     kb = advice["kb"]
     head = Text("What to do", style="bold")
-    head.append(f"  (KB “{kb['article']}”, section “{kb['section']}”)", style="dim")
+    head.append(f"  ({cite(kb)})", style="dim")
     steps = Table.grid(padding=(0, 1))
     steps.add_column(no_wrap=True, justify="right")
     steps.add_column()

@@ -77,6 +77,8 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "file, a type its provider does not read such as non-bcfks in FIPS mode): no handshake starts",
     "tls-intercepting-proxy": "a TLS-inspecting proxy re-signs the instance's certificate (its CA "
     "is not the instance's public CA) and no client certificate is requested",
+    "sni-missing": "the MID Server's ClientHello carries no server_name (SNI) extension "
+    "(glide.outbound.tls_sni.enabled false, or -Djsse.enableSNIExtension=false)",
     "mutual-auth-not-enabled": "config.xml still logs in with a user name and password: "
     "`manage-certificates -m` never ran, or mutual authentication is switched off",
     "private-key-not-pkcs8": "the private key is not unencrypted PKCS#8 (BEGIN PRIVATE KEY), the "
@@ -116,6 +118,7 @@ SETUP_SCOPES = tuple(SETUP_FACT_CLASSES)
 SCOPES = ("handshake", "agent", "text", *SETUP_SCOPES)  # text: explain only, no log shows it
 KB_ARTICLE = "MID Server Mutual Authentication"
 ID_PATTERN = re.compile(r"^MTLS-\d{3}$")
+KB_NUMBER = re.compile(r"KB\d{7}")
 
 #: Evidence a rule may ask the reporter to show: name -> which events of the handshake.
 #: For scope ``agent`` the agent-log line is always shown; the names pick events of the failed
@@ -147,7 +150,8 @@ FIELDS: dict[str, str] = {
     "rank": "order among candidates, lower = more likely (default 100)",
     "scope": "handshake | agent | text (explain only) | certs | config | probe | cross-check "
     "(a set-up check)",
-    "kb": "{article, section} of the KB article the rule follows",
+    "kb": "{article, section} of the KB article (or documentation page) the rule follows, with "
+    "number (KBnnnnnnn) and url where one exists",
     "meaning": "what it means",
     "fix": "list of fix steps",
     "when": "rule-engine expression over the scope's facts (not for scope text)",
@@ -168,20 +172,24 @@ DEFAULT_RANK = 100
 
 @dataclass(frozen=True, slots=True)
 class KbRef:
-    """Where in the KB article the rule comes from."""
+    """Where the rule's knowledge comes from: the article (the seed KB, another KB, or the product
+    documentation), the section, and, where one exists, the KB number and a URL to read it."""
 
     article: str
     section: str
+    number: str = ""  # KB1116112
+    url: str = ""
 
     def __str__(self) -> str:
         return f"{self.article}: {self.section}"
 
-    def keys(self) -> tuple[str, str]:
-        """So that ``dict(rule.kb)`` gives ``{"article": ..., "section": ...}``."""
-        return ("article", "section")
+    def keys(self) -> tuple[str, ...]:
+        """So that ``dict(rule.kb)`` gives ``{"article", "section"}`` plus ``number`` and ``url``
+        where the rule has them."""
+        return ("article", "section") + tuple(k for k in ("number", "url") if getattr(self, k))
 
     def __getitem__(self, key: str) -> str:
-        if key not in ("article", "section"):
+        if key not in ("article", "section", "number", "url"):
             raise KeyError(key)
         return str(getattr(self, key))
 
@@ -263,7 +271,7 @@ class Rule:
             "confidence": self.confidence,
             "rank": self.rank,
             "scope": self.scope,
-            "kb": {"article": self.kb.article, "section": self.kb.section},
+            "kb": dict(self.kb),
             "meaning": self.meaning,
             "fix": list(self.fix),
             "when": self.when,
@@ -685,14 +693,22 @@ class _Validator:
         if value is None:
             self.error("kb", "missing (required): {article: ..., section: ...}")
             return None
-        if not isinstance(value, dict) or set(value) != {"article", "section"}:
-            self.error("kb", "must be a mapping with exactly the keys article and section")
+        if (not isinstance(value, dict) or not {"article", "section"} <= set(value)
+                or not set(value) <= {"article", "section", "number", "url"}):
+            self.error("kb", "must be a mapping with the keys article and section, and "
+                       "optionally number and url")
             return None
-        article, section = value["article"], value["section"]
-        if not all(isinstance(s, str) and s.strip() for s in (article, section)):
-            self.error("kb", "article and section must be non-empty strings")
+        if not all(isinstance(value[k], str) and value[k].strip() for k in value):
+            self.error("kb", "article, section, number and url must be non-empty strings")
             return None
-        return KbRef(article.strip(), section.strip())
+        number, url = value.get("number", "").strip(), value.get("url", "").strip()
+        if number and not KB_NUMBER.fullmatch(number):
+            self.error("kb", f"number {number!r} is not of the form KB1234567")
+            return None
+        if url and not url.startswith("https://"):
+            self.error("kb", f"url {url!r} must be an https:// address")
+            return None
+        return KbRef(value["article"].strip(), value["section"].strip(), number, url)
 
     def _patterns(self, explain: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
         out = []

@@ -530,7 +530,22 @@ def server_args(srv: Server, port: int, tls: str, naccept: int) -> list[str]:
             args += ["-CRL", "client-int.crl.pem", "-crl_check"]
         if srv.client_sigalgs:
             args += ["-client_sigalgs", srv.client_sigalgs]
+    if srv.sni_cert:  # a ClientHello naming the instance gets sni_cert, any other one the default cert
+        named = SERVER_CERTS[srv.sni_cert]
+        args += ["-servername", INSTANCE_HOST, "-cert2", f"{named}.pem", "-key2", f"{named}.key",
+                 "-servername_fatal"]
     return args
+
+
+def server_cert_text(srv: Server) -> str:
+    """What certificate the server presents, for expected.json."""
+    text = {"right": f"SAN DNS:{INSTANCE_HOST}", "wrong": f"SAN DNS:{WRONG_HOST}",
+            "revocation": f"SAN DNS:{INSTANCE_HOST}, CRL DP + OCSP on 127.0.0.1:{REVOCATION_PORT} (closed)",
+            "proxy": f"SAN DNS:{INSTANCE_HOST}, issued by Acme Lab SSL Inspection CA (a TLS-inspecting proxy)"}
+    if srv.sni_cert:
+        return (f"{text[srv.sni_cert]} to a ClientHello whose server_name is {INSTANCE_HOST}, "
+                f"else (no server_name) the default {text[srv.cert]}")
+    return text[srv.cert]
 
 
 def configured_ca_names(srv: Server) -> list[str] | None:
@@ -590,6 +605,8 @@ def wrapper_conf(cap: Capture, java: Path, props: Path, out_dir: Path, run_dir: 
     jvm_opts = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
     if cap.debug is not None:
         jvm_opts.append(f"-Djavax.net.debug={cap.debug}")
+    if not cap.sni:
+        jvm_opts.append("-Djsse.enableSNIExtension=false")
     if cap.revocation:
         jvm_opts += ["-Dcom.sun.net.ssl.checkRevocation=true", "-Dcom.sun.security.enableCRLDP=true",
                      "-Dcom.sun.security.crl.timeout=5", "-Dcom.sun.security.crl.readtimeout=5"]
@@ -803,10 +820,8 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
         "process_locale": f"{CP1252_LOCALE} (LOCPATH)" if cap.encoding == "cp1252" else "C.UTF-8",
         "javax_net_ssl_properties": [o.replace(str(PKI) + "/", "") for o in default_context_props(cap)],
         "revocation_checking": cap.revocation,
-        "server_cert": {"right": f"SAN DNS:{INSTANCE_HOST}", "wrong": f"SAN DNS:{WRONG_HOST}",
-                        "revocation": f"SAN DNS:{INSTANCE_HOST}, CRL DP + OCSP on 127.0.0.1:{REVOCATION_PORT} (closed)",
-                        "proxy": f"SAN DNS:{INSTANCE_HOST}, issued by Acme Lab SSL Inspection CA (a TLS-inspecting proxy)"}
-        [cap.servers[0].cert],
+        "server_cert": server_cert_text(cap.servers[0]),
+        "jsse_enable_sni_extension": cap.sni,
         "server_ca_names_configured": ca_cfg,
         "server_ca_names_mode": CA_NAMES_MODE[cap.servers[0].ca_names] if cap.servers[0].verify != "none" else None,
         "servers": [

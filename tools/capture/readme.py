@@ -28,6 +28,12 @@ def _conn_summary(c: dict) -> str:
     if c.get("client_jvm") and c.get("client_jvm") > 1:
         who += f" (jvm {c['client_jvm']})"
     v = c.get("tls_version") or "?"
+    # captures made since scenario 23 record the ClientHello's server_name and the server's own leaf
+    if "client_hello_server_name" in c and c["client_hello_server_name"] is None:
+        parts.append("ClientHello without server_name")
+    served, named = c.get("server_cert_subject"), c.get("client_hello_server_name")
+    if served and (named is None or named not in served):
+        parts.append(f"server sent `{served.split(',')[0]}`")
     if not c["server_requested_client_cert"]:
         parts.append("no CertificateRequest")
     else:
@@ -220,6 +226,12 @@ SURPRISES = """\
 - **Mixed encodings** (`zurich-cp1252`): in a cp1252 locale the application's own lines (System.out, stack
   traces) reach `wrapper.log` in cp1252 (`Z\\xfcrich`) while JSSE's debug logger writes UTF-8 (`Z\\xc3\\xbcrich`,
   `ZÃ¼rich` when read as cp1252); the wrapper passes both byte for byte. Its own lines here are ASCII.
+- **SNI switched off** (`-Djsse.enableSNIExtension=false`, scenario 23): the JDK says nothing about it; the
+  ClientHello's `"extensions"` list simply has no `"server_name (0)"` entry, and the server never prints
+  `Hostname in TLS extension`. `s_server -servername_fatal` rejects only a server_name that names another
+  host: a ClientHello without one gets the default certificate, so a server that picks its certificate by
+  SNI fails the MID's host-name check (`No subject alternative DNS name matching acme-lab.service-now.com
+  found`, alert `certificate_unknown`), while a server with one certificate completes the handshake.
 - **Wrapper restart**: `wrapper.on_exit.75=RESTART` logs `on_exit trigger matched.  Restarting the JVM.
   (Exit code: 75)` and the following lines carry `jvm 2` (layouts with the P column only).
 """
@@ -302,6 +314,13 @@ def write_readme(out: Path) -> None:
         "  `javax.net.ssl.keyStorePassword` wrong: the server accepts the TCP connection and sees no ClientHello",
         "  (`servers[].tcp_accepts_before_first_client_hello`); the client attempt is in",
         "  `client_attempts_not_seen_by_server`, `connections` is empty.",
+        "- Scenario 23 (KB3029494, SNI switched off): wrapper.conf adds `-Djsse.enableSNIExtension=false`, so the",
+        "  ClientHello carries no `server_name` (`jsse_enable_sni_extension: false`). `no-sni`: s_server has one",
+        "  certificate and completes the handshake anyway. `no-sni-default-cert`: s_server picks its certificate by",
+        "  SNI (`-servername acme-lab.service-now.com -cert2 <instance certificate> -servername_fatal`) and serves",
+        "  its default certificate, made for another host, to a ClientHello without `server_name`; `sni-selects-cert`",
+        "  is the same server with SNI on. From these captures on, `connections[]` also records what the server",
+        "  decoded: `client_hello_server_name` (null: no `server_name` extension) and `server_cert_subject`.",
         "",
         "## The logs",
         "",

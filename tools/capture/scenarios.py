@@ -34,6 +34,7 @@ SCENARIO_TITLES = {
     20: "wrong javax.net.ssl.keyStorePassword: the default SSLContext cannot be built, no handshake",
     21: "two private keys in the keystore: SunX509 presents the expired one",
     22: "TLS-inspecting proxy: server chain from a corporate inspection CA, no CertificateRequest",
+    23: "ClientHello without server_name (SNI switched off in the JVM: -Djsse.enableSNIExtension=false)",
 }
 
 
@@ -52,6 +53,9 @@ class Server:
     verify_ca: str = "client-chain"  # what the server trusts for client certificates
     crl: bool = False  # -CRL client-int.crl.pem -crl_check (the client issuing CA's CRL)
     client_sigalgs: str | None = None  # -client_sigalgs (what the CertificateRequest allows)
+    # a server that picks its certificate by SNI: -servername <instance> -cert2/-key2 <this cert>
+    # -servername_fatal; `cert` is then its default, served to a ClientHello without server_name
+    sni_cert: str | None = None
 
 
 @dataclass
@@ -82,6 +86,7 @@ class Capture:
     roll_maxfiles: int = 0
     encoding: str | None = None  # None | cp1252 (wrapper locale and the JVM's stdout in cp1252)
     client: str = "midsim"  # midsim | httpclient3 (Apache commons-httpclient 3.1, custom socket factory)
+    sni: bool = True  # False: -Djsse.enableSNIExtension=false, the ClientHello carries no server_name
     also_scenarios: list[int] = field(default_factory=list)
     note: str = ""
 
@@ -133,6 +138,14 @@ _PROXY = ("s_server plays a TLS-inspecting proxy: its certificate for the instan
           "'Acme Lab SSL Inspection CA' and it sends no CertificateRequest; ")
 _PROXY_UNTRUSTED = "the MID truststore holds only the instance's root"
 _PROXY_TRUSTED = "the inspection CA was imported into the MID truststore, so the handshake completes"
+_NO_SNI = ("-Djsse.enableSNIExtension=false in wrapper.conf: the ClientHello carries no server_name, the "
+           "symptom KB3029494 gives for glide.outbound.tls_sni.enabled=false; ")
+_NO_SNI_ONE_CERT = "s_server has one certificate (the instance's), so the handshake completes"
+_NO_SNI_VHOST = ("s_server picks its certificate by SNI (-servername " + INSTANCE_HOST + " -cert2 the instance's "
+                 "certificate -servername_fatal) and serves its default certificate, made for " + WRONG_HOST
+                 + ", to a ClientHello without server_name: the MID's host-name check fails")
+_SNI_VHOST = ("the same SNI-selecting s_server as no-sni-default-cert, with SNI on: the ClientHello names the "
+              "instance and s_server switches to the instance's certificate")
 ALL = "all"
 
 MATRIX: list[Capture] = [
@@ -298,6 +311,18 @@ MATRIX: list[Capture] = [
        servers=[Server(ca_names="other")], note=_HC3),
     _c(9, 25, "1.3", "commons-hc31-untrusted-server", HS, "LPZM", client="httpclient3", truststore="other",
        note=_HC3),
+    # ---------------------------------------------------------------- issue 13: SNI switched off (KB3029494)
+    # 23 ClientHello without server_name: a server with one certificate completes the handshake anyway
+    _c(23, 17, "1.2", "no-sni", HS, "LPTM", sni=False, note=_NO_SNI + _NO_SNI_ONE_CERT),
+    _c(23, 21, "1.3", "no-sni", HSV, "TM", sni=False, note=_NO_SNI + _NO_SNI_ONE_CERT),
+    # a server that picks its certificate by SNI serves another host's certificate without it
+    _c(23, 17, "1.3", "no-sni-default-cert", HSV, "PTM", sni=False,
+       servers=[Server(cert="wrong", sni_cert="right")], note=_NO_SNI + _NO_SNI_VHOST),
+    _c(23, 21, "1.2", "no-sni-default-cert", HS, "LPZM", sni=False,
+       servers=[Server(cert="wrong", sni_cert="right")], note=_NO_SNI + _NO_SNI_VHOST),
+    # the control: the same server with SNI on hands out the instance's certificate
+    _c(1, 25, "1.2", "sni-selects-cert", HS, "LPTM", servers=[Server(cert="wrong", sni_cert="right")],
+       note=_SNI_VHOST),
 ]
 
 

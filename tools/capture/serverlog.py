@@ -155,6 +155,33 @@ def parse_certificate_request(msg: bytes, tls13: bool) -> tuple[list[str], str]:
     return [], "no-extension"
 
 
+def parse_client_hello_server_name(msg: bytes) -> str | None:
+    """The host_name of a ClientHello's server_name extension; None when it has none."""
+    body = msg[4:]
+    pos = 2 + 32  # client_version, random
+    pos += 1 + body[pos]  # session_id
+    pos += 2 + int.from_bytes(body[pos:pos + 2], "big")  # cipher_suites
+    pos += 1 + body[pos]  # compression_methods
+    if pos + 2 > len(body):
+        return None  # no extensions at all
+    end = pos + 2 + int.from_bytes(body[pos:pos + 2], "big")
+    pos += 2
+    while pos + 4 <= end:
+        etype = int.from_bytes(body[pos:pos + 2], "big")
+        elen = int.from_bytes(body[pos + 2:pos + 4], "big")
+        data = body[pos + 4:pos + 4 + elen]
+        if etype == 0:  # server_name: ServerNameList of (name_type, HostName)
+            i = 2
+            while i + 3 <= len(data):
+                kind, n = data[i], int.from_bytes(data[i + 1:i + 3], "big")
+                if kind == 0:  # host_name
+                    return data[i + 3:i + 3 + n].decode("ascii", "replace")
+                i += 3 + n
+            return ""
+        pos += 4 + elen
+    return None
+
+
 def parse_certificate(msg: bytes, tls13: bool) -> list[bytes]:
     """DER certificates of a Certificate handshake message (empty list when none)."""
     body = msg[4:]
@@ -233,8 +260,15 @@ def analyse_connection(conn: Connection) -> dict:
     alerts_sent: list[str] = []
     alerts_received: list[str] = []
     client_finished = False
+    server_name = None
+    server_leaf = None
     for direction, ver, ctype, what, data in conn.messages:
-        if ctype == "Handshake" and what == "ServerHello" and direction == ">>>":
+        if ctype == "Handshake" and what == "ClientHello" and direction == "<<<" and data:
+            server_name = parse_client_hello_server_name(data)
+        elif ctype == "Handshake" and what == "Certificate" and direction == ">>>":
+            sent = parse_certificate(data, tls13)
+            server_leaf = cert_subject_issuer(sent[0])[0] if sent else None
+        elif ctype == "Handshake" and what == "ServerHello" and direction == ">>>":
             negotiated = ver.replace("TLS ", "TLSv")
             tls13 = ver == "TLS 1.3"
         elif ctype == "Handshake" and what == "CertificateRequest" and direction == ">>>":
@@ -280,6 +314,8 @@ def analyse_connection(conn: Connection) -> dict:
     return {
         "server_connection_index": conn.index,
         "tls_version": negotiated,
+        "client_hello_server_name": server_name,  # None: the ClientHello had no server_name (SNI)
+        "server_cert_subject": server_leaf,  # the leaf of the server's own Certificate message
         "server_requested_client_cert": requested,
         "ca_names_sent": ca_names if requested else None,
         "ca_names_form": ca_form,

@@ -44,7 +44,7 @@ FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
         **{name: TRI_VALUES for name in (
             "request_logged", "cert_sent", "client_self_signed", "client_eku_ok", "client_expired",
             "client_chain_covered", "km_chain_covered", "km_self_signed", "km_eku_ok",
-            "km_expired", "client_not_yet_valid", "km_key_unsupported")},
+            "km_expired", "client_not_yet_valid", "km_key_unsupported", "sni_sent")},
         "ca_state": frozenset({"listed", "empty", "absent", "malformed", "unknown", "none"}),
         "outcome": frozenset({"completed", "failed", "unknown"}),
         "alert_received": _ALERTS,
@@ -69,6 +69,11 @@ class HandshakeFacts:
 
     # -- identity
     host: str = ""  # SNI host name the MID Server asked for ("" when not logged)
+    # the ClientHello carried a server_name (SNI) extension; no: its extensions were logged and
+    # none was server_name (JDK 11+ format, whose ClientHello body always lists every extension);
+    # unknown: no ClientHello logged, its body unreadable, or the JDK 8 ``*** ClientHello`` form,
+    # which the reader keeps the same way whether its ``Extension`` lines were printed or not
+    sni_sent: str = UNKNOWN
     # the log was written by the server end of the connection (a JSSE server-code stack frame,
     # or a legacy server flight): its certificate failures are about the client's certificate
     logged_by_server: bool = False
@@ -152,6 +157,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     MID Server (built once per MID Server), so that cross-handshake facts can be judged."""
     f = HandshakeFacts()
     f.host = h.sni or ""
+    f.sni_sent = sni_sent(h)
     f.tls_version = h.version or ""
     f.logged_by_server = h.server_side
     kinds = {type(e) for e in h.events}
@@ -245,6 +251,22 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.agent_kinds = timeline.agent_kinds_near(h)
     f.policy_checks_off = list(timeline.policy_checks_off)
     return f
+
+
+def sni_sent(h: Handshake) -> str:
+    """Whether the handshake's ClientHello named a server (``yes`` / ``no`` / ``unknown``).
+
+    ``no`` needs a ClientHello whose extension list the log shows: a JDK 11+ body that parsed
+    (its offered versions come from it; a body that failed to parse leaves them empty). A JDK 8
+    ``*** ClientHello`` record is the same event with or without its ``Extension`` lines (they
+    are printed only with ``verbose``), so without a server_name it stays ``unknown``.
+    """
+    hellos = [e for e in h.events if isinstance(e, ev.ClientHello)]
+    if any(e.sni is not None for e in hellos):
+        return YES
+    if any(e.offered_versions and not e.text.startswith("***") for e in hellos):
+        return NO
+    return UNKNOWN
 
 
 # The CAs whose certificates ServiceNow instances (*.service-now.com, *.servicenowservices.com)

@@ -12,7 +12,7 @@ handshakes in the newer ones. So :func:`build_set` reads the files' events as on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -45,8 +45,10 @@ class KeyManagerView:
 
     @property
     def refused_all(self) -> bool:
-        """It refused, and kept no alias: every alias it chose was rejected afterwards
-        (``<alias> private or public key is not of EC algorithm``)."""
+        """It refused, and kept no alias: every alias it chose was rejected afterwards.
+
+        As in ``<alias> private or public key is not of EC algorithm``.
+        """
         if not self.refused:
             return False
         kept: set[str] = set()
@@ -187,8 +189,9 @@ _FRAME_REACH = 80  # lines from an exception the app printed to a frame of its s
 
 
 def build_set(files: Sequence[FileEvents]) -> list[list[Handshake]]:
-    """The handshakes of a rotated set, oldest file first; one list per file (a handshake
-    belongs to the file it starts in). A single file is a set of one.
+    """The handshakes of a rotated set, oldest file first; one list per file.
+
+    A handshake belongs to the file it starts in. A single file is a set of one.
 
     A layout without a ``jvm N`` column numbers JVMs from the file's start (0 until a launch
     line), so a newer file's numbers continue from the older file's last JVM.
@@ -243,7 +246,8 @@ def _build(events: list[ev.Event], offset: dict[str, int], series: str) -> list[
         return offset.get(where.path, 0) + where.line
 
     def start(event: ev.Event) -> Handshake:
-        hs = Handshake(path=event.where.path, thread=event.thread, start=event.where, end=event.where,
+        hs = Handshake(path=event.where.path, thread=event.thread,
+                       start=event.where, end=event.where,
                        start_time=event.time, end_time=event.time,
                        km_debug_on=event.thread.jvm in km_debug_jvms, series=series,
                        opens_log=at(event.where) <= 1)
@@ -268,8 +272,8 @@ def _build(events: list[ev.Event], offset: dict[str, int], series: str) -> list[
             markers[key] = (event.marker, here)
             continue
         if isinstance(event, ev.ClientHello):
-            hs = open_by_thread[key] = start(event)
-            _apply(hs, event, known)
+            opened = open_by_thread[key] = start(event)
+            _apply(opened, event, known)
             continue
         if isinstance(event, ev.ServerRole):
             if event.thread.name:
@@ -314,11 +318,15 @@ def _build(events: list[ev.Event], offset: dict[str, int], series: str) -> list[
 
 
 _APP_TO_JSSE = 3  # lines from a thread-less exception to the JSSE record of the same failure
+_Position = Callable[[Location], int]  # a place as a line number in the whole rotated set
 
 
-def _thread_of_app_failure(last_app, event: ev.Event, at) -> Handshake | None:
-    """The handshake of a thread-less exception the app printed just before ``event``, when
-    ``event`` is JSSE's own record of that failure (JDK 6-8: the cause, then
+def _thread_of_app_failure(
+    last_app: tuple[int, Handshake] | None, event: ev.Event, at: _Position
+) -> Handshake | None:
+    """The handshake of a thread-less exception the app printed just before ``event``.
+
+    Taken when ``event`` is JSSE's own record of that failure (JDK 6-8: the cause, then
     ``<t>, SEND ... ALERT: fatal`` and ``<t>, fatal: ... Rethrowing``).
 
     Only a handshake known from nothing but that exception is taken over, and only by a failure
@@ -336,7 +344,7 @@ def _thread_of_app_failure(last_app, event: ev.Event, at) -> Handshake | None:
     return hs if 0 < at(event.where) - at(hs.end) <= _APP_TO_JSSE else None
 
 
-def _latest(done: list[Handshake], event: ev.Event, at) -> Handshake | None:
+def _latest(done: list[Handshake], event: ev.Event, at: _Position) -> Handshake | None:
     """The latest handshake of the event's JVM that began before it."""
     here = at(event.where)
     return next(
@@ -346,7 +354,7 @@ def _latest(done: list[Handshake], event: ev.Event, at) -> Handshake | None:
     )
 
 
-def _app_failure_joins(hs: Handshake, failure: ev.Failure, at) -> bool:
+def _app_failure_joins(hs: Handshake, failure: ev.Failure, at: _Position) -> bool:
     """Whether an exception the app printed belongs to ``hs``.
 
     With JSSE records in the handshake, it does (the app reports the failure JSSE logged).
@@ -358,13 +366,17 @@ def _app_failure_joins(hs: Handshake, failure: ev.Failure, at) -> bool:
     if failure.caused_by:
         return True
     last = hs.failure
-    return last is not None and last.message == failure.message and at(failure.where) - at(hs.end) <= 3
+    return (last is not None and last.message == failure.message
+            and at(failure.where) - at(hs.end) <= 3)
 
 
 def _continues(hs: Handshake, event: ev.Event) -> bool:
-    """After a close, JSSE still logs the tail of that connection (``handling exception``,
-    the alert it sends, its CertificateRequest when parsing that failed); a second event of
-    a kind the handshake already has means a new connection."""
+    """Whether an event after a close still belongs to the closed connection.
+
+    After a close, JSSE still logs the tail of that connection (``handling exception``, the
+    alert it sends, its CertificateRequest when parsing that failed); a second event of a kind
+    the handshake already has means a new connection.
+    """
     if isinstance(event, ev.Closed):
         return True
     if isinstance(event, ev.Failure):

@@ -7,8 +7,9 @@ One file is the unit of work (``read_file``), so batch scans can run files on ma
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import BinaryIO
 
 from loganalyzer.analysis import handshakes as hs_mod
@@ -17,7 +18,7 @@ from loganalyzer.errors import Location, Problem, boundary, debug_enabled, inter
 from loganalyzer.ingest.lines import LineDecoder, decode_text
 from loganalyzer.ingest.records import Record
 from loganalyzer.ingest.scanner import scan
-from loganalyzer.ingest.sources import Item, Source, iter_sources
+from loganalyzer.ingest.sources import ByteStream, Item, Source, iter_sources
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse import stacktraces
 from loganalyzer.jsse.legacy import LegacyDialect
@@ -60,7 +61,7 @@ class MidServer:
     @property
     def agent_events(self) -> list[ev.AgentEvent]:
         """Agent events of all files; a line both wrapper.log and agent0.log hold counts once."""
-        seen: set[tuple] = set()
+        seen: set[tuple[str, datetime | None, str]] = set()
         out = []
         for f in self.files:
             for e in f.agent_events:
@@ -90,7 +91,9 @@ class Reading:
 ProgressHook = Callable[[int], None]
 
 
-def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = None) -> FileReading:
+def read_file(
+    source: Source, stream: ByteStream, on_bytes: ProgressHook | None = None
+) -> FileReading:
     """Read one log: a MID agent log into agent events, anything else into handshakes.
 
     ``on_bytes`` is told how many bytes were read as reading goes on (for progress bars).
@@ -101,7 +104,8 @@ def read_file(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None = 
         return _read_agent(source, stream, on_bytes)
     legacy, unified = LegacyDialect(), UnifiedDialect()
     dialects = (unified, legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
-    result = scan(stream, source.path, dialects, on_bytes=on_bytes, file_path=_plain_file(source, stream))
+    result = scan(stream, source.path, dialects, on_bytes=on_bytes,
+                  file_path=_plain_file(source, stream))
     reading = FileReading(source, result.layout, result.lines, result.bytes, result.seen)
     problems = reading.problems
     problems.extend(result.problems)
@@ -145,7 +149,9 @@ def _origin(record: Record) -> str:
     return f"the {record.dialect} record '{record.message[:60]}'"
 
 
-def _agent_events(path: str, lines: list[tuple[int, str]], problems: list[Problem]) -> list[ev.AgentEvent]:
+def _agent_events(
+    path: str, lines: list[tuple[int, str]], problems: list[Problem]
+) -> list[ev.AgentEvent]:
     """MID lines into agent events; when that raises, line by line, so one line costs one line."""
     try:
         return list(parse_agent_lines(path, lines))
@@ -159,7 +165,7 @@ def _agent_events(path: str, lines: list[tuple[int, str]], problems: list[Proble
     return out
 
 
-def _plain_file(source: Source, stream: BinaryIO) -> str | None:
+def _plain_file(source: Source, stream: ByteStream) -> str | None:
     """The file on disk ``stream`` reads, when it is one as it is (not decompressed or a member)."""
     name = getattr(stream, "name", None)
     if source.compressed or source.archive or not isinstance(name, str):
@@ -170,7 +176,7 @@ def _plain_file(source: Source, stream: BinaryIO) -> str | None:
         return None
 
 
-def _read_agent(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None) -> FileReading:
+def _read_agent(source: Source, stream: ByteStream, on_bytes: ProgressHook | None) -> FileReading:
     reading = FileReading(source, layout="agent")
 
     def lines() -> Iterable[tuple[int, str]]:
@@ -204,12 +210,15 @@ def _read_agent(source: Source, stream: BinaryIO, on_bytes: ProgressHook | None)
 
 
 class _Head:
-    """A stream that keeps a copy of its first bytes: a file of a rotated set may begin with
-    the rest of a record the previous file ends in (see :func:`_stitch`)."""
+    """A stream that keeps a copy of its first bytes, from what is read with ``read``.
+
+    A file of a rotated set may begin with the rest of a record the previous file ends in (see
+    :func:`_stitch`). Only wrapper logs are wrapped, and the scanner reads them in blocks.
+    """
 
     LIMIT = 256 << 10
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: ByteStream) -> None:
         self._stream = stream
         self._data = b""
         self._taking = True  # until the first seek, or enough is kept
@@ -223,11 +232,23 @@ class _Head:
             self._taking = bool(chunk) and len(self._data) < self.LIMIT
         return chunk
 
-    def seek(self, *args) -> int:
+    def seek(self, offset: int, whence: int = 0, /) -> int:
         self._taking = False
-        return self._stream.seek(*args)
+        return self._stream.seek(offset, whence)
 
-    def __getattr__(self, name: str):
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._stream)
+
+    def __getattr__(self, name: str) -> object:  # name, fileno, ...: as the stream has them
         return getattr(self._stream, name)
 
     def lines(self, layout: str) -> tuple[str, ...]:
@@ -243,11 +264,14 @@ class _Head:
         return continuation(decoder.split(decode_text(raw))[1] for raw in raws)
 
 
-def _stitch(older_file: FileReading, newer_file: FileReading, problems: list[Problem]) -> None:
-    """Join a record rotation cut: ``older`` ends inside its body, ``newer`` begins with the
-    rest. The record is read again whole (its problem as a cut record goes), and what the
-    newer file made of those lines (an exception line of the body, say) is dropped."""
-    older, newer = older_file.jsse, newer_file.jsse
+def _stitch(older_file: FileReading, older: hs_mod.FileEvents, newer: hs_mod.FileEvents,
+            problems: list[Problem]) -> None:
+    """Join a record rotation cut: ``older`` ends inside its body, ``newer`` begins with the rest.
+
+    The record is read again whole (its problem as a cut record goes), and what the newer file
+    made of those lines (an exception line of the body, say) is dropped. ``older`` is the events
+    of ``older_file``.
+    """
     cut, rest = older.tail, newer.head
     if cut is None or not rest:
         return
@@ -266,16 +290,18 @@ def _stitch(older_file: FileReading, newer_file: FileReading, problems: list[Pro
 
 
 def _join_rotated(files: list[FileReading], problems: list[Problem]) -> None:
-    """The wrapper logs of a MID Server (oldest first) are one rotated log: its handshakes are
-    built from all its files' events at once, so a connection cut by rotation is one handshake
-    and what a JVM showed in an older file (its keys, its key-manager debug output) holds in
-    the newer ones."""
-    parts = [f for f in files if f.source.role == "wrapper" and f.jsse is not None]
+    """The wrapper logs of a MID Server (oldest first) are one rotated log.
+
+    Its handshakes are built from all its files' events at once, so a connection cut by rotation
+    is one handshake and what a JVM showed in an older file (its keys, its key-manager debug
+    output) holds in the newer ones.
+    """
+    parts = [(f, f.jsse) for f in files if f.source.role == "wrapper" and f.jsse is not None]
     if len(parts) > 1:
-        with boundary(problems, Location(parts[-1].path), "joining the rotated set"):
-            for older, newer in zip(parts, parts[1:]):
-                _stitch(older, newer, problems)
-            for f, handshakes in zip(parts, hs_mod.build_set([f.jsse for f in parts])):
+        with boundary(problems, Location(parts[-1][0].path), "joining the rotated set"):
+            for (older_file, older), (_, newer) in zip(parts, parts[1:]):
+                _stitch(older_file, older, newer, problems)
+            for (f, _), handshakes in zip(parts, hs_mod.build_set([e for _, e in parts])):
                 f.handshakes = handshakes
     for f in files:
         f.jsse = None  # the events live on in the handshakes; the list is not needed
@@ -289,7 +315,7 @@ def read(
 
 
 def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> Reading:
-    """Read what :mod:`loganalyzer.ingest.sources` yields (a batch task's share of the inputs, say)."""
+    """Read what :mod:`loganalyzer.ingest.sources` yields (a batch task's share of the inputs)."""
     reading = Reading()
     by_group: dict[str, MidServer] = {}
     for item in items:
@@ -308,12 +334,14 @@ def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> R
         except Exception as exc:  # noqa: BLE001 - one file's bug must not cost the others
             if debug_enabled():
                 raise
-            reading.problems.append(internal_problem(Location(source.path), "reading the file", exc))
+            reading.problems.append(
+                internal_problem(Location(source.path), "reading the file", exc))
             continue
         reading.problems.extend(file_reading.problems)
         by_group.setdefault(source.group, MidServer(source.group)).files.append(file_reading)
     for server in by_group.values():
-        server.files.sort(key=lambda f: (f.source.role != "wrapper", -f.source.rotation, f.source.path))
+        server.files.sort(
+            key=lambda f: (f.source.role != "wrapper", -f.source.rotation, f.source.path))
         _join_rotated(server.files, reading.problems)
         reading.servers.append(server)
     return reading

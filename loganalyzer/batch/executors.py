@@ -1,9 +1,10 @@
 """Where batch tasks run: this process, a pool of processes on this machine, or a Dask cluster.
 
 Each executor takes :class:`~loganalyzer.batch.tasks.Task` objects and yields their
-:class:`~loganalyzer.batch.tasks.TaskResult` in any order (the scan orders them afterwards). Progress is
-reported in bytes on disk: a task counts the bytes it has read as it goes, capped at its size on
-disk (a compressed input reads more bytes than it holds), and all of its size once it is done.
+:class:`~loganalyzer.batch.tasks.TaskResult` in any order (the scan orders them afterwards).
+Progress is reported in bytes on disk: a task counts the bytes it has read as it goes, capped at
+its size on disk (a compressed input reads more bytes than it holds), and all of its size once it
+is done.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import TYPE_CHECKING, TypeAlias
 
 from loganalyzer.batch.tasks import ProgressHook, Task, TaskResult, run_task
 from loganalyzer.errors import Location, LogAnalyzerError, Problem
 from loganalyzer.ingest.sources import Limits
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
 
 _FLUSH = 4 << 20  # a worker reports progress every 4 MiB read (agent logs report per line)
 
@@ -71,16 +77,18 @@ class SerialExecutor:
             ) -> Iterator[TaskResult]:
         progress = _Progress(tasks, on_bytes)
         for i, task in enumerate(tasks):
-            yield run_task(task, limits, lambda n, i=i: progress.advance(i, n))
+            yield run_task(task, limits, partial(progress.advance, i))
             progress.done(i)
 
 
 # -- process pool ---------------------------------------------------------------------------
 
-_queue: multiprocessing.Queue | None = None  # set in each pool worker by _init_worker
+# What a pool worker reports: (task index, bytes read); None tells the drain to stop
+_ProgressQueue: TypeAlias = "multiprocessing.Queue[tuple[int, int] | None]"
+_queue: _ProgressQueue | None = None  # set in each pool worker by _init_worker
 
 
-def _init_worker(progress_queue: multiprocessing.Queue | None) -> None:
+def _init_worker(progress_queue: _ProgressQueue | None) -> None:
     global _queue
     _queue = progress_queue
 
@@ -149,7 +157,7 @@ class PoolExecutor:
                     progress_queue.join_thread()
 
 
-def _drain(progress_queue: multiprocessing.Queue, progress: _Progress) -> None:
+def _drain(progress_queue: _ProgressQueue, progress: _Progress) -> None:
     while True:
         try:
             item = progress_queue.get(timeout=1)
@@ -224,7 +232,8 @@ class DaskExecutor:
                 if cluster is not None:
                     cluster.close()
 
-    def _gather(self, client, futures, tasks: Sequence[Task]) -> Iterator[tuple[int, TaskResult]]:
+    def _gather(self, client: Client, futures: list[Future[TaskResult]], tasks: Sequence[Task]
+                ) -> Iterator[tuple[int, TaskResult]]:
         """(index, result) as tasks finish; the rest as lost once no worker is left for long."""
         from distributed import wait
 
@@ -265,8 +274,10 @@ _POLL = 1.0  # seconds between looks at the cluster while no task finishes
 
 
 def _absolute(task: Task) -> Task:
-    """The task with absolute paths to open, for workers whose working folder is not ours;
-    every name is still shown as the user gave it."""
+    """The task with absolute paths to open, for workers whose working folder is not ours.
+
+    Every name is still shown as the user gave it.
+    """
     entries = tuple(
         e if e.stdin or os.path.isabs(e.path)
         else dataclasses.replace(e, path=os.path.abspath(e.path), shown=e.display)
@@ -274,7 +285,7 @@ def _absolute(task: Task) -> Task:
     return dataclasses.replace(task, entries=entries)
 
 
-def _has_workers(client) -> bool:
+def _has_workers(client: Client) -> bool:
     try:
         return bool(client.scheduler_info().get("workers"))
     except Exception:  # noqa: BLE001 - a scheduler that cannot answer has no usable worker

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from loganalyzer.analysis.diagnoses import Diagnosis
     from loganalyzer.analysis.reading import MidServer
+    from loganalyzer.ruleset.rules import RuleSet
 
 COLUMNS = (
     "input", "archive", "member", "mid_server", "jvm", "log_start", "log_end", "first_seen",
@@ -153,7 +154,7 @@ def _disk_size(path: str) -> int:
 
 
 @cache
-def _rules(source: RuleSource = (None, ())):
+def _rules(source: RuleSource = (None, ())) -> RuleSet:
     """The rules of ``source``, loaded once per process (workers reuse them for every task)."""
     from loganalyzer.ruleset.rules import load_rules
 
@@ -304,11 +305,11 @@ def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _showable(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with every text valid UTF-8 (see :func:`~loganalyzer.ingest.sources.display_path`).
+    """The row with every text valid UTF-8 (see :func:`~loganalyzer.ingest.names.display_path`).
 
-    Paths come from :mod:`loganalyzer.ingest.sources` escaped already; this is the last line of defence
-    for any text from a name that is not UTF-8 (Arrow strings, CSV and Parquet need UTF-8), so
-    one odd file name can never cost the whole table.
+    Paths come from :mod:`loganalyzer.ingest.sources` escaped already; this is the last line of
+    defence for any text from a name that is not UTF-8 (Arrow strings, CSV and Parquet need
+    UTF-8), so one odd file name can never cost the whole table.
     """
     for key, value in row.items():
         if isinstance(value, str) and not value.isascii():
@@ -364,7 +365,9 @@ def read_table(path: str) -> pd.DataFrame:
             table[column] = pd.to_numeric(table[column].replace("", None))
         for column in _TIME_COLUMNS:
             table[column] = table[column].replace("", None)
-    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    # pandas takes None as the value for the missing cells; pandas-stubs leave None out
+    rows = table.astype(object).where(table.notna(), None).to_dict(  # type: ignore[call-overload]
+        "records")
     return make_table(rows)
 
 

@@ -73,9 +73,9 @@ def test_default_folder_is_the_shipped_one():
 
 def test_every_canonical_root_cause_has_a_rule():
     ruleset = load_rules()
-    # the 19 of the KB article, 7 more from real cases (issue 13), 2 that a log or a set-up check
+    # the 19 of the KB article, 8 more from real cases (issue 13), 2 that a log or a set-up check
     # shows (mutual-auth-not-enabled, private-key-not-pkcs8), 15 that only a set-up check shows
-    assert len(CANONICAL_ROOT_CAUSES) == 43
+    assert len(CANONICAL_ROOT_CAUSES) == 44
     assert len(SETUP_ONLY_ROOT_CAUSES) == 15 and SETUP_ONLY_ROOT_CAUSES <= set(CANONICAL_ROOT_CAUSES)
     missing = [c for c in CANONICAL_ROOT_CAUSES if not ruleset.by_root_cause(c)]
     assert missing == []

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from loganalyzer.analysis.diagnoses import Diagnosis, diagnose
 from loganalyzer.analysis.reading import read
-from loganalyzer.ruleset.rules import load_rules
+from loganalyzer.ruleset.rules import RuleSet, load_rules
 
 
-def analyze_paths(paths: Sequence[str], rules=None) -> list[Diagnosis]:
+def analyze_paths(paths: Sequence[str], rules: RuleSet | None = None) -> list[Diagnosis]:
     """Read ``paths`` and diagnose them with the shipped rules (or ``rules``)."""
     return diagnose(read(paths), rules or load_rules())

@@ -38,7 +38,11 @@ class FailOn(str, Enum):
     never = "never"
 
 
-from loganalyzer.vocabulary import Severity, severity_rank  # noqa: E402,F401 (--min-severity)
+from loganalyzer.errors import Problem  # noqa: E402
+from loganalyzer.vocabulary import Severity, severity_rank  # noqa: E402 (--min-severity)
+
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_NO_EVIDENCE", "EXIT_OK", "FailOn", "ReportFormat",
+           "Severity", "findings_exit", "problems_exit", "severity_rank"]
 
 
 def findings_exit(severities: Iterable[str], fail_on: FailOn) -> int:
@@ -50,6 +54,6 @@ def findings_exit(severities: Iterable[str], fail_on: FailOn) -> int:
     return EXIT_FINDINGS if reached else EXIT_OK
 
 
-def problems_exit(problems: Iterable) -> int | None:
+def problems_exit(problems: Iterable[Problem]) -> int | None:
     """EXIT_ERROR when an input could not be read or a bug was contained; None otherwise."""
     return EXIT_ERROR if any(p.kind in ("input", "internal") for p in problems) else None

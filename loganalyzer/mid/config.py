@@ -24,7 +24,9 @@ external fetches), and every problem names the file and line.
 from __future__ import annotations
 
 import xml.parsers.expat
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from loganalyzer.errors import InputError, Location
@@ -79,8 +81,8 @@ def parse(path: str | Path) -> MidConfig:
     depth = [0]
     root: list[str] = []
 
-    def refuse(what: str):
-        def handler(*_args):
+    def refuse(what: str) -> Callable[..., Any]:
+        def handler(*_args: object) -> Any:
             raise InputError(f"{what} are not allowed in config.xml (refused for safety)",
                              Location(str(path), parser.CurrentLineNumber))
         return handler

@@ -91,7 +91,7 @@ def _detail(h: dict[str, Any]) -> str:
     if h.get("alert_received"):
         return f"received {h['alert_received']}"
     if h.get("failure"):
-        return h["failure"]["message"]
+        return str(h["failure"]["message"])
     if h.get("alert_sent"):
         return f"sent {h['alert_sent']}"
     return ""

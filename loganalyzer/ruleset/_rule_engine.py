@@ -15,6 +15,8 @@ import sys
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from loganalyzer.resources import cache_dir
 
@@ -35,6 +37,8 @@ def _preload(tables: Path) -> bool:
         return False
     try:
         spec = importlib.util.spec_from_file_location(_TABLES, tables)
+        if spec is None or spec.loader is None:
+            return False
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except Exception:  # a broken cache file is rebuilt below
@@ -43,7 +47,7 @@ def _preload(tables: Path) -> bool:
     return True
 
 
-def _write(folder: Path, engine) -> None:
+def _write(folder: Path, engine: ModuleType) -> None:
     """Generate the table module with PLY itself, into a temporary folder, then move it in place."""
     from rule_engine._vendor.ply import yacc
 
@@ -54,7 +58,7 @@ def _write(folder: Path, engine) -> None:
         os.replace(Path(tmp) / "parsetab.py", folder / "parsetab.py")
 
 
-def _import():
+def _import() -> Any:  # the rule_engine module, which ships no types
     folder = _cache_dir()
     cached = folder is not None and _preload(folder / "parsetab.py")
     import rule_engine

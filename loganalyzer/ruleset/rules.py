@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rule_engine.ast as re_ast
 import yaml
@@ -35,6 +35,9 @@ from loganalyzer.errors import Location, RuleLoadError
 from loganalyzer.ruleset._rule_engine import rule_engine  # noqa: I001  (imports it with cached tables)
 from loganalyzer.ruleset.predicates import PREDICATES
 from loganalyzer.vocabulary import CONFIDENCES, SEVERITIES
+
+if TYPE_CHECKING:
+    from rule_engine import Rule as RuleEngineRule  # untyped: Any to mypy
 
 #: The public contract of the JSON output: root-cause id -> one-line meaning (issue 4).
 CANONICAL_ROOT_CAUSES: dict[str, str] = {
@@ -231,7 +234,7 @@ class Rule:
     evidence: tuple[str, ...]
     distinguish: str | None
     explain: tuple[str, ...]
-    compiled: rule_engine.Rule | None = field(repr=False)
+    compiled: RuleEngineRule | None = field(repr=False)
     path: Path = field(repr=False)
     patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
     yields_to: tuple[str, ...] = ()
@@ -719,7 +722,7 @@ class _Validator:
                 self.error("explain", f"pattern {pattern!r} does not compile: {exc}")
         return tuple(out)
 
-    def _compile(self, when: str, scope: str) -> rule_engine.Rule | None:
+    def _compile(self, when: str, scope: str) -> RuleEngineRule | None:
         try:
             compiled = rule_engine.Rule(when, context=_context(scope))
         except rule_engine.errors.SymbolResolutionError as exc:
@@ -741,7 +744,7 @@ class _Validator:
 
 
 @lru_cache(maxsize=None)
-def _context(scope: str) -> rule_engine.Context:
+def _context(scope: str) -> Any:
     return rule_engine.Context(
         type_resolver=rule_engine.type_resolver_from_dataclass(FACT_CLASSES[scope]),
         resolver=rule_engine.resolve_attribute,
@@ -767,7 +770,7 @@ def _literal_problems(node: Any, scope: str) -> Iterator[str]:
 
     def symbol(n: Any) -> str | None:
         if isinstance(n, re_ast.SymbolExpression) and n.scope is None:
-            return n.name
+            return str(n.name)
         return None
 
     def check(name: str | None, literal: Any, verb: str = "is never") -> Iterator[str]:

@@ -6,17 +6,33 @@ The lists come from REAL sample logs: every ``"certificate authorities": [`` lin
 values with commas, escaped quotes, ``+`` multi-valued RDNs, DC-first names, ``OID.n=#hex``
 values, a ``]`` inside a value) are typed by hand, in the form ``X500Principal.toString()``
 gives them (``shared/reference/jsse-debug-formats.md`` §2.2).
+
+A DN's OpenSSL hash is checked against ``openssl x509 -hash``: of the capture PKI's certificates
+behind the samples (a table of them, and the certificates themselves when the harness's work
+folder is there), of certificates made here with the corners the samples lack, and of the
+system store's CAs.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from loganalyzer.ingest.sources import decode_line
-from loganalyzer.jsse.dn import atom_type, atoms, normalise, same_dn, split_list
+from loganalyzer.jsse.dn import (
+    atom_type,
+    atoms,
+    dn_der,
+    dn_hash,
+    normalise,
+    same_dn,
+    split_list,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 MARK = '"certificate authorities": ['
@@ -279,3 +295,162 @@ def test_heuristic_split_of_dc_first_names() -> None:
     ad = "[DC=com, DC=example, CN=Users, CN=Issuing CA 01, DC=org, DC=other, CN=Root]"
     assert split_list(ad)[0] == ("DC=com, DC=example, CN=Users, CN=Issuing CA 01",
                                  "DC=org, DC=other, CN=Root")
+
+
+# ----------------------------------------------------------------------------- OpenSSL hashes
+#
+# ``openssl x509 -hash`` of the capture PKI's certificates (tools/capture/work/pki, made by
+# tools/capture/capture.py), keyed by the DN as the sample logs print it: every kind of name the
+# samples hold (a comma and quotes inside values, ``#``, ``<>``, ``+``, ``=``, ``;``, accents,
+# Japanese, a cp1252 log's ``Zürich``).
+SAMPLE_HASHES = {
+    'CN=Acme Lab Client Root CA, OU=Acme Lab PKI, O="Acme Lab, Inc.", ST=California, C=US':
+        "049de078",
+    'CN=Acme Lab Client Issuing CA 1, OU=Acme Lab PKI, O="Acme Lab, Inc.", ST=California, C=US':
+        "d1111716",
+    'CN=mid-lab-01.acme.example, OU=MID Servers, O="Acme Lab, Inc.", C=US': "b997265a",
+    'CN=mid-lab-2024.acme.example, OU=MID Servers, O="Acme Lab, Inc.", C=US': "0fa7a077",
+    'CN=mid-lab-expired.acme.example, OU=MID Servers, O="Acme Lab, Inc.", C=US': "67979be4",
+    'CN=mid-lab-notyet.acme.example, OU=MID Servers, O="Acme Lab, Inc.", C=US': "f5046f96",
+    'CN=mid-lab-revoked.acme.example, OU=MID Servers, O="Acme Lab, Inc.", C=US': "d4d47eb0",
+    'CN=mid-lab-selfsigned.acme.example, OU=MID Servers, O="Acme Lab, Inc.", C=US': "214afd2e",
+    'CN=mid-lab-serverauth.acme.example, OU=MID Servers, O="Acme Lab, Inc.", C=US': "2a5160cb",
+    "CN=Other Corp Root CA, O=Other Corp GmbH, C=DE": "23c7d030",
+    "CN=mid-lab-otherca.acme.example, O=Other Corp GmbH, C=DE": "ef0df2c1",
+    "CN=Lab Instance Root CA, O=Lab Instance Trust, C=US": "b9b0bc1c",
+    "CN=acme-lab.service-now.com, O=Lab Instance Trust, C=US": "0f269b29",
+    "CN=acme-lab.service-now.com, OU=Revocation lab, O=Lab Instance Trust, C=US": "52cf50d2",
+    "CN=acme-dev.service-now.com, O=Lab Instance Trust, C=US": "50ddc658",
+    'CN=Acme Lab SSL Inspection CA, OU=Network Security, O="Acme Lab, Inc.", C=US': "d0dea89e",
+    "CN=mid-lab-zürich.acme.example, OU=MID Servers, O=Acme Lab (Schweiz) AG, L=Zürich, C=CH":
+        "1b28816d",
+    'CN="Special #7", OU="A<B>C", O="Plus+Equals=Corp", C=US': "00b92977",
+    'CN="\\"Quoted\\" Root 3", O="The \\"Quoted\\" Trust Ltd", C=GB': "a6bb177b",
+    "CN=Autorité de Certification 4, O=Société Générale Démo, C=FR": "14570abd",
+    'CN=Example Issuing CA 2, OU="Sales, EMEA", O="Example, Inc.", C=US': "f565cec9",
+    "CN=Lab Japan CA 8, O=Lab 日本, C=JP": "fdb9e087",
+    "CN=Müller Root CA 1, O=Müller & Söhne GmbH, L=München, C=DE": "11b39691",
+    "CN=ZKD Issuing CA 5, O=Zürcher Kantonal Démo AG, L=Zürich, C=CH": "814e78f1",
+    'CN=Åkesson CA 6, OU="IT; Security", O=Åkesson Övrigt AB, C=SE': "d0831652",
+}
+CAPTURE_PKI = SAMPLES.parent / "tools" / "capture" / "work" / "pki"
+
+
+def _sample_dns() -> set[str]:
+    """Every DN the sample logs print: CA names, and subjects and issuers of every chain."""
+    from loganalyzer.analysis.reading import read
+
+    found: set[str] = set()
+    for folder in sorted(SAMPLES.glob("*/expected.json")):
+        for h in read([str(folder.parent)]).handshakes:
+            chains = [h.client_chain, h.server_chain, *(c for _, c in h.key_manager.aliases)]
+            found.update(h.ca_names)
+            found.update(dn for chain in chains for c in chain for dn in (c.subject, c.issuer))
+    return found
+
+
+@pytest.mark.parametrize("dn", sorted(SAMPLE_HASHES))
+def test_hash_of_a_sample_dn_is_openssls(dn: str) -> None:
+    assert dn_hash(dn) == SAMPLE_HASHES[dn]
+
+
+def test_the_hash_table_covers_the_samples() -> None:
+    """Every sample DN is in the table, or differs from one only by a number (CA 1 .. CA 64)."""
+    def shape(dn: str) -> str:
+        return re.sub(r"(?<=[ #])\d+\b", "N", dn)
+
+    assert {shape(dn) for dn in _sample_dns()} == {shape(dn) for dn in SAMPLE_HASHES}
+
+
+@pytest.mark.skipif(not CAPTURE_PKI.is_dir() or shutil.which("openssl") is None,
+                    reason="needs the capture PKI (python3 tools/capture/capture.py) and openssl")
+def test_every_sample_dn_hashes_as_openssl_hashes_its_certificate() -> None:
+    """The real certificates behind the samples: openssl's hash of each against the log's DN."""
+    from cryptography import x509
+
+    from loganalyzer.selfcheck.certs import name_text
+
+    real: dict[str, str] = {}
+    for pem in sorted(CAPTURE_PKI.rglob("*.pem")):
+        text = pem.read_text(encoding="ascii", errors="replace")
+        for block in re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----",
+                                text, re.S):
+            cert = x509.load_pem_x509_certificate(block.encode())
+            printed = subprocess.run(["openssl", "x509", "-noout", "-hash", "-issuer_hash"],
+                                     input=block, capture_output=True, text=True, check=True)
+            subject_hash, issuer_hash = printed.stdout.split()
+            real[normalise(name_text(cert.subject.public_bytes()))] = subject_hash
+            real[normalise(name_text(cert.issuer.public_bytes()))] = issuer_hash
+    dns = _sample_dns()
+    assert len(dns) > 70
+    assert {dn: dn_hash(dn) for dn in dns} == {dn: real.get(normalise(dn)) for dn in dns}
+
+
+# Names typed in the form ``X500Principal.toString()`` prints them, with the ``-subj`` that
+# makes a certificate of that name: the corners the samples lack.
+LAB_NAMES = [
+    ("/DC=com/DC=example/CN=Users/CN=Issuing CA 01",
+     "CN=Issuing CA 01, CN=Users, DC=example, DC=com"),
+    ("/C=DE/O=Grüße GmbH/OU=PKI+CN=Multi Valued", "CN=Multi Valued + OU=PKI, O=Grüße GmbH, C=DE"),
+    ("/C=US/O=Acme/emailAddress=Ops@Example.COM/CN=mail",
+     "CN=mail, EMAILADDRESS=Ops@Example.COM, O=Acme, C=US"),
+    ("/C=US/CN=Lab   Spaced  CA", 'CN="Lab   Spaced  CA", C=US'),
+    ("/C=US/O=UPPER lower/CN=Case", "CN=Case, O=UPPER lower, C=US"),
+    ("/UID=jdoe/serialNumber=12345/CN=Someone", "CN=Someone, SERIALNUMBER=12345, UID=jdoe"),
+    ("/C=US/ST=California/L=San Diego/street=1 Main St/postalCode=92101/CN=Where",
+     "CN=Where, POSTALCODE=92101, STREET=1 Main St, L=San Diego, ST=California, C=US"),
+    ("/C=US/CN=Acme\\, Inc.", "CN=Acme\\, Inc., C=US"),  # RFC 4514 escapes
+    ("/C=CH/L=Zürich/CN=Hex", "CN=Hex, L=Z\\C3\\BCrich, C=CH"),
+    ("/C=US/CN=abc", "CN=#0c03616263, C=US"),  # a #hex value: its own DER (a UTF8String)
+    ("/C=US/S=x/CN=Keyword", "CN=Keyword, S=x, C=US"),  # S is ST
+]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+@pytest.mark.parametrize("subj,printed", LAB_NAMES, ids=[p for _, p in LAB_NAMES])
+def test_hash_equals_openssls_for_a_certificate_of_that_name(tmp_path, subj: str,
+                                                             printed: str) -> None:
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(tmp_path / "k.pem"), "-days", "1",
+         "-utf8", "-multivalue-rdn", "-subj", subj.replace("/S=", "/ST=")],
+        capture_output=True, text=True, check=True)
+    hashed = subprocess.run(["openssl", "x509", "-noout", "-hash"], input=made.stdout,
+                            capture_output=True, text=True, check=True)
+    assert dn_hash(printed) == hashed.stdout.strip()
+
+
+SYSTEM_CERTS = Path("/etc/ssl/certs")
+
+
+@pytest.mark.skipif(not SYSTEM_CERTS.is_dir(), reason="no /etc/ssl/certs")
+def test_hashes_of_the_system_stores_names_as_text_equal_their_rehash_links() -> None:
+    """``openssl rehash`` names each CA <subject hash>.N: real-world names in many encodings.
+
+    Here from their RFC 4514 text (escapes, not quotes) rather than from DER.
+    """
+    from loganalyzer.selfcheck.certs import load, name_text
+
+    links = [p for p in SYSTEM_CERTS.iterdir() if re.fullmatch(r"[0-9a-f]{8}\.\d+", p.name)]
+    if not links:
+        pytest.skip("no hash links in /etc/ssl/certs")
+    loaded = [(p, load([p]).certs) for p in links]
+    names = [(p.name.split(".")[0], name_text(c[0].x509.subject.public_bytes()))
+             for p, c in loaded if c]
+    assert len(names) > 10
+    assert [(h, n) for h, n in names if dn_hash(n) != h] == []
+
+
+@pytest.mark.parametrize("dn", [
+    "no equals sign", "FOO=bar, CN=x", "CN=#zz", "CN=#0c05ab", "CN=bad\\C3", "=x",
+])
+def test_a_dn_that_cannot_be_encoded_has_no_hash(dn: str) -> None:
+    assert dn_hash(dn) == ""
+
+
+def test_der_of_a_printed_dn_reverses_the_rdns() -> None:
+    from loganalyzer.jsse.dn import name_entries
+
+    rdns = name_entries(dn_der("CN=Leaf + OU=Unit, O=Org, C=US"))
+    assert [{oid for oid, *_ in rdn} for rdn in rdns] == [
+        {"2.5.4.6"}, {"2.5.4.10"}, {"2.5.4.3", "2.5.4.11"}]

@@ -17,7 +17,6 @@ passes, and unreadable files become :class:`~loganalyzer.errors.Problem` objects
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import warnings
@@ -34,6 +33,11 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
 
 from loganalyzer.errors import InputError, Location, Problem
+from loganalyzer.jsse.dn import CANON_DECODE as _CANON_DECODE
+from loganalyzer.jsse.dn import name_entries as _name_entries
+from loganalyzer.jsse.dn import name_hash
+from loganalyzer.jsse.dn import read_tlv as _read_tlv
+from loganalyzer.jsse.dn import tlv as _tlv
 from loganalyzer.ingest.sources import read_small_file
 from loganalyzer.analysis.setup_facts import CertFacts, Located, Observation
 from loganalyzer.vocabulary import ANY_EKU_OID, CLIENT_AUTH_OID, EKU_LONG, tri
@@ -46,11 +50,6 @@ PasswordAsk = Callable[[str], "bytes | None"]
 
 # ----------------------------------------------------------------------------- DER and names
 
-# ASN.1 string tags OpenSSL canonicalises (ASN1_MASK_CANON): UTF8, BMP, Universal, Printable,
-# T61, IA5, Visible. Others (NumericString, BIT STRING …) are hashed as they are.
-_CANON_DECODE = {0x0C: "utf-8", 0x1E: "utf-16-be", 0x1C: "utf-32-be", 0x13: "latin-1",
-                 0x14: "latin-1", 0x16: "latin-1", 0x1A: "latin-1"}
-_SPACE = b" \t\n\v\f\r"
 _SHORT_NAMES = {
     "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O",
     "2.5.4.11": "OU", "2.5.4.9": "STREET", "2.5.4.5": "SERIALNUMBER", "2.5.4.4": "SURNAME",
@@ -58,101 +57,6 @@ _SHORT_NAMES = {
     "0.9.2342.19200300.100.1.25": "DC", "0.9.2342.19200300.100.1.1": "UID",
     "1.2.840.113549.1.9.1": "EMAILADDRESS",
 }
-
-
-def _read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of value, end of value) of the DER element at ``pos``."""
-    tag = data[pos]
-    length = data[pos + 1]
-    start = pos + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4:
-            raise ValueError("unsupported DER length")
-        length = int.from_bytes(data[start:start + count], "big")
-        start += count
-    end = start + length
-    if end > len(data):
-        raise ValueError("truncated DER")
-    return tag, start, end
-
-
-def _tlv(tag: int, value: bytes) -> bytes:
-    n = len(value)
-    if n < 0x80:
-        return bytes((tag, n)) + value
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(size))) + size + value
-
-
-def _oid(value: bytes) -> str:
-    parts: list[int] = []
-    acc = 0
-    for b in value:
-        acc = (acc << 7) | (b & 0x7F)
-        if not b & 0x80:
-            parts.append(acc)
-            acc = 0
-    if not parts:
-        return ""
-    first = parts[0]
-    head = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
-    return ".".join(str(p) for p in head + parts[1:])
-
-
-def _name_entries(der: bytes) -> list[list[tuple[str, bytes, int, bytes]]]:
-    """The RDNs of a DER Name: per RDN, (oid, oid TLV, value tag, value bytes) per attribute."""
-    tag, pos, end = _read_tlv(der, 0)
-    if tag != 0x30:
-        raise ValueError("not a DER Name")
-    rdns = []
-    while pos < end:
-        _, spos, send = _read_tlv(der, pos)
-        entries = []
-        p = spos
-        while p < send:
-            _, evs, eend = _read_tlv(der, p)
-            _, ovs, oend = _read_tlv(der, evs)
-            vtag, vvs, vend = _read_tlv(der, oend)
-            entries.append((_oid(der[ovs:oend]), der[evs:oend], vtag, der[vvs:vend]))
-            p = eend
-        rdns.append(entries)
-        pos = send
-    return rdns
-
-
-def _canon(tag: int, value: bytes) -> bytes:
-    """OpenSSL's asn1_string_canon: UTF-8, trimmed, inner spaces collapsed, ASCII lower-cased."""
-    text = value if tag == 0x0C else value.decode(_CANON_DECODE[tag]).encode("utf-8")
-    text = text.strip(_SPACE)
-    out = bytearray()
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c in _SPACE:
-            out.append(0x20)
-            while i < len(text) and text[i] in _SPACE:
-                i += 1
-            continue
-        out.append(c + 32 if 0x41 <= c <= 0x5A else c)
-        i += 1
-    return bytes(out)
-
-
-def name_hash(der: bytes) -> str:
-    """``X509_NAME_hash`` of a DER-encoded Name, as ``openssl x509 -hash`` prints it."""
-    canon = bytearray()
-    for rdn in _name_entries(der):
-        encoded = []
-        for _, oid_tlv, tag, value in rdn:
-            if tag in _CANON_DECODE:
-                body = _tlv(0x0C, _canon(tag, value))
-            else:
-                body = _tlv(tag, value)
-            encoded.append(_tlv(0x30, oid_tlv + body))
-        canon += _tlv(0x31, b"".join(sorted(encoded)))  # DER SET OF: sorted encodings
-    digest = hashlib.sha1(bytes(canon)).digest()
-    return f"{int.from_bytes(digest[:4], 'little'):08x}"
 
 
 def _escape(value: str) -> str:

@@ -40,6 +40,7 @@ SCENARIO_CAUSE = {
     20: "keystore-unreadable",
     21: "wrong-key-chosen",
     22: "tls-intercepting-proxy",
+    23: "sni-missing",  # ClientHello without server_name (-Djsse.enableSNIExtension=false)
 }
 
 # Samples on which `analyze` does not yet give the scenario's cause first: strict xfails, so a fix shows

@@ -41,8 +41,12 @@ CASES_DIR = Path(__file__).resolve().parent / "rule_cases"
 SAMPLES = ROOT / "sample_logs"
 CASE_FIELDS = {"name", "expect", "log", "only", "text", "substitute", "todo",
                "certs", "password", "config", "probe"}
-#: What a set-up case may ask of the local endpoint (tests/test_probe.py's LabServer).
-PROBE_FIELDS = {"server_header", "supports_tls", "request_cert", "ca_names", "require", "tls13"}
+#: What a set-up case may ask of the local endpoint (tests/test_probe.py's LabServer), and how
+#: the probe reaches and verifies it: server_cert (the lab PKI certificate it serves), ca_bundle
+#: (the lab PKI certificate to verify against; default root, which issued "server"), proxy
+#: (true: through a local CONNECT relay, as a MID Server's mid.proxy.* does).
+PROBE_FIELDS = {"server_header", "supports_tls", "request_cert", "ca_names", "require", "tls13",
+                "server_cert", "ca_bundle", "proxy"}
 CONFIG_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
 
 
@@ -93,7 +97,15 @@ def test_doc_fields_are_filled_in():
         assert r.title and r.meaning and r.fix and r.kb.article and r.kb.section, r.id
         # the seed KB article, or (issue 13) another source by its number and title
         assert (r.kb.article == "MID Server Mutual Authentication"
-                or re.match(r"(KB\d{7}|ServiceNow docs) ", r.kb.article)), r.id
+                or re.match(r"(KB\d{7}|ServiceNow docs)[: ]", r.kb.article)), r.id
+        # the article number and a URL to read it, wherever one exists
+        if r.kb.article == "MID Server Mutual Authentication" and not r.kb.section.startswith(
+                "Not covered by the article"):
+            assert r.kb.number == "KB1116112" and r.kb.url.endswith("KB1116112"), r.id
+        if re.match(r"KB\d{7}", r.kb.article):
+            assert r.kb.number == r.kb.article[:9] and r.kb.url.endswith(r.kb.number), r.id
+        if r.kb.article.startswith("ServiceNow docs"):
+            assert r.kb.url.startswith("https://github.com/ServiceNow/ServiceNowDocs/"), r.id
         if r.confidence == "possible":
             assert r.distinguish, r.id
         if r.scope == "text":
@@ -130,8 +142,12 @@ def test_lookup_and_scopes():
     assert handshake and all(r.scope == "handshake" for r in handshake)
     assert [(r.rank, r.id) for r in handshake] == sorted((r.rank, r.id) for r in handshake)
     assert all(r.scope == "agent" for r in ruleset.for_scope("agent"))
-    assert dict(ruleset["MTLS-020"].kb) == {"article": "MID Server Mutual Authentication",
-                                             "section": "Errors: Certificate chain incomplete"}
+    assert dict(ruleset["MTLS-020"].kb) == {
+        "article": "MID Server Mutual Authentication",
+        "section": "Errors: Certificate chain incomplete", "number": "KB1116112",
+        "url": "https://support.servicenow.com/kb?id=kb_article_view&sysparm_article=KB1116112"}
+    # a source without a number keeps only what it has
+    assert set(dict(ruleset["MTLS-193"].kb)) == {"article", "section", "url"}
 
 
 def test_text_rules_never_match_facts():
@@ -400,6 +416,8 @@ def test_rule_cases_are_well_formed(request):
 
 def _setup_case_tokens(case: dict, scope: str, where: str) -> list[str]:
     """Check a set-up rule's case; return the lab PKI names it uses."""
+    if scope == "instance":
+        return _instance_case_tokens(case, where)
     assert not {"text", "only", "substitute"} & set(case), \
         f"{where}: a set-up case takes certs, password, config, probe or log"
     needs = {"certs": "certs", "config": "config", "probe": "probe"}.get(scope)
@@ -430,8 +448,15 @@ def _setup_case_tokens(case: dict, scope: str, where: str) -> list[str]:
             status, body, location = options["supports_tls"]
             assert isinstance(status, int) and isinstance(body, str), where
             assert location is None or isinstance(location, str), where
-        for flag in ("request_cert", "require", "tls13"):
+        for flag in ("request_cert", "require", "tls13", "proxy"):
             assert isinstance(options.get(flag, False), bool), f"{where}: {flag}"
+        for name in ("server_cert", "ca_bundle"):
+            if name in options:
+                token = options[name]
+                assert isinstance(token, str) and "." not in token \
+                    and not token.startswith("key:"), \
+                    f"{where}: {name} is a certificate of the lab PKI, by name"
+                tokens.append(token)
         names = options.get("ca_names", [])
         assert isinstance(names, list), where
         assert not names or options.get("request_cert"), f"{where}: ca_names need request_cert"
@@ -516,33 +541,101 @@ def _setup_diagnoses(case: dict, ruleset, request) -> list:
     from loganalyzer.selfcheck import combine
     from loganalyzer.selfcheck.diagnose import evaluate
 
+    if "instance" in case:
+        return _instance_diagnoses(case, ruleset, request)
     if shutil.which("openssl") is None and ("certs" in case or "probe" in case):
         pytest.skip("needs the openssl CLI (the lab PKI)")
     lab = request.getfixturevalue("pki") if "certs" in case or "probe" in case else None
     cert_files = [str(_pki_file(lab, t)) for t in case.get("certs", [])]
     password = case["password"].encode() if "password" in case else None
-    server = None
+    server = relay = None
+    ca_bundle = None
     if "probe" in case:
-        labserver = pytest.importorskip("test_probe").LabServer  # needs pyOpenSSL
+        lab_probe = pytest.importorskip("test_probe")  # needs pyOpenSSL
         options = dict(case["probe"])
         for name in ("supports_tls", "ca_names"):
             if name in options:
                 options[name] = tuple(options[name])
-        server = labserver(lab, **options)
+        # the MID Server trusts the CA of the instance's certificate unless the case says
+        ca_bundle = str(lab.path(options.pop("ca_bundle", "root")))
+        if options.pop("proxy", False):
+            relay = lab_probe.ConnectProxy()
+        server = lab_probe.LabServer(lab, **options)
     try:
         check = combine.run(
             logs=[str(ROOT / case["log"])] if "log" in case else [], cert_files=cert_files,
             config=str(ROOT / case["config"]) if "config" in case else None,
             instance=server.url if server else None, password=password, timeout=5.0,
-            rules=ruleset)
+            rules=ruleset, proxy=relay.address if relay else None, ca_bundle=ca_bundle)
     finally:
         if server is not None:
             server.close()
+        if relay is not None:
+            relay.close()
+    if relay is not None:
+        assert relay.targets, "the probe did not go through the proxy"
     assert [str(p) for p in check.problems] == []
     scopes = {o.scope for o in check.observations}
     expected = ({"certs"} if cert_files else set()) | ({"config"} if "config" in case else set()) \
         | ({"probe"} if server else set())
     assert expected <= scopes, f"inputs without an observation: {expected - scopes}"
+    problems: list = []
+    diagnoses = evaluate(check.observations, ruleset, check.subject, problems)
+    assert [str(p) for p in problems] == []
+    return diagnoses
+
+
+# -- cases of the instance rules (scope instance): the lab chain against a local Table API
+
+#: ``instance:`` gives the records of the local Table API (tests/test_instance.py's Lab): the
+#: plugin's state, the CA records (lab PKI names; "root+int" is one bundle record), their types,
+#: publish states and inactive ones, the certificate the MID Server's user certificate record
+#: was made from and whether it is active, the MID Server record, and labels left out of
+#: sys_dictionary.
+INSTANCE_FIELDS = {"plugin", "cas", "types", "publish", "inactive_cas", "user_cert",
+                   "user_active", "user_name", "mid_mutual", "hide"}
+CASE_FIELDS.add("instance")
+
+
+def _instance_case_tokens(case: dict, where: str) -> list[str]:
+    assert set(case) <= {"name", "expect", "todo", "certs", "instance"}, \
+        f"{where}: an instance case takes certs and instance"
+    options = case.get("instance")
+    assert isinstance(options, dict) and set(options) <= INSTANCE_FIELDS, \
+        f"{where}: instance takes {sorted(INSTANCE_FIELDS)}"
+    tokens = list(case.get("certs", []))
+    tokens += [n for names in options.get("cas", []) for n in names.split("+")]
+    tokens += list(options.get("types", {})) + list(options.get("publish", {}))
+    tokens += list(options.get("inactive_cas", []))
+    tokens += [options["user_cert"]] if options.get("user_cert") else []
+    return tokens
+
+
+def _instance_diagnoses(case: dict, ruleset, request) -> list:
+    """The set-up rules' diagnoses of the instance's records a case describes, read through
+    ``combine.run`` as ``loganalyzer instance`` reads them (credentials, the lab root as the CA
+    bundle, the MID Server's name), with nothing but GET requests."""
+    from loganalyzer.selfcheck import combine
+    from loganalyzer.selfcheck.diagnose import evaluate
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl CLI (the lab PKI)")
+    table_api = pytest.importorskip("test_instance")  # its server needs pyOpenSSL
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    lab = request.getfixturevalue("pki")
+    server = table_api.TableServer(lab, table_api.Lab(**case["instance"]))
+    try:
+        check = combine.run(cert_files=[str(_pki_file(lab, t)) for t in case.get("certs", [])],
+                            records=server.url, credentials=table_api.BASIC,
+                            mid_name=table_api.MID, timeout=5.0, rules=ruleset,
+                            ca_bundle=str(lab.path("root")))
+    finally:
+        server.close()
+    assert [str(p) for p in check.problems] == []
+    assert "instance" in {o.scope for o in check.observations}
+    assert set(server.methods) == {"GET"}
     problems: list = []
     diagnoses = evaluate(check.observations, ruleset, check.subject, problems)
     assert [str(p) for p in problems] == []
@@ -594,9 +687,11 @@ def test_precedence_is_said_once():
     assert yielding == {"MTLS-020", "MTLS-021", "MTLS-030", "MTLS-031", "MTLS-050", "MTLS-051"}
     # every possible candidate of a handshake gives way to a cause the log proves, except a
     # refinement the general confirmed rules give way to (an inspecting proxy, MTLS-198: MTLS-090
-    # and MTLS-001 yield to it, so it cannot yield to them too)
+    # and MTLS-001 yield to it, so it cannot yield to them too; the probe's MTLS-367/368, to
+    # which its untrusted-chain and host-name rules MTLS-366/369 yield)
     refining = {r.id for r in ruleset if any(r.id in o.yields_to for o in ruleset if o.confidence == "confirmed")}
-    assert refining == {"MTLS-198"} | {i for i in refining if ruleset[i].confidence == "confirmed"}
+    assert refining == {"MTLS-198", "MTLS-367", "MTLS-368"} | {
+        i for i in refining if ruleset[i].confidence == "confirmed"}
     assert all("confirmed" in r.yields_to for r in ruleset
                if r.scope == "handshake" and r.confidence == "possible" and r.id not in refining)
 

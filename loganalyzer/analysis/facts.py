@@ -86,7 +86,8 @@ class HandshakeFacts:
     # earlier records may have been cut away rather than never printed
     log_starts_inside: bool = False
     # -- the server's certificate chain
-    server_issuer: str = ""  # issuer DN of the topmost certificate of the server chain logged ("" when none)
+    # issuer DN of the topmost certificate of the server chain logged ("" when none)
+    server_issuer: str = ""
     # public: that issuer is a public CA ServiceNow instances use (PUBLIC_CA_WORDS); inspection: a
     # DN of the chain has the wording of a TLS-inspection CA (INSPECTION_CA_WORDS), a guess from
     # the name alone; other: neither (a private or lab CA); "" when no server chain is logged
@@ -94,7 +95,8 @@ class HandshakeFacts:
     # -- the server's request for a client certificate
     cert_requested: bool = False  # a CertificateRequest was logged, or JSSE acted on one
     request_logged: str = UNKNOWN  # yes: requested; no: logged past that point without one; unknown
-    ca_state: str = "none"  # listed | empty | absent | malformed | unknown (body cut) | none (no request)
+    # listed | empty | absent | malformed | unknown (body cut) | none (no request)
+    ca_state: str = "none"
     ca_count: int = 0  # how many CA names the request listed
     ca_names: list[str] = field(default_factory=list)  # the CA names the request listed
     # -- what the MID Server sent
@@ -115,7 +117,8 @@ class HandshakeFacts:
     # the JVM's SSLContext init was logged before this handshake with the debug options that
     # show the key manager (so the key manager's silence is proof)
     km_debug_on: bool = False
-    km_aliases: int = 0  # keys the JVM is known to hold: ``found key for`` aliases, or chains it sent
+    # keys the JVM is known to hold: ``found key for`` aliases, or chains it sent
+    km_aliases: int = 0
     km_chain_covered: str = UNKNOWN  # a keystore chain has an issuer among the CA names
     km_self_signed: str = UNKNOWN  # every keystore leaf is self-signed
     km_eku_ok: str = UNKNOWN  # some keystore leaf allows client authentication
@@ -143,7 +146,8 @@ class HandshakeFacts:
     # incorrect`` under ``SocketException: ... DefaultSSLContext``)
     failure_causes: list[str] = field(default_factory=list)
     # -- across handshakes of the same MID Server
-    earlier_cert_sent: bool = False  # a handshake to the same host that ended before this began sent one
+    # a handshake to the same host that ended before this began sent one
+    earlier_cert_sent: bool = False
     earlier_completed: bool = False  # such an earlier handshake completed
     later_cert_sent: bool = False  # a handshake to the same host after this one sent a certificate
     concurrent_threads: bool = False  # other threads handshook with the same host while this ran
@@ -153,8 +157,11 @@ class HandshakeFacts:
 
 
 def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
-    """Compute the facts of ``h``; ``timeline`` indexes every handshake and agent event of its
-    MID Server (built once per MID Server), so that cross-handshake facts can be judged."""
+    """Compute the facts of ``h``.
+
+    ``timeline`` indexes every handshake and agent event of its MID Server (built once per MID
+    Server), so that cross-handshake facts can be judged.
+    """
     f = HandshakeFacts()
     f.host = h.sni or ""
     f.sni_sent = sni_sent(h)
@@ -164,9 +171,9 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.hello_logged = bool(kinds & {ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion})
     f.handshake_records = sum(
         1 for e in h.events
-        if isinstance(e, (ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion, ev.ServerCertificate,
-                          ev.CertificateRequest, ev.ClientCertificate, ev.NoClientCertificate,
-                          ev.Finished))
+        if isinstance(e, (ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion,
+                          ev.ServerCertificate, ev.CertificateRequest, ev.ClientCertificate,
+                          ev.NoClientCertificate, ev.Finished))
     )
     f.only_failure_logged = f.handshake_records == 0 and h.failure is not None
     f.log_starts_inside = h.opens_log
@@ -213,8 +220,10 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
         validity = [leaf.valid_at(when) for leaf in leaves]
         if all(v is not None for v in validity):
             f.km_expired = tri(not any(validity))
-            if not h.client_chain and not any(validity):
-                f.client_not_yet_valid = tri(all(leaf.not_before > when for leaf in leaves))
+            if not h.client_chain and not any(validity) and when is not None:
+                # each validity is known, so each leaf has its dates
+                f.client_not_yet_valid = tri(all(
+                    leaf.not_before is not None and leaf.not_before > when for leaf in leaves))
         if ca and f.ca_state == "listed":
             f.km_chain_covered = tri(
                 any(normalise(c.issuer) in ca for chain in chains for c in chain)
@@ -327,23 +336,26 @@ class Timeline:
             if h.client_chain:
                 chains = self._chains.setdefault((h.series or h.path, h.thread.jvm), {})
                 chains.setdefault(tuple(c.subject for c in h.client_chain), h.client_chain)
-        timed = sorted((a for a in agent if a.time is not None), key=lambda a: a.time)
-        self._agent_times = [a.time for a in timed]
-        self._agent = timed
+        timed = sorted(((a.time, a) for a in agent if a.time is not None), key=lambda p: p[0])
+        self._agent_times = [t for t, _ in timed]
+        self._agent = [a for _, a in timed]
         self.policy_checks_off = tuple(sorted(
             {a.detail.get("check", "") for a in agent
              if a.kind == "midsecpolicy" and a.detail.get("value") == "false"}
         ))
-        failed = sorted((h for h in handshakes if h.outcome == "failed" and h.start_time),
-                        key=lambda h: h.start_time)
-        self._failed = failed
-        self._failed_times = [h.start_time for h in failed]
+        failed = sorted(((h.start_time, h) for h in handshakes
+                         if h.outcome == "failed" and h.start_time),
+                        key=lambda p: p[0])
+        self._failed = [h for _, h in failed]
+        self._failed_times = [t for t, _ in failed]
         self.mutual_auth_seen = any(h.cert_requested or h.client_chain for h in handshakes)
 
     def known_chains(self, h: Handshake) -> list[tuple[ev.CertInfo, ...]]:
-        """The chains this JVM holds keys for: dumped by the key manager, or sent in any
-        handshake of the same JVM, in any file of its rotated set (it could only send what its
-        keystore has)."""
+        """The chains this JVM holds keys for.
+
+        Dumped by the key manager, or sent in any handshake of the same JVM, in any file of its
+        rotated set (it could only send what its keystore has).
+        """
         chains: dict[tuple[str, ...], tuple[ev.CertInfo, ...]] = {}
         for _, chain in h.key_manager.aliases:
             if chain:
@@ -353,7 +365,7 @@ class Timeline:
         return list(chains.values())
 
     def neighbours(self, h: Handshake) -> tuple[bool, bool, bool, bool]:
-        """(earlier sent, earlier completed, later sent, concurrent) among handshakes to h's host."""
+        """(earlier sent, earlier completed, later sent, concurrent) among those to h's host."""
         return self._hosts[h.sni or ""].facts(h)
 
     def agent_kinds_near(self, h: Handshake) -> list[str]:
@@ -364,8 +376,10 @@ class Timeline:
         return sorted({a.kind for a in self._agent[lo:hi]})
 
     def failed_near(self, event: ev.AgentEvent) -> list[Handshake]:
-        """Failed handshakes within AGENT_WINDOW of ``event`` (handshakes last seconds, so one
-        that began more than an hour before cannot be near)."""
+        """Failed handshakes within AGENT_WINDOW of ``event``.
+
+        Handshakes last seconds, so one that began more than an hour before cannot be near.
+        """
         if event.time is None:
             return []
         lo = bisect_left(self._failed_times, event.time - AGENT_WINDOW - timedelta(hours=1))
@@ -376,7 +390,8 @@ class Timeline:
 class _HostIndex:
     """Handshakes to one host, sorted by end and by start, with running ORs over them."""
 
-    def __init__(self, group: list[Handshake], start: dict, end: dict) -> None:
+    def __init__(self, group: list[Handshake], start: dict[int, tuple[int, int]],
+                 end: dict[int, tuple[int, int]]) -> None:
         self.start, self.end = start, end
         by_end = sorted(group, key=lambda h: end[id(h)])
         self.ends = [end[id(h)] for h in by_end]

@@ -184,7 +184,8 @@ class LineDecoder:
 
     def _split_foreign(self, line: str) -> tuple[Prefix, str]:
         prefix, message = LineDecoder.split(self, line)
-        m = self._foreign.match(message)  # type: ignore[union-attr]
+        foreign = self._foreign  # set before _adopt installs this method
+        m = foreign.match(message) if foreign is not None else None
         if m is not None and m.end():
             return prefix, message[m.end():]
         return prefix, message

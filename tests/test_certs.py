@@ -172,6 +172,23 @@ def make_pki(folder: Path) -> Pki:
     pki.write("bundle.pem", pki.text("good.key", "good.pem", "int.pem", "root.pem"))
     pki.write("chain.pem", pki.text("int.pem", "root.pem"))
     _add_variants(pki)
+    # -- server certificates for the probe's chain and host-name checks (test_probe.py and
+    #    tests/rule_cases/MTLS-366..369.yaml): one from a CA named like a TLS-inspection CA, one
+    #    from a CA with a neutral name (neither is in root.pem), and one of the lab root for
+    #    another host name than the 127.0.0.1 the lab servers listen on
+    DN.update({
+        "inspectca": "/C=US/O=Corp Network Security/CN=Corp SSL Inspection CA",
+        "inspected": "/C=US/O=Corp Network Security/CN=localhost",
+        "privateca": "/C=US/O=Northwind Traders/CN=Northwind Issuing CA",
+        "privateserver": "/C=US/O=Northwind Traders/CN=localhost",
+        "wronghost": "/C=US/O=Lab Instance Trust/CN=elsewhere.example",
+    })
+    pki.root("inspectca")
+    pki.issue("inspected", "inspectca", SERVER_EXT)
+    pki.root("privateca")
+    pki.issue("privateserver", "privateca", SERVER_EXT)
+    pki.issue("wronghost", "root", SERVER_EXT.replace("DNS:localhost,IP:127.0.0.1",
+                                                      "DNS:elsewhere.example"))
     return pki
 
 

@@ -105,6 +105,19 @@ class ProbeFacts:
     # completed (no answer after it), rejected, not-requested, "" (no certificate to try)
     with_cert: str = ""
     with_cert_error: str = ""
+    # -- the server's certificate, verified with the stdlib against trust_store
+    proxy: str = ""  # host:port of the HTTP CONNECT proxy the probe went through ("" none)
+    trust_store: str = ""  # "bundle FILE" or "the system store" ("" when not verified)
+    server_subject: str = ""  # subject DN of the server's (leaf) certificate
+    server_issuer: str = ""  # its issuer DN
+    server_chain: str = ""  # the certificates the server sent, "subject <- subject ..."
+    server_trusted: str = UNKNOWN  # the chain verifies; unknown: the check did not get that far
+    server_verify_error: str = ""  # OpenSSL's verify error ("unable to get local issuer ...")
+    hostname_ok: str = UNKNOWN  # the certificate names the host probed
+    # a CA name of the server chain has the wording of a TLS-inspection CA (the log side's
+    # INSPECTION_CA_WORDS); unknown: no certificate was received
+    inspection_issuer: str = UNKNOWN
+
 
 
 @dataclass(slots=True)
@@ -153,6 +166,9 @@ SETUP_FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
         "cert_requested": TRI_VALUES,
         "handshake": frozenset({"", "completed", "failed"}),
         "with_cert": frozenset({"", "accepted", "rejected", "not-requested", "completed"}),
+        "server_trusted": TRI_VALUES,
+        "hostname_ok": TRI_VALUES,
+        "inspection_issuer": TRI_VALUES,
     },
     "cross-check": {"source": frozenset({"logs", "probe"})},
 }
@@ -176,7 +192,10 @@ SETUP_EVIDENCE: dict[str, dict[str, str]] = {
         "duplicates": "the parameters set twice",
         "file": "config.xml itself",
     },
-    "probe": {"endpoint": "the instance URL probed, with what it answered"},
+    "probe": {
+        "endpoint": "the instance URL probed, with what it answered",
+        "server_certificate": "the server's certificate chain and how it verified",
+    },
     "cross-check": {
         "ca_names": "where the instance's CA names were seen (log line or probe)",
         "leaf": "the client certificate and its issuer",

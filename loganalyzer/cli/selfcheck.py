@@ -33,6 +33,29 @@ REDACT_OPTION = typer.Option(
     False, "--redact",
     help="Replace instance and host names, IP and e-mail addresses, user names, DN values and "
          "certificate serials with stable pseudonyms, so the report can be shared.")
+PROXY_OPTION = typer.Option(
+    None, "--proxy", metavar="HOST:PORT",
+    help="Reach the instance through this HTTP CONNECT proxy (self-check: default config.xml's "
+         "mid.proxy.host/port).")
+CA_BUNDLE_OPTION = typer.Option(
+    None, "--ca-bundle", metavar="FILE", dir_okay=False,
+    help="PEM file of the CAs to verify the instance's certificate chain and host name "
+         "against (default: the system store); give the CAs the MID Server trusts.")
+
+
+def proxy_address(text: str | None) -> tuple[str, int] | None:
+    """``--proxy HOST:PORT`` as (host, port); a malformed value is a usage error (exit 2)."""
+    if text is None:
+        return None
+    from loganalyzer.selfcheck.probe import ProbeError, parse_proxy
+
+    try:
+        return parse_proxy(text)
+    except ProbeError as exc:
+        stderr().print(f"loganalyzer: error: --proxy: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
 PASSWORD_ENV_OPTION = typer.Option(
     None, "--password-env", metavar="VAR",
     help="Environment variable holding the password of PKCS#12 files and encrypted keys "
@@ -81,6 +104,8 @@ def self_check(
     config: str | None = typer.Option(None, "--config", help="The MID Server's config.xml."),
     instance: str | None = typer.Option(None, "--instance",
                                         help="https://INSTANCE to probe live."),
+    proxy: str | None = PROXY_OPTION,
+    ca_bundle: str | None = CA_BUNDLE_OPTION,
     password_env: str | None = PASSWORD_ENV_OPTION,
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
     format: ReportFormat = FORMAT_OPTION,
@@ -104,7 +129,8 @@ def self_check(
         stderr().print("loganalyzer: error: give at least one of --logs, --certs, --config, "
                        "--instance", markup=False, highlight=False)
         raise typer.Exit(EXIT_ERROR)
+    through = proxy_address(proxy)
     password, ask = passwords(password_env)
     check = run(logs=logs, cert_files=certs, config=config, instance=instance,
-                password=password, ask=ask, timeout=timeout)
+                password=password, ask=ask, timeout=timeout, proxy=through, ca_bundle=ca_bundle)
     emit(check, format, fail_on, output, redact)

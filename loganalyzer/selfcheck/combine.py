@@ -159,9 +159,14 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
         instance: str | None = None, password: bytes | None = None,
         ask: Callable[[str], bytes | None] | None = None, timeout: float = 10.0,
         split_dir: str | None = None, now: datetime | None = None,
-        rules: RuleSet | None = None) -> SelfCheck:
+        rules: RuleSet | None = None, proxy: tuple[str, int] | None = None,
+        ca_bundle: str | None = None) -> SelfCheck:
     """Run the checks that have input, judge them with the rules, and fold the diagnoses into
-    one per root cause; unreadable inputs become problems."""
+    one per root cause; unreadable inputs become problems.
+
+    The probe goes through ``proxy`` when given, else through config.xml's ``mid.proxy.*``
+    (as the MID Server does), and verifies the server's chain against ``ca_bundle`` (else the
+    system store)."""
     from loganalyzer.errors import LogAnalyzerError
     from loganalyzer.ruleset.rules import load_rules
 
@@ -199,7 +204,10 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
 
         with boundary(result.problems, Location(instance), "the instance probe"):
             try:
-                result.probe = probe.probe(instance, timeout=timeout, report=result.certs)
+                if proxy is None and result.config is not None:
+                    proxy = result.config.proxy
+                result.probe = probe.probe(instance, timeout=timeout, report=result.certs,
+                                           proxy=proxy, ca_bundle=ca_bundle)
                 if result.probe.observation is not None:
                     result.observations.append(result.probe.observation)
             except LogAnalyzerError as exc:

@@ -135,12 +135,52 @@ class CrossFacts:
     seen_where: str = ""  # file:line of the log, or the URL
 
 
+@dataclass(slots=True)
+class InstanceFacts:
+    """The instance's records of mutual authentication, read with the Table API.
+
+    They are compared with the MID Server's chain (from ``--certs``) and its name (config.xml
+    or ``--mid-name``). Each check is "" when it had no input (no chain, no leaf, no MID Server
+    name), unknown when it could not be made (a table not readable, a column not found), and
+    otherwise its finding.
+    """
+
+    url: str = ""
+    # plugin com.glide.auth.mutual: active | inactive | missing (no record) | unknown
+    plugin: str = UNKNOWN
+    # -- the CAs of the MID Server's chain against sys_ca_certificate ("" no chain given)
+    ca_check: str = ""  # done | unknown
+    cas: list[str] = field(default_factory=list)  # the chain's CA subjects compared
+    cas_missing: list[str] = field(default_factory=list)  # in no record
+    cas_inactive: list[str] = field(default_factory=list)  # only in inactive records
+    cas_intermediate: list[str] = field(default_factory=list)  # in a record of type Intermediate
+    # in a record whose Publish Status is not Exists yet: "subject (status)"
+    cas_unpublished: list[str] = field(default_factory=list)
+    ca_columns: str = ""  # the columns used, "Publish Status = publish_status, ..."
+    # -- the leaf against sys_user_certificate ("" no leaf given)
+    leaf: str = ""
+    leaf_fingerprint: str = ""  # SHA-256, as openssl prints it
+    # active | inactive | missing (no record holds the leaf) | mismatch (the MID Server's record
+    # holds another certificate) | unknown
+    user_cert: str = ""
+    user_cert_record: str = ""  # the record's name (or sys_id)
+    user_cert_fingerprint: str = ""  # the fingerprint the mismatching record holds
+    user_cert_column: str = ""  # the column the fingerprint was read from
+    # -- the MID Server record (ecc_agent) ("" no MID Server name known)
+    mid_name: str = ""
+    mid_record: str = ""  # found | missing | unknown
+    mid_mutual: str = UNKNOWN  # "Is using mutual authentication?" (unknown: not read)
+    # the checks that could not be made, with why: the report is then never clean
+    unchecked: list[str] = field(default_factory=list)
+
+
 #: scope name -> facts dataclass; the rule loader compiles each setup rule against its scope's.
 SETUP_FACT_CLASSES: dict[str, type] = {
     "certs": CertFacts,
     "config": ConfigFacts,
     "probe": ProbeFacts,
     "cross-check": CrossFacts,
+    "instance": InstanceFacts,
 }
 
 #: The values each string fact can take, so that a mistyped literal fails at load time.
@@ -171,6 +211,13 @@ SETUP_FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
         "inspection_issuer": TRI_VALUES,
     },
     "cross-check": {"source": frozenset({"logs", "probe"})},
+    "instance": {
+        "plugin": frozenset({"active", "inactive", "missing", UNKNOWN}),
+        "ca_check": frozenset({"", "done", UNKNOWN}),
+        "user_cert": frozenset({"", "active", "inactive", "missing", "mismatch", UNKNOWN}),
+        "mid_record": frozenset({"", "found", "missing", UNKNOWN}),
+        "mid_mutual": TRI_VALUES,
+    },
 }
 
 #: Evidence a setup rule may name, per scope: what each name points at.
@@ -200,6 +247,18 @@ SETUP_EVIDENCE: dict[str, dict[str, str]] = {
         "ca_names": "where the instance's CA names were seen (log line or probe)",
         "leaf": "the client certificate and its issuer",
     },
+    "instance": {
+        "plugin": "the v_plugin record of com.glide.auth.mutual (or that there is none)",
+        "missing_cas": "each CA of the chain that no sys_ca_certificate record holds, in its file",
+        "inactive_cas": "the inactive sys_ca_certificate records of the chain's CAs",
+        "intermediate_cas": "the sys_ca_certificate records of type Intermediate Cert",
+        "unpublished_cas": "the sys_ca_certificate records whose Publish Status is not Exists",
+        "user_certificate": "the sys_user_certificate record of the leaf, or the MID Server's",
+        "leaf": "the client (leaf) certificate's place in its file, with its fingerprint",
+        "mid_record": "the MID Server's ecc_agent record",
+        "ca_columns": "the sys_ca_certificate columns read, found by their labels",
+        "user_columns": "the sys_user_certificate columns read, found by their labels",
+    },
 }
 
 
@@ -221,7 +280,7 @@ class Observation:
 
     scope: str
     subject: str
-    facts: CertFacts | ConfigFacts | ProbeFacts | CrossFacts
+    facts: CertFacts | ConfigFacts | ProbeFacts | CrossFacts | InstanceFacts
     evidence: dict[str, list[Located]] = field(default_factory=dict)
 
     def lines(self, names: tuple[str, ...]) -> list[Located]:

@@ -39,22 +39,33 @@ def document(check: SelfCheck) -> dict[str, Any]:
     doc["config"] = check.config.as_dict() if check.config else None
     doc["probe"] = check.probe.as_dict() if check.probe else None
     doc["logs"] = check.logs.as_dict() if check.logs else None
+    doc["records"] = check.records.as_dict() if check.records else None
     doc["verdict"] = verdict(doc, check, logs_verdict)
     if doc["verdict"] == "not-checked":
         doc["nothing_checked"] = nothing_checked(check)
+    elif doc["verdict"] == "inconclusive" and check.records is not None \
+            and check.records.unchecked:  # what the instance check could not say
+        doc["nothing_checked"] = ("Inconclusive: no problem found, but some of the instance's "
+                                  "records could not be checked (" +
+                                  "; ".join(check.records.unchecked) +
+                                  "). This is not a clean result.")
     return doc
 
 
 def verdict(doc: dict[str, Any], check: SelfCheck, logs_verdict: str) -> str:
     """``findings`` (a warning or error), ``not-checked`` (no input could be read),
-    ``inconclusive`` (only the logs were read, and they cannot judge), or ``clean``."""
+    ``inconclusive`` (only the logs were read, and they cannot judge; or an instance record
+    could not be checked), or ``clean``."""
     if any(d["severity"] in ("error", "warning") for d in doc["diagnoses"]):
         return "findings"
     if not check.checked:
         return "not-checked"
-    only_logs = check.certs is None and check.config is None and check.probe is None
+    only_logs = check.certs is None and check.config is None and check.probe is None \
+        and check.records is None
     if only_logs and logs_verdict in ("inconclusive", "no-evidence"):
         return logs_verdict
+    if check.records is not None and check.records.unchecked:  # unknown is never clean
+        return "inconclusive"
     return "clean"
 
 
@@ -123,6 +134,8 @@ def sections(check: SelfCheck) -> list[tuple[str, list[tuple[str, str]]]]:
                 for name, h in zip(hs.ca_names, hs.ca_hashes):
                     rows.append(("CA name", f"{name} (hash {h})"))
         out.append(("Instance", rows))
+    if check.records is not None:  # the Table API: each check, and the columns it used
+        out.append(("Instance records", [(r.label, r.value) for r in check.records.rows]))
     if check.logs is not None:
         lg = check.logs
         rows = [("logs", ", ".join(lg.paths)), ("files", str(lg.files)),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from loganalyzer.analysis.reading import Reading
     from loganalyzer.ruleset.rules import RuleSet
     from loganalyzer.selfcheck.certs import CertReport
+    from loganalyzer.selfcheck.instance import Credentials, InstanceRecords
     from loganalyzer.selfcheck.midconfig import ConfigReport
     from loganalyzer.selfcheck.probe import ProbeResult
 
@@ -72,6 +73,7 @@ class SelfCheck:
     config: ConfigReport | None = None
     probe: ProbeResult | None = None
     logs: LogSummary | None = None
+    records: InstanceRecords | None = None  # the instance's records, read with the Table API
     reading: Reading | None = None
     written: list[Any] = field(default_factory=list)  # certs.Written of --split
     observations: list[Observation] = field(default_factory=list)
@@ -85,7 +87,8 @@ class SelfCheck:
     @property
     def checked(self) -> bool:
         """Whether any part had input it could read: only then can "no problem" be said."""
-        return any(x is not None for x in (self.certs, self.config, self.probe, self.logs))
+        return any(x is not None for x in (self.certs, self.config, self.probe, self.logs,
+                                           self.records))
 
     @property
     def subject(self) -> str:
@@ -99,6 +102,8 @@ class SelfCheck:
             parts.append(self.config.config.path)
         if self.probe is not None:
             parts.append(self.probe.url)
+        elif self.records is not None:
+            parts.append(self.records.url)
         return "; ".join(parts) or "the inputs"
 
 
@@ -160,13 +165,18 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
         ask: Callable[[str], bytes | None] | None = None, timeout: float = 10.0,
         split_dir: str | None = None, now: datetime | None = None,
         rules: RuleSet | None = None, proxy: tuple[str, int] | None = None,
-        ca_bundle: str | None = None) -> SelfCheck:
+        ca_bundle: str | None = None, records: str | None = None,
+        credentials: Credentials | None = None, mid_name: str | None = None) -> SelfCheck:
     """Run the checks that have input, judge them with the rules, and fold the diagnoses into
     one per root cause; unreadable inputs become problems.
 
     The probe goes through ``proxy`` when given, else through config.xml's ``mid.proxy.*``
     (as the MID Server does), and verifies the server's chain against ``ca_bundle`` (else the
-    system store)."""
+    system store).
+
+    With ``records`` (the instance URL) and ``credentials``, the instance's records are read
+    with the Table API and compared with the certificate chain and the MID Server's name
+    (``mid_name``, else config.xml's ``name``), through the same proxy and CA bundle."""
     from loganalyzer.errors import LogAnalyzerError
     from loganalyzer.ruleset.rules import load_rules
 
@@ -212,6 +222,26 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
                     result.observations.append(result.probe.observation)
             except LogAnalyzerError as exc:
                 result.problems.append(Problem(exc.where or Location(instance), exc.message))
+    if records and credentials is not None:
+        from loganalyzer.selfcheck import instance as table_api
+
+        with boundary(result.problems, Location(records), "the instance records"):
+            try:
+                through = proxy if proxy is not None else \
+                    result.config.proxy if result.config is not None else None
+                name = mid_name
+                if not name and result.config is not None:  # the MID Server's own name
+                    param = result.config.config.get("name")
+                    name = param.value.strip() if param is not None and not param.secure \
+                        else None
+                result.records = table_api.read(records, credentials, report=result.certs,
+                                                mid_name=name or None, timeout=timeout,
+                                                ca_bundle=ca_bundle, proxy=through)
+                result.problems.extend(result.records.problems)
+                if result.records.observation is not None:
+                    result.observations.append(result.records.observation)
+            except LogAnalyzerError as exc:
+                result.problems.append(Problem(exc.where or Location(records), exc.message))
     sources: list[CaNames] = []
     log_diagnoses: list[Diagnosis] = []
     if logs:

@@ -5,6 +5,7 @@ from loganalyzer.cli import (
     certs,  # noqa: F401
     config,  # noqa: F401
     explain,  # noqa: F401
+    instance,  # noqa: F401
     parse,  # noqa: F401
     probe,  # noqa: F401
     rules,  # noqa: F401

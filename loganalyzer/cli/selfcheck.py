@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,6 +17,9 @@ from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat, findings_exit, pro
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit as emit_document
 from loganalyzer.cli.output import report_problems, stderr
+
+if TYPE_CHECKING:
+    from loganalyzer.selfcheck.instance import Credentials
 
 EXIT_HELP = ("Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at "
              "least one such finding; 2 usage error or an input that could not be read (bad "
@@ -81,6 +85,63 @@ def passwords(password_env: str | None):
     return None, ask
 
 
+# -- the instance's records (Table API): credentials from the environment, ~/.netrc or a prompt,
+#    never from the command line
+USER_ENV_OPTION = typer.Option(
+    None, "--user-env", metavar="VAR",
+    help="Environment variable holding the instance user name for the Table API (with "
+         "--instance-password-env; default: the ~/.netrc entry of the instance's host).")
+INSTANCE_PASSWORD_ENV_OPTION = typer.Option(
+    None, "--instance-password-env", metavar="VAR",
+    help="Environment variable holding that user's password.")
+TOKEN_ENV_OPTION = typer.Option(
+    None, "--token-env", metavar="VAR",
+    help="Environment variable holding an OAuth bearer token for the Table API (instead of a "
+         "user and password).")
+MID_NAME_OPTION = typer.Option(
+    None, "--mid-name", metavar="NAME",
+    help="The MID Server's name, to find its record and its user certificate (default: "
+         "config.xml's name parameter).")
+
+
+def table_api_credentials(url: str, user_env: str | None, password_env: str | None,
+                          token_env: str | None, *, prompt: bool) -> Credentials | None:
+    """The Table API credentials, or None when there are none.
+
+    They come from the named variables, else the ~/.netrc entry of the host, else (with
+    ``prompt``, on a terminal) a prompt. A variable that is not set, or half a pair, is a usage
+    error (exit 2); no value is ever printed.
+    """
+    from loganalyzer.selfcheck.instance import (
+        Credentials,
+        InstanceError,
+        from_environment,
+        from_netrc,
+        parse_instance,
+    )
+
+    def fail(message: str) -> typer.Exit:
+        stderr().print(f"loganalyzer: error: {message}", markup=False, highlight=False)
+        return typer.Exit(EXIT_ERROR)
+
+    if token_env and (user_env or password_env):
+        raise fail("give --token-env, or --user-env with a password variable, not both")
+    if bool(user_env) != bool(password_env):
+        raise fail("--user-env and the password variable go together")
+    try:
+        if token_env or user_env:
+            return from_environment(user_env, password_env, token_env)
+        _, host, _ = parse_instance(url)
+        found = from_netrc(host)
+    except InstanceError as exc:
+        raise fail(str(exc)) from None
+    if found is not None or not (prompt and sys.stdin.isatty()):
+        return found
+    user = str(typer.prompt(f"User name on {host}", err=True))
+    secret = str(typer.prompt(f"Password of {user} on {host}", hide_input=True, err=True))
+    return Credentials("basic", user=user, secret=secret, source="the prompt")
+
+
 def emit(check, format: ReportFormat, fail_on: FailOn, output: Path | None = None,
          redact: bool = False) -> None:
     """Write the report with ``analyze``'s reporters (to ``output`` or stdout), the unread
@@ -107,6 +168,10 @@ def self_check(
     proxy: str | None = PROXY_OPTION,
     ca_bundle: str | None = CA_BUNDLE_OPTION,
     password_env: str | None = PASSWORD_ENV_OPTION,
+    user_env: str | None = USER_ENV_OPTION,
+    instance_password_env: str | None = INSTANCE_PASSWORD_ENV_OPTION,
+    token_env: str | None = TOKEN_ENV_OPTION,
+    mid_name: str | None = MID_NAME_OPTION,
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
@@ -118,6 +183,10 @@ def self_check(
     client certificate's issuer chain against the CA names the logs or the probe
     show (ca-chain-incomplete, naming the missing CA). The report is analyze's:
     one diagnosis per root cause, with the evidence of every part that found it.
+
+    With credentials for the instance (--user-env and --instance-password-env,
+    --token-env, or a ~/.netrc entry of its host), it also reads the instance's
+    records with the Table API, as `loganalyzer instance` does.
 
     Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
     at least one such finding; 2 usage error or an input that could not be read,
@@ -131,6 +200,15 @@ def self_check(
         raise typer.Exit(EXIT_ERROR)
     through = proxy_address(proxy)
     password, ask = passwords(password_env)
+    # the instance's records, when credentials are given (or ~/.netrc has the host)
+    if (user_env or instance_password_env or token_env) and not instance:
+        stderr().print("loganalyzer: error: --user-env and --token-env need --instance",
+                       markup=False, highlight=False)
+        raise typer.Exit(EXIT_ERROR)
+    credentials = table_api_credentials(instance, user_env, instance_password_env, token_env,
+                                        prompt=False) if instance else None
     check = run(logs=logs, cert_files=certs, config=config, instance=instance,
-                password=password, ask=ask, timeout=timeout, proxy=through, ca_bundle=ca_bundle)
+                password=password, ask=ask, timeout=timeout, proxy=through, ca_bundle=ca_bundle,
+                records=instance if credentials is not None else None, credentials=credentials,
+                mid_name=mid_name)
     emit(check, format, fail_on, output, redact)

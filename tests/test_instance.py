@@ -720,6 +720,13 @@ def test_redact_covers_the_instance_and_the_ca_names(pki, server, capsys, monkey
     assert code == 1, err
     assert "127.0.0.1" not in out and "Acme Lab Client Issuing CA 1" not in out
     assert json.loads(out)["redacted"] is True
+    # the records' sys_ids name one customer's records: pseudonyms, the same one everywhere
+    _, plain, _ = _cli(capsys, monkeypatch, "instance", s.url, "--certs",
+                       str(pki.dir / "bundle.pem"), "--mid-name", MID, "--ca-bundle",
+                       str(pki.path("root")), "--token-env", "SN_TOKEN", "--format", "json")
+    ids = set(re.findall(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", plain))
+    assert ids and not any(i in out for i in ids)
+    assert "sys_id-1" in out
 
 
 def readme_instance_commands() -> list[str]:

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat, findings_exit, problems_exit
+from loganalyzer.cli import (
+    EXIT_ERROR,
+    EXIT_NO_EVIDENCE,
+    EXIT_OK,
+    FailOn,
+    ReportFormat,
+    findings_exit,
+    problems_exit,
+)
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import emit as emit_document
 from loganalyzer.cli.output import report_problems, stderr
@@ -154,7 +162,10 @@ def emit(check, format: ReportFormat, fail_on: FailOn, output: Path | None = Non
     failed = problems_exit(problems)
     if failed is not None:
         raise typer.Exit(failed)
-    raise typer.Exit(findings_exit((d.severity for d in check.diagnoses), fail_on))
+    code = findings_exit((d.severity for d in check.diagnoses), fail_on)
+    if code == EXIT_OK and doc["verdict"] in ("inconclusive", "no-evidence"):
+        raise typer.Exit(EXIT_NO_EVIDENCE)  # unknown is not clean, as with analyze
+    raise typer.Exit(code)
 
 
 @app.command("self-check")
@@ -190,7 +201,8 @@ def self_check(
 
     Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
     at least one such finding; 2 usage error or an input that could not be read,
-    after the others ran.
+    after the others ran; 3 nothing found, but not clean either: the logs alone
+    could not judge, or an instance record could not be checked.
     """
     from loganalyzer.selfcheck.combine import run
 

@@ -1,9 +1,9 @@
 """Redaction: a report document in, the same document out with identifying values pseudonymised.
 
 A customer can forward a redacted report: instance names, host names, IP addresses, user names,
-e-mail addresses, DN attribute values and certificate serials become pseudonyms such as
-``instance-1.service-now.com``, ``host-2.example``, ``ip-1``, ``user-1``, ``CN=cn-3`` and
-``serial-2``. The same value gets the same pseudonym everywhere in the report (host names and
+e-mail addresses, DN attribute values, certificate serials and record sys_ids become pseudonyms
+such as ``instance-1.service-now.com``, ``host-2.example``, ``ip-1``, ``user-1``, ``CN=cn-3``,
+``serial-2`` and ``sys_id-1``. The same value gets the same pseudonym everywhere in the report (host names and
 DN values compare case-insensitively, as TLS compares them; a host name inside a DN is a host
 name), so the evidence still shows which CA name matches which issuer. Pseudonyms are numbered
 in order of first appearance, so two different values never share one.
@@ -107,6 +107,8 @@ _USER_PATH = re.compile(
     r"(?i)(?P<lead>[/\\](?:home|Users|export[/\\]home|Documents and Settings)[/\\])"
     r"(?P<value>[^/\\\s:'\"]+)"
 )
+# A ServiceNow record's sys_id: 32 hex digits (a SHA-256 fingerprint is 64, and stays)
+_SYS_ID = re.compile(r"(?<![0-9A-Fa-f:])[0-9a-f]{32}(?![0-9A-Fa-f:])")
 _HEX_DUMP = re.compile(r"^(?P<lead>\s*[0-9A-Fa-f]{4,8}:\s)(?:[0-9A-Fa-f]{2}\s){2,}.*$")
 
 
@@ -183,6 +185,10 @@ class Redactor:
         key = re.sub(r"[^0-9a-f]", "", value.lower()).lstrip("0") or "0"
         return self._name("serial", key, value, lambda n: f"serial-{n}", bare=False)
 
+    def sys_id(self, value: str) -> str:
+        """A record's sys_id: it names one record of one customer's instance."""
+        return self._name("sys_id", value.lower(), value, lambda n: f"sys_id-{n}", bare=False)
+
     def dn_value(self, kind: str, value: str) -> str:
         """A DN attribute value; a host name, IP or e-mail address in a DN keeps its own kind."""
         plain = _unquote(value)
@@ -225,6 +231,7 @@ class Redactor:
         if m:  # the bytes of a hex dump spell the same names; none of it is evidence a reader needs
             s = m.group("lead") + hold("[hex dump redacted]")
         s = _SERIAL.sub(lambda m: m.group("lead") + hold(self.serial(m.group("value"))), s)
+        s = _SYS_ID.sub(lambda m: hold(self.sys_id(m.group())), s)
         s = _DN_ATOM.sub(lambda m: self._atom(m, hold), s)
         s = _URL.sub(lambda m: self._url(m, hold), s)
         s = _EMAIL.sub(lambda m: hold(self.email(m.group())), s)

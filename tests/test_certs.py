@@ -148,6 +148,10 @@ class Pki:
                   f"{name}.pem", "-startdate", start, "-enddate", end, "-extfile",
                   f"{name}.ext", "-notext")
 
+    def keytool(self, *args: str) -> None:
+        done = subprocess.run(["keytool", *args], cwd=self.dir, capture_output=True, timeout=120)
+        assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
+
     def hashes(self, pem: Path) -> tuple[str, str]:
         out = self.ossl("x509", "-hash", "-issuer_hash", "-noout", "-in", str(pem)).split()
         return out[0], out[1]
@@ -172,6 +176,7 @@ def make_pki(folder: Path) -> Pki:
     pki.write("bundle.pem", pki.text("good.key", "good.pem", "int.pem", "root.pem"))
     pki.write("chain.pem", pki.text("int.pem", "root.pem"))
     _add_variants(pki)
+    _add_keystores(pki)
     # -- server certificates for the probe's chain and host-name checks (test_probe.py and
     #    tests/rule_cases/MTLS-366..369.yaml): one from a CA named like a TLS-inspection CA, one
     #    from a CA with a neutral name (neither is in root.pem), and one of the lab root for
@@ -240,6 +245,75 @@ def _add_variants(pki: Pki) -> None:
                                                      "good.pem", "int.pem", "root.pem"))
     pki.write("bundle-with-csr.pem", pki.text("good.key", "good.pem", "int.pem", "root.pem",
                                               "good.csr"))
+
+
+#: The alias the MID Server's mutual authentication expects for its key pair.
+DEFAULT_ALIAS = "defaultsecuritykeypairhandle"
+#: The older pair (good's issuer, an RSA 1024-bit key) kept beside it: under "mid-old" SunX509
+#: tries it after the good pair, under "mid-2023" before it (their HashMap buckets are 9 and 0,
+#: DEFAULT_ALIAS's is 1; test_sunx509_order_is_the_jvms checks such orders against a JVM).
+KEYSTORES = {"mid-right-first": "mid-old", "mid-wrong-first": "mid-2023"}
+
+
+def _add_keystores(pki: Pki) -> None:
+    """Java keystores holding two key pairs, with their chains up to the root.
+
+    good (RSA 2048, a client certificate) under DEFAULT_ALIAS and rsa1024 under another alias;
+    the right-first one also trusts the root (a trustedCertEntry).
+
+    Made with keytool from PKCS#12 files when a JDK is installed (so the files are Java's own),
+    as JKS, and converted to JCEKS and PKCS#12; without keytool the JKS files are written with
+    pyjks (which writes neither JCEKS nor PKCS#12: the tests that need those skip).
+    """
+    for name, alias in (("good", DEFAULT_ALIAS), ("rsa1024", "mid-old"),
+                        ("rsa1024", "mid-2023")):
+        pki.ossl("pkcs12", "-export", "-inkey", f"{name}.key", "-in", f"{name}.pem",
+                 "-certfile", "chain.pem", "-name", alias, "-out", f"alias-{alias}.p12",
+                 "-passout", f"pass:{PASSWORD}")
+    if shutil.which("keytool") is None:
+        _add_keystores_with_pyjks(pki)
+        return
+    for store, old in KEYSTORES.items():
+        for alias in (DEFAULT_ALIAS, old):
+            pki.keytool("-importkeystore", "-noprompt", "-srckeystore", f"alias-{alias}.p12",
+                        "-srcstoretype", "PKCS12", "-srcstorepass", PASSWORD,
+                        "-destkeystore", f"{store}.jks", "-deststoretype", "JKS",
+                        "-deststorepass", PASSWORD)
+    pki.keytool("-importcert", "-noprompt", "-alias", "acme-root", "-file", "root.pem",
+                "-keystore", "mid-right-first.jks", "-storetype", "JKS", "-storepass", PASSWORD)
+    for kind, ext in (("JCEKS", "jceks"), ("PKCS12", "p12")):
+        pki.keytool("-importkeystore", "-noprompt", "-srckeystore", "mid-right-first.jks",
+                    "-srcstoretype", "JKS", "-srcstorepass", PASSWORD,
+                    "-destkeystore", f"mid-right-first.{ext}", "-deststoretype", kind,
+                    "-deststorepass", PASSWORD)
+
+
+def _der(pki: Pki, name: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return certs.load([pki.path(name)]).certs[0].x509.public_bytes(serialization.Encoding.DER)
+
+
+def _pkcs8(pki: Pki, name: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(pki.key(name).read_bytes(), None)
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _add_keystores_with_pyjks(pki: Pki) -> None:
+    import jks
+
+    chain = [_der(pki, "int"), _der(pki, "root")]
+    for store, old in KEYSTORES.items():
+        entries = [jks.PrivateKeyEntry.new(DEFAULT_ALIAS, [_der(pki, "good")] + chain,
+                                           _pkcs8(pki, "good")),
+                   jks.PrivateKeyEntry.new(old, [_der(pki, "rsa1024")] + chain,
+                                           _pkcs8(pki, "rsa1024"))]
+        if store == "mid-right-first":
+            entries.append(jks.TrustedCertEntry.new("acme-root", _der(pki, "root")))
+        jks.KeyStore.new("jks", entries).save(str(pki.dir / f"{store}.jks"), PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -535,3 +609,321 @@ def test_hashes_equal_the_system_stores_rehash_links():
     wrong = [(p.name, c[0].subject_hash) for p, c in loaded
              if c and c[0].subject_hash != p.name.split(".")[0]]
     assert wrong == [] and sum(1 for _, c in loaded if c) > 10
+
+
+# ----------------------------------------------------------------------------- keystores
+
+
+def _keystore(pki, name: str) -> Path:
+    path = pki.dir / name
+    if not path.is_file():
+        pytest.skip(f"{name} is made with keytool (no JDK here)")
+    return path
+
+
+def test_jks_with_two_keys_lists_both_aliases_and_the_one_java_presents(pki):
+    report = checked(_keystore(pki, "mid-right-first.jks"), password=PASSWORD.encode())
+    assert report.bundle.problems == [] and report.bundle.forms == {
+        str(pki.dir / "mid-right-first.jks"): "jks"}
+    # every entry, sorted as keytool -list sorts them, with its type and fingerprint
+    listed = report.as_dict()["aliases"]
+    assert [(a["alias"], a["type"]) for a in listed] == [
+        ("acme-root", "trustedCertEntry"), (DEFAULT_ALIAS, "PrivateKeyEntry"),
+        ("mid-old", "PrivateKeyEntry")]
+    fingerprints = {n: certs.load([pki.path(n)]).certs[0].fingerprint
+                    for n in ("root", "good", "rsa1024")}
+    assert [a["sha256"] for a in listed] == [fingerprints[n] for n in ("root", "good", "rsa1024")]
+    assert [a["presented"] for a in listed] == [False, True, False]
+    facts = report.observation.facts
+    assert facts.aliases == ["acme-root", DEFAULT_ALIAS, "mid-old"]
+    assert facts.key_aliases == [DEFAULT_ALIAS, "mid-old"]
+    assert facts.presented_alias == DEFAULT_ALIAS and facts.presented_fits == "yes"
+    assert facts.fitting_aliases == [DEFAULT_ALIAS]
+    # the presented pair is the one judged as the client certificate
+    assert report.leaf.subject.startswith("CN=mid-lab-01.acme.example")
+    assert report.key.alias == DEFAULT_ALIAS and report.key_matches and report.chain_complete
+    hits = {d.rule: d for d in diagnosed(report)}
+    assert set(hits) == {"MTLS-320"}
+    assert f"'{DEFAULT_ALIAS}', 'mid-old'" in hits["MTLS-320"].detail
+    assert f"SunX509 key manager presents '{DEFAULT_ALIAS}'" in hits["MTLS-320"].detail
+
+
+def test_jks_whose_first_pair_does_not_fit_names_both(pki):
+    """The older pair comes first in SunX509's order: the report says which and why."""
+    report = checked(_keystore(pki, "mid-wrong-first.jks"), password=PASSWORD.encode())
+    facts = report.observation.facts
+    assert facts.key_aliases == [DEFAULT_ALIAS, "mid-2023"]
+    assert facts.presented_alias == "mid-2023" and facts.presented_fits == "no"
+    assert facts.presented_flaws == ["its key is RSA 1024 bits"]
+    assert facts.fitting_aliases == [DEFAULT_ALIAS]
+    assert report.leaf.subject.startswith("CN=mid-lab-rsa1024")  # what Java would send
+    hit = by_rule(report, "MTLS-321")
+    assert hit.root_cause == "wrong-key-chosen" and hit.severity == "error"
+    assert "'mid-2023'" in hit.detail and DEFAULT_ALIAS in hit.detail
+    assert "SunX509 presents it" in " ".join(e.text for e in hit.evidence)
+
+
+def test_jceks_with_two_keys(pki):
+    report = checked(_keystore(pki, "mid-right-first.jceks"), password=PASSWORD.encode())
+    assert report.bundle.problems == []
+    assert {c.form for c in report.bundle.certs} == {"jceks"}
+    assert [k.form for k in report.bundle.keys] == ["jceks", "jceks"]
+    facts = report.observation.facts
+    assert facts.aliases == ["acme-root", DEFAULT_ALIAS, "mid-old"]
+    assert facts.presented_alias == DEFAULT_ALIAS
+
+
+def test_pkcs12_with_two_keys_gives_both(pki):
+    """Both keys: cryptography's load_pkcs12 returns one, the file's key bags hold both."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    path = _keystore(pki, "mid-right-first.p12")
+    assert pkcs12.load_pkcs12(path.read_bytes(), PASSWORD.encode()).key is not None
+    report = checked(path, password=PASSWORD.encode())
+    assert report.bundle.problems == []
+    assert sorted(k.alias for k in report.bundle.keys) == [DEFAULT_ALIAS, "mid-old"]
+    assert all(k.key is not None for k in report.bundle.keys)
+    facts = report.observation.facts
+    assert facts.key_aliases == [DEFAULT_ALIAS, "mid-old"]
+    assert "acme-root" in facts.aliases
+    assert facts.presented_alias == DEFAULT_ALIAS and facts.presented_fits == "yes"
+    assert report.key_matches and report.chain_complete
+
+
+def test_pkcs12_keeps_the_friendly_name(pki):
+    report = checked(pki.dir / "alias-mid-2023.p12", password=PASSWORD.encode())
+    assert [k.alias for k in report.bundle.keys] == ["mid-2023"]
+    assert report.observation.facts.presented_alias == "mid-2023"
+    assert report.observation.facts.aliases == ["mid-2023"]
+
+
+def test_key_with_its_own_password_is_a_problem_not_a_traceback(pki, tmp_path):
+    jks = pytest.importorskip("jks")
+    entry = jks.PrivateKeyEntry.new("mid", [_der(pki, "good")], _pkcs8(pki, "good"))
+    entry.encrypt("another-secret")
+    path = tmp_path / "own-password.jks"
+    jks.KeyStore.new("jks", [entry]).save(str(path), PASSWORD)
+    bundle = certs.load([path], password=PASSWORD.encode())
+    assert len(bundle.problems) == 1
+    assert "alias 'mid' has a password other than the keystore's" in bundle.problems[0].message
+    assert [k.key for k in bundle.keys] == [None] and bundle.certs
+
+
+def test_keystore_password_is_asked_once(pki):
+    path = _keystore(pki, "mid-right-first.jks")
+    asked = []
+    bundle = certs.load([path], ask=lambda what: asked.append(what) or PASSWORD.encode())
+    assert asked == [f"password of the JKS keystore ({path})"] and not bundle.problems
+    none = certs.load([path])
+    assert "give its password" in none.problems[0].message
+
+
+def test_cli_keystore_wrong_password_is_one_line_exit_2(pki):
+    path = _keystore(pki, "mid-right-first.jks")
+    bad = run("certs", str(path), "--password-env", "KSPASS", env={"KSPASS": "wrong-secret"})
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert "wrong password for the keystore (or a damaged file)" in bad.stderr
+    assert "mid-right-first.jks" in bad.stderr
+    damaged = pki.write("damaged.jks", path.read_bytes()[:200])
+    cut = run("certs", str(damaged), "--password-env", "KSPASS", env={"KSPASS": PASSWORD})
+    assert cut.returncode == 2 and "damaged.jks" in cut.stderr
+    assert "Traceback" not in cut.stderr and len(cut.stderr.strip().splitlines()) == 1
+
+
+def test_cli_lists_the_aliases(pki):
+    path = _keystore(pki, "mid-wrong-first.jks")
+    done = run("certs", str(path), "--password-env", "KSPASS", "--format", "json",
+               env={"KSPASS": PASSWORD})
+    assert done.returncode == 1, done.stdout + done.stderr  # MTLS-321 is an error
+    doc = json.loads(done.stdout)
+    assert doc["certs"]["presented_alias"] == "mid-2023"
+    assert [a["alias"] for a in doc["certs"]["aliases"]] == [DEFAULT_ALIAS, "mid-2023"]
+    rows = {r["label"]: r["value"] for s in doc["checked"] for r in s["rows"]}
+    assert rows["alias mid-2023"].startswith("PrivateKeyEntry, CN=mid-lab-rsa1024")
+    assert "SHA-256 " in rows["alias mid-2023"]
+    assert "presents 'mid-2023'" in rows["key choice"]
+    assert "wrong-key-chosen" in {d["root_cause"] for d in doc["diagnoses"]}
+    text = run("certs", str(path), "--password-env", "KSPASS", env={"KSPASS": PASSWORD})
+    assert f"alias {DEFAULT_ALIAS}" in text.stdout and "PrivateKeyEntry" in text.stdout
+
+
+# ----------------------------------------------------------------------------- Java's order
+
+
+def test_java_string_hash_and_collections():
+    # String.hashCode of a few strings, as Java computes them (printed by a JVM)
+    assert certs.java_string_hash("") == 0
+    assert certs.java_string_hash("hello") == 99162322
+    assert certs.java_string_hash("polygenelubricants") == 0x80000000  # Integer.MIN_VALUE
+    assert certs.java_string_hash("az") == certs.java_string_hash("b[")
+    # a HashMap iterates bucket by bucket: "a" (97 & 15 = 1) before "b" (2), whatever was first
+    assert certs.java_hashmap_order(["b", "a"]) == ["a", "b"]
+    # a Hashtable enumerates from the last bucket: 97 % 11 = 9, 98 % 11 = 10
+    assert certs.java_hashtable_order(["a", "b"]) == ["b", "a"]
+    # eleven aliases with one hash: the table grows twice, then the bucket would become a tree
+    same = ["".join(p) for p in __import__("itertools").product(("az", "b["), repeat=4)]
+    assert len({certs.java_string_hash(s) for s in same}) == 1
+    assert certs.java_hashmap_order(same[:10]) == same[:10]
+    assert certs.java_hashmap_order(same[:11]) is None
+
+
+def _alias_sets() -> list[list[tuple[str, bool]]]:
+    """Alias sets (alias, is a key entry) that exercise the orders.
+
+    Hash collisions, every Hashtable and HashMap growth step, a bucket that makes a HashMap
+    grow early.
+    """
+    import itertools
+    import random
+
+    rng = random.Random(13)
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789-_."
+    sets = [[(DEFAULT_ALIAS, True), ("mid-legacy", True)],  # same HashMap bucket
+            [("mid-legacy", True), (DEFAULT_ALIAS, True)],
+            [(DEFAULT_ALIAS, True), ("mid-2023", True), ("root", False)]]
+    for size in (3, 5, 8, 9, 12, 13, 18, 24, 25, 31, 40, 60):
+        names = {"".join(rng.choice(letters) for _ in range(rng.randint(1, 24)))
+                 for _ in range(size)}
+        sets.append([(n, rng.random() < 0.7) for n in sorted(names, key=lambda _: rng.random())])
+    same = ["".join(p) for p in itertools.product(("az", "b["), repeat=4)]
+    sets.append([(s, True) for s in same[:10]] + [("mid", True), ("other", True)])
+    return sets
+
+
+ORDER_JAVA = r"""
+import java.io.*;
+import java.security.*;
+import java.util.*;
+import javax.net.ssl.*;
+
+/** For each JKS file: write it again as PKCS12 (and as JCEKS when its name is given with a
+ *  leading +), then print, per file, what KeyStore.aliases() enumerates and the EC aliases
+ *  SunX509 offers, in its order, and the one it chooses. */
+public class Order {
+    public static void main(String[] args) throws Exception {
+        char[] pw = args[0].toCharArray();
+        for (int i = 1; i < args.length; i++) {
+            boolean jceks = args[i].startsWith("+");
+            String path = jceks ? args[i].substring(1) : args[i];
+            KeyStore jks = load("JKS", path, pw);
+            List<String[]> files = new ArrayList<>();
+            files.add(new String[] {"JKS", path});
+            write(jks, pw, "PKCS12", path + ".p12");
+            files.add(new String[] {"PKCS12", path + ".p12"});
+            if (jceks) {
+                write(jks, pw, "JCEKS", path + ".jceks");
+                files.add(new String[] {"JCEKS", path + ".jceks"});
+            }
+            for (String[] f : files) {
+                KeyStore ks = load(f[0], f[1], pw);
+                KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
+                kmf.init(ks, pw);
+                X509KeyManager km = (X509KeyManager) kmf.getKeyManagers()[0];
+                String[] offered = km.getClientAliases("EC", null);
+                System.out.println("FILE\t" + f[1]);
+                System.out.println("ALIASES" + joined(Collections.list(ks.aliases())));
+                System.out.println("OFFERED"
+                    + joined(offered == null ? List.of() : Arrays.asList(offered)));
+                System.out.println("CHOSEN\t"
+                    + km.chooseClientAlias(new String[] {"EC"}, null, null));
+            }
+        }
+    }
+
+    static KeyStore load(String type, String path, char[] pw) throws Exception {
+        KeyStore ks = KeyStore.getInstance(type);
+        try (InputStream in = new FileInputStream(path)) {
+            ks.load(in, pw);
+        }
+        return ks;
+    }
+
+    static void write(KeyStore src, char[] pw, String type, String path) throws Exception {
+        KeyStore dst = KeyStore.getInstance(type);
+        dst.load(null, pw);
+        for (String alias : Collections.list(src.aliases())) {
+            if (src.isKeyEntry(alias)) {
+                dst.setKeyEntry(alias, src.getKey(alias, pw), pw, src.getCertificateChain(alias));
+            } else {
+                dst.setCertificateEntry(alias, src.getCertificate(alias));
+            }
+        }
+        try (OutputStream out = new FileOutputStream(path)) {
+            dst.store(out, pw);
+        }
+    }
+
+    static String joined(List<String> items) {
+        StringBuilder b = new StringBuilder();
+        for (String s : items) {
+            b.append('\t').append(s);
+        }
+        return b.toString();
+    }
+}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("javac") is None or shutil.which("java") is None,
+                    reason="needs a JDK (javac and java)")
+def test_sunx509_order_is_the_jvms(tmp_path):
+    """SunX509's order of aliases, as a JVM prints it, is this module's.
+
+    Keystores are written with pyjks (JKS), and by the JVM from them (PKCS12, and JCEKS for the
+    sets of up to four keys: pyjks takes about a second per JCEKS key, whose protection the JDK
+    iterates 200,000 times). For each, the order KeyStore.aliases() enumerates, the order
+    SunX509 offers the aliases in and the alias chooseClientAlias returns equal the model's.
+    EC keys, because cryptography checks an RSA key for tens of milliseconds as it loads it.
+    """
+    jks = pytest.importorskip("jks")
+    import datetime
+
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = cx509.Name([cx509.NameAttribute(cx509.oid.NameOID.COMMON_NAME, "order")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (cx509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert_der = cert.public_bytes(serialization.Encoding.DER)
+    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    paths = []
+    for n, aliases in enumerate(_alias_sets()):
+        entries = [jks.PrivateKeyEntry.new(a, [cert_der], key_der) if keyed
+                   else jks.TrustedCertEntry.new(a, cert_der) for a, keyed in aliases]
+        path = tmp_path / f"set{n}.jks"
+        jks.KeyStore.new("jks", entries).save(str(path), PASSWORD)
+        paths.append(("+" if sum(k for _, k in aliases) <= 4 else "") + str(path))
+    (tmp_path / "Order.java").write_text(ORDER_JAVA)
+    subprocess.run(["javac", "-d", str(tmp_path), str(tmp_path / "Order.java")], check=True,
+                   capture_output=True, timeout=300)
+    done = subprocess.run(["java", "-cp", str(tmp_path), "Order", PASSWORD, *paths],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    jvm: dict[str, dict[str, list[str]]] = {}
+    for line in done.stdout.splitlines():
+        label, *values = line.split("\t")
+        if label == "FILE":
+            current = jvm[values[0]] = {}
+        else:
+            current[label] = values
+    assert len(jvm) == 2 * len(paths) + sum(p.startswith("+") for p in paths)
+    for path, seen in jvm.items():
+        bundle = certs.load([path], password=PASSWORD.encode())
+        assert bundle.problems == [], path
+        entries = bundle.entries
+        keyed = [e.alias for e in entries if e.kind == certs.PRIVATE_KEY_ENTRY]
+        if path.endswith(".p12"):  # LinkedHashMap: the key entries in file order
+            assert [a for a in seen["ALIASES"] if a in keyed] == keyed, path
+        else:
+            assert certs.java_hashtable_order([e.alias for e in entries]) == seen["ALIASES"], path
+        order = certs.sunx509_order(entries)
+        assert [e.alias for e in order] == seen["OFFERED"], path
+        presented = certs.check(bundle).presented
+        assert (presented.alias if presented else "null") == seen["CHOSEN"][0], path

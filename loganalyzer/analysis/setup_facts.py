@@ -37,6 +37,19 @@ class CertFacts:
     key_encrypted_unread: bool = False  # encrypted and no password: not compared with the leaf
     key_matches: str = UNKNOWN  # the key belongs to the leaf (unknown: no key, or unread)
     key_described: str = ""  # "RSA 2048 bits" of the chosen key
+    # -- keystore entries (JKS, JCEKS, PKCS#12), as keytool -list lists them
+    aliases: list[str] = field(default_factory=list)  # every alias, sorted as keytool sorts them
+    key_aliases: list[str] = field(default_factory=list)  # the aliases of private-key entries
+    # the private-key alias Java's SunX509 key manager presents ("" when no keystore holds a key,
+    # or when the instance's key type and CA names decide between them)
+    presented_alias: str = ""
+    # the presented alias's key pair would do: a valid clientAuth certificate, RSA >= 2048 bits,
+    # with its own key (unknown: no presented alias)
+    presented_fits: str = UNKNOWN
+    presented_flaws: list[str] = field(default_factory=list)  # why it would not ("expired on …")
+    fitting_aliases: list[str] = field(default_factory=list)  # private-key aliases that would do
+    # for the detail text: the private-key aliases and which one SunX509 presents, in words
+    key_choice: str = ""
     # -- the leaf (the certificate the key belongs to, else the one that issued none)
     certificates: int = 0
     leaf: str = ""  # subject DN ("" when no certificate was read)
@@ -187,6 +200,7 @@ SETUP_FACT_CLASSES: dict[str, type] = {
 SETUP_FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {
     "certs": {
         "key_matches": TRI_VALUES,
+        "presented_fits": TRI_VALUES,
         "leaf_client_auth": TRI_VALUES,
         "leaf_digital_signature": TRI_VALUES,
         "leaf_validity": VALIDITY,
@@ -229,6 +243,8 @@ SETUP_EVIDENCE: dict[str, dict[str, str]] = {
         "cas": "the CA certificates that are expired or expire soon",
         "files": "the files in a form other than PEM, or with ignored blocks",
         "second_key": "the second private key",
+        "aliases": "each private-key entry of the keystore: its certificate, whether it would do, "
+                   "and the one SunX509 presents",
     },
     "config": {
         "url": "the url parameter",

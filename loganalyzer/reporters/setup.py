@@ -101,7 +101,18 @@ def sections(check: SelfCheck) -> list[tuple[str, list[tuple[str, str]]]]:
         if r.key is not None:
             state = {True: "matches the leaf", False: "does NOT match the leaf",
                      None: "not checked (encrypted, no password)"}[r.key_matches]
-            rows.append(("private key", f"{r.key.where} ({r.key.form}): {state}"))
+            rows.append(("private key", f"{r.key.where} ({r.key.form}"
+                         + (f", alias {r.key.alias}" if r.key.alias else "") + f"): {state}"))
+        from loganalyzer.selfcheck.certs import PRIVATE_KEY_ENTRY, keytool_list
+
+        listed = keytool_list(r.bundle.entries)
+        for e in listed:  # as keytool -list lists them
+            rows.append((f"alias {e.alias}",
+                         f"{e.kind}, {e.cert.subject}, SHA-256 {e.fingerprint}" if e.cert
+                         else e.kind))
+        if r.choice and (len(r.bundle.keys) > 1
+                         or sum(e.kind == PRIVATE_KEY_ENTRY for e in listed) > 1):
+            rows.append(("key choice", r.choice))
         for c in r.unrelated:
             rows.append(("not in the chain", f"{c.subject} ({c.where})"))
         for w in check.written:

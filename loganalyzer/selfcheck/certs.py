@@ -1,6 +1,7 @@
 """Certificate files the KB asks for: load, split, verify the chain, check the client certificate.
 
-A customer brings a vendor's PEM bundle (or a DER file, or a PKCS#12 file). The KB wants three
+A customer brings a vendor's PEM bundle (or a DER file, a PKCS#12 file, or a Java keystore: JKS
+or JCEKS, read with ``pyjks``). The KB wants three
 PEM files out of it (private key + leaf for the MID Server, the leaf for sys_user_certificate,
 intermediates + root for sys_ca_certificate), a chain that verifies leaf -> intermediates -> root,
 and a leaf that is a client certificate. This module checks all of that with ``cryptography``
@@ -10,6 +11,10 @@ and describes them as :class:`~loganalyzer.analysis.setup_facts.CertFacts`, whic
 Subject and issuer hashes are computed exactly as OpenSSL's ``X509_NAME_hash`` (what
 ``openssl x509 -hash -issuer_hash`` prints): SHA-1 over the canonical name encoding, whose
 first four bytes are read little-endian. The KB's Q&A checks chains with these hashes.
+
+A keystore's entries are listed as ``keytool -list`` lists them (alias, entry type, SHA-256
+fingerprint), and when it holds several private keys, the one Java's SunX509 key manager would
+present is worked out from the JDK's own data structures (:func:`java_hashmap_order`).
 
 Nothing here prints, exits or prompts: a password is asked for through a callback the caller
 passes, and unreadable files become :class:`~loganalyzer.errors.Problem` objects.
@@ -93,7 +98,7 @@ def name_text(der: bytes) -> str:
 
 @dataclass(frozen=True, eq=False)
 class Cert:
-    """One certificate and where it was read (``form``: pem, der, pkcs12, pkcs7)."""
+    """One certificate and where it was read (``form``: pem, der, pkcs12, pkcs7, jks, jceks)."""
 
     x509: x509.Certificate
     where: Location
@@ -175,12 +180,14 @@ class Key:
     """A private key (``None`` when it is encrypted and no password was given).
 
     ``form``: ``pkcs8`` (what the MID Server wants), ``pkcs8-encrypted``, ``pkcs1`` (BEGIN RSA
-    PRIVATE KEY), ``sec1`` (BEGIN EC PRIVATE KEY), ``dsa``, ``der`` or ``pkcs12``.
+    PRIVATE KEY), ``sec1`` (BEGIN EC PRIVATE KEY), ``dsa``, ``der``, ``pkcs12``, ``jks`` or
+    ``jceks``. ``alias``: its name in a keystore, as Java lists it ("" for a PEM or DER key).
     """
 
     key: object | None
     where: Location
     form: str
+    alias: str = ""
 
     def public_der(self) -> bytes | None:
         if self.key is None:
@@ -204,13 +211,43 @@ class NotPem:
     command: str
 
 
+PRIVATE_KEY_ENTRY = "PrivateKeyEntry"
+TRUSTED_CERT_ENTRY = "trustedCertEntry"
+SECRET_KEY_ENTRY = "SecretKeyEntry"
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """One entry of a keystore (JKS, JCEKS or PKCS#12), as ``keytool -list`` shows it.
+
+    ``kind``: ``PrivateKeyEntry`` (a key and its chain, ``cert`` first), ``trustedCertEntry``
+    or ``SecretKeyEntry``. ``store``: jks | jceks | pkcs12.
+    """
+
+    alias: str
+    kind: str
+    where: Location
+    store: str
+    cert: Cert | None = None
+    chain: tuple[Cert, ...] = ()
+    key: Key | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return self.cert.fingerprint if self.cert is not None else ""
+
+
 @dataclass
 class Bundle:
-    """Everything read from the files: certificates and keys in file order, per-file forms,
-    what is not PEM, the PEM blocks ignored, and the files that could not be read."""
+    """Everything read from the files.
+
+    Certificates, keys and keystore entries in file order, per-file forms, what is not PEM, the
+    PEM blocks ignored, and the files that could not be read.
+    """
 
     certs: list[Cert] = field(default_factory=list)
     keys: list[Key] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
     forms: dict[str, str] = field(default_factory=dict)
     not_pem: list[NotPem] = field(default_factory=list)
     ignored: list[tuple[Location, str]] = field(default_factory=list)  # (where, PEM label)
@@ -242,6 +279,10 @@ class CertReport:
     key_matches: bool | None = None
     unrelated: list[Cert] = field(default_factory=list)
     observation: Observation | None = None
+    #: the private-key entry Java's SunX509 key manager would present (None: no keystore with
+    #: a private key, or which one depends on what the instance asks for; see ``choice``)
+    presented: Entry | None = None
+    choice: str = ""  # the aliases and SunX509's pick, in words, for the report and the rules
 
     @property
     def cas(self) -> list[Cert]:
@@ -265,6 +306,12 @@ class CertReport:
                              "matches_leaf": self.key_matches} if self.key else None),
             "certificates": [c.as_dict() for c in self.bundle.certs],
             "unrelated": [c.subject for c in self.unrelated],
+            "aliases": [{"alias": e.alias, "type": e.kind, "sha256": e.fingerprint,
+                         "subject": e.cert.subject if e.cert else "",
+                         "not_after": e.cert.not_after.isoformat() if e.cert else "",
+                         "where": str(e.where), "presented": e is self.presented}
+                        for e in keytool_list(self.bundle.entries)],
+            "presented_alias": self.presented.alias if self.presented else "",
         }
 
 
@@ -325,7 +372,10 @@ class _Passwords:
 
 def load(paths: Iterable[str | Path], password: bytes | None = None,
          ask: PasswordAsk | None = None) -> Bundle:
-    """Read certificate and key files (PEM, DER, PKCS#7, PKCS#12); bad files become problems."""
+    """Read certificate and key files (PEM, DER, PKCS#7, PKCS#12, JKS, JCEKS).
+
+    A file that cannot be read becomes a problem of the bundle, never an exception.
+    """
     bundle = Bundle()
     passwords = _Passwords(password, ask)
     for p in paths:
@@ -358,6 +408,10 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _load_one(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> None:
+    store = _KEYSTORE_MAGIC.get(data[:4])
+    if store is not None:
+        _load_keystore(bundle, path, data, passwords, store)
+        return
     blocks = list(_PEM_BLOCK.finditer(data))
     if blocks:
         bundle.forms[path] = "pem"
@@ -374,8 +428,8 @@ def _load_one(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> 
         raise InputError("base64 text without the -----BEGIN CERTIFICATE----- and -----END "
                          "CERTIFICATE----- lines: add them (or get the file as PEM from the "
                          "vendor)", Location(path, 1))
-    raise InputError("not a certificate or key file (neither PEM, DER nor PKCS#12)",
-                     Location(path))
+    raise InputError("not a certificate or key file (neither PEM, DER, PKCS#12 nor a JKS or "
+                     "JCEKS keystore)", Location(path))
 
 
 def _load_block(bundle: Bundle, path: str, data: bytes, m: re.Match, passwords: _Passwords
@@ -477,6 +531,8 @@ def _looks_pkcs12(data: bytes) -> bool:
 def _load_pkcs12(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> None:
     where = Location(path)
     loaded = None
+    attempt: bytes | None = None
+    secret_used: bytes | None = None
     for attempt in (None, b""):
         try:
             loaded = pkcs12.load_pkcs12(data, attempt)
@@ -496,17 +552,431 @@ def _load_pkcs12(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) 
         except UnsupportedAlgorithm as exc:
             raise InputError(f"PKCS#12 file uses an unsupported algorithm: {exc}",
                              where) from None
-    if loaded.key is not None:
-        bundle.keys.append(Key(loaded.key, where, "pkcs12"))
-    if loaded.cert is not None:
-        bundle.certs.append(Cert(loaded.cert.certificate, where, "pkcs12"))
+        secret_used = secret
+    else:
+        secret_used = attempt
     # A PKCS#12 file is the MID Server's own keystore form: a normal input, nothing to convert.
-    bundle.certs.extend(Cert(c.certificate, where, "pkcs12") for c in loaded.additional_certs)
+    named: list[tuple[Cert, str]] = []  # each certificate, with its friendly name ("" none)
+    for item in ([loaded.cert] if loaded.cert is not None else []) + loaded.additional_certs:
+        cert = Cert(item.certificate, where, "pkcs12")
+        bundle.certs.append(cert)
+        named.append((cert, _friendly(item.friendly_name)))
+    # cryptography returns one key of a PKCS#12 file; its key bags give them all, with aliases
+    keys = _pkcs12_keys(data, secret_used)
+    if keys is None:
+        keys = [] if loaded.key is None else [
+            (_friendly(loaded.cert.friendly_name) if loaded.cert is not None else "", loaded.key)]
+    unnamed = 0
+    key_entries: list[Entry] = []
+    for name, private in keys:
+        if not name:  # Java names an entry without a friendly name by a counter
+            unnamed += 1
+            name = str(unnamed)
+        alias = name.lower()  # PKCS12KeyStore keys its entries by the lower-cased alias
+        key = Key(private, where, "pkcs12", alias)
+        bundle.keys.append(key)
+        public = key.public_der()
+        chain = [c for c, n in named if n.lower() == alias and _spki(c) == public] or \
+            [c for c, _ in named if _spki(c) == public]
+        key_entries.append(Entry(alias, PRIVATE_KEY_ENTRY, where, "pkcs12",
+                                 chain[0] if chain else None,
+                                 _issuers_up(chain[0], [c for c, _ in named]) if chain else (),
+                                 key))
+    bundle.entries.extend(key_entries)
+    # a certificate with a name of its own (not a key's) is a trusted entry, as keytool writes it
+    own = {id(e.cert) for e in key_entries}
+    aliases = {e.alias for e in key_entries}
+    bundle.entries.extend(Entry(n.lower(), TRUSTED_CERT_ENTRY, where, "pkcs12", c, (c,))
+                          for c, n in named if n and id(c) not in own
+                          and n.lower() not in aliases)
+
+
+def _issuers_up(leaf: Cert, certs: Sequence[Cert]) -> tuple[Cert, ...]:
+    """``leaf`` and its issuers among ``certs`` by name, up to a self-issued one.
+
+    That is the chain Java's PKCS12KeyStore gives a key entry.
+    """
+    chain = [leaf]
+    while not chain[-1].self_issued and len(chain) < 16:
+        issuer = chain[-1].x509.issuer.public_bytes()
+        up = next((c for c in certs if c.x509.subject.public_bytes() == issuer
+                   and c not in chain), None)
+        if up is None:
+            break
+        chain.append(up)
+    return tuple(chain)
+
+
+def _friendly(name: bytes | None) -> str:
+    return name.decode("utf-8", "replace") if name else ""
+
+
+def _spki(cert: Cert) -> bytes:
+    return cert.x509.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _pkcs12_keys(data: bytes, password: bytes | None) -> list[tuple[str, object]] | None:
+    """Every private key of a PKCS#12 file with its friendly name, in file order.
+
+    ``pkcs12.load_pkcs12`` (OpenSSL's ``PKCS12_parse``) keeps one key, so a file with two key
+    pairs would show one. The key bags sit in the file's unencrypted SafeContents (each key
+    encrypted on its own): their structure is read with pyasn1's PKCS#12 schema
+    (``pyasn1_modules.rfc7292``), each key is decrypted by ``cryptography``. ``None`` when the
+    file cannot be walked that way (keys inside an encrypted SafeContents, public-key integrity
+    mode, a key that does not decrypt): the caller keeps cryptography's one key.
+    """
+    try:
+        from pyasn1.codec.ber import decoder  # type: ignore[import-untyped]
+        from pyasn1.type import univ  # type: ignore[import-untyped]
+        from pyasn1_modules import rfc5652, rfc7292  # type: ignore[import-untyped]
+
+        pfx, _ = decoder.decode(data, asn1Spec=rfc7292.PFX())
+        if pfx["authSafe"]["contentType"] != rfc5652.id_data:
+            return None
+        octets, _ = decoder.decode(pfx["authSafe"]["content"], asn1Spec=univ.OctetString())
+        safe, _ = decoder.decode(bytes(octets), asn1Spec=rfc7292.AuthenticatedSafe())
+        out: list[tuple[str, object]] = []
+        for info in safe:
+            if info["contentType"] != rfc5652.id_data:
+                continue  # encrypted: certificates, which cryptography has read
+            octets, _ = decoder.decode(info["content"], asn1Spec=univ.OctetString())
+            contents, _ = decoder.decode(bytes(octets), asn1Spec=rfc7292.SafeContents())
+            for bag in contents:
+                kind = bag["bagId"]
+                if kind not in (rfc7292.id_keyBag, rfc7292.id_pkcs8ShroudedKeyBag):
+                    continue
+                name = ""
+                for attr in bag["bagAttributes"]:
+                    if attr["attrType"] == rfc7292.pkcs_9_at_friendlyName and \
+                            len(attr["attrValues"]):
+                        value, _ = decoder.decode(attr["attrValues"][0],
+                                                  asn1Spec=rfc7292.FriendlyName())
+                        name = str(value)
+                raw = bytes(bag["bagValue"])
+                if kind == rfc7292.id_keyBag:
+                    out.append((name, serialization.load_der_private_key(raw, None)))
+                else:
+                    out.append((name, serialization.load_der_private_key(raw, password or b"")))
+        return out or None
+    except Exception:  # noqa: BLE001 - any failure: fall back to cryptography's one key
+        return None
+
+
+_KEYSTORE_MAGIC = {b"\xfe\xed\xfe\xed": "jks", b"\xce\xce\xce\xce": "jceks"}
+
+
+def _load_keystore(bundle: Bundle, path: str, data: bytes, passwords: _Passwords,
+                   store: str) -> None:
+    """A JKS or JCEKS keystore, read with pyjks: every entry, in file order.
+
+    Keys are decrypted with the keystore's password: keytool gives a key the keystore's
+    password unless told otherwise, and Java's key managers take one password for all.
+    """
+    import jks  # type: ignore[import-untyped]
+
+    where = Location(path)
+    label = store.upper()
+    secret = passwords.get(path, f"password of the {label} keystore")
+    if secret is None:
+        raise InputError(f"{label} keystore: give its password (prompt, or --password-env VAR)",
+                         where)
+    try:
+        text = secret.decode("utf-8")
+        keystore = jks.KeyStore.loads(data, text, try_decrypt_keys=False)
+    except (UnicodeDecodeError, jks.util.KeystoreSignatureException):
+        raise InputError("wrong password for the keystore (or a damaged file)", where) from None
+    except Exception as exc:  # noqa: BLE001 - pyjks raises many kinds on a damaged file
+        raise InputError(f"a damaged {label} keystore ({_reason(exc)})", where) from None
+    bundle.forms[path] = store
+    for alias, item in keystore.entries.items():
+        if isinstance(item, jks.PrivateKeyEntry):
+            chain = _keystore_certs(bundle, where, store, alias, item.cert_chain)
+            key = Key(_keystore_key(bundle, where, alias, item, text), where, store, alias)
+            bundle.keys.append(key)
+            bundle.entries.append(Entry(alias, PRIVATE_KEY_ENTRY, where, store,
+                                        chain[0] if chain else None, tuple(chain), key))
+        elif isinstance(item, jks.TrustedCertEntry):
+            certs = _keystore_certs(bundle, where, store, alias, [(item.type, item.cert)])
+            bundle.entries.append(Entry(alias, TRUSTED_CERT_ENTRY, where, store,
+                                        certs[0] if certs else None, tuple(certs)))
+        else:
+            bundle.entries.append(Entry(alias, SECRET_KEY_ENTRY, where, store))
+
+
+def _keystore_certs(bundle: Bundle, where: Location, store: str, alias: str,
+                    chain: Sequence[tuple[str, bytes]]) -> list[Cert]:
+    out = []
+    for kind, der in chain:
+        try:
+            if kind != "X.509":
+                raise ValueError(f"a {kind} certificate")
+            out.append(Cert(x509.load_der_x509_certificate(der), where, store))
+        except ValueError as exc:
+            bundle.problems.append(Problem(where, f"alias '{alias}': a certificate that cannot "
+                                                  f"be read ({_reason(exc)})"))
+    bundle.certs.extend(out)
+    return out
+
+
+def _keystore_key(bundle: Bundle, where: Location, alias: str, item: object,
+                  password: str) -> object | None:
+    """The entry's private key, decrypted with the keystore's password.
+
+    ``None`` when it has another password, or cannot be read; a problem says which.
+    """
+    import jks
+
+    try:
+        item.decrypt(password)  # type: ignore[attr-defined]
+        return serialization.load_der_private_key(item.pkey_pkcs8, None)  # type: ignore
+    except jks.util.DecryptionFailureException:
+        bundle.problems.append(Problem(
+            where, f"the private key of alias '{alias}' has a password other than the "
+                   f"keystore's, so it was not read; Java's key managers use one password for "
+                   f"both (`keytool -keypasswd -alias {alias}` changes it)"))
+    except Exception as exc:  # noqa: BLE001 - an algorithm pyjks or cryptography cannot read
+        bundle.problems.append(Problem(where, f"the private key of alias '{alias}' cannot be "
+                                              f"read ({_reason(exc)})"))
+    return None
 
 
 def _reason(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:160]
+
+
+# ----------------------------------------------------------------------------- Java's pick
+
+# Why these functions exist: with several private keys in its keystore, a MID Server presents
+# the one Java's SunX509 key manager (sun.security.ssl.SunX509KeyManagerImpl) picks, and that
+# is not the order of the file. SunX509 copies the keystore's private-key entries, in the order
+# KeyStore.aliases() enumerates them, into a java.util.HashMap; chooseClientAlias walks that map
+# and returns the first alias whose public key has the requested type (and, when the server
+# sent CA names, whose chain has one of them as an issuer). aliases() is the enumeration of a
+# java.util.Hashtable for JKS (sun.security.provider.JavaKeyStore) and JCEKS
+# (com.sun.crypto.provider.JceKeyStore), keyed by the aliases as the file stores them, and the
+# insertion order of a LinkedHashMap of lower-cased aliases for PKCS#12. Both collections are
+# reproduced below from their documented algorithms (String.hashCode, the table sizes, load
+# factor 0.75, how they grow), so the order is the JVM's, not a guess; a test checks it against
+# a real JVM when one is installed.
+
+
+def java_string_hash(text: str) -> int:
+    """``String.hashCode()``: ``31*h + c`` over the UTF-16 code units.
+
+    As an unsigned 32-bit number (Java's signed int, in two's complement).
+    """
+    units = text.encode("utf-16-be", "surrogatepass")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h
+
+
+def java_hashtable_order(keys: Sequence[str]) -> list[str]:
+    """The order ``Hashtable.keys()`` enumerates ``keys`` put in this order in a Hashtable.
+
+    That is how JKS and JCEKS keystores are loaded (``new Hashtable<>()``, then one ``put`` per
+    entry of the file).
+
+    Capacity 11, threshold ``(int)(capacity * 0.75)``; before adding an entry at the threshold
+    the table is rehashed to ``2 * capacity + 1`` (old buckets from the last down, each chain
+    from its head, every entry pushed onto the head of its new bucket); a new entry goes to the
+    head of bucket ``(hash & 0x7FFFFFFF) % capacity``. The enumeration runs from the last bucket
+    to the first, each chain from its head. ``keys`` are distinct.
+    """
+    capacity, threshold = 11, 8
+    table: list[list[tuple[str, int]]] = [[] for _ in range(capacity)]
+    count = 0
+    for key in keys:
+        h = java_string_hash(key)
+        if count >= threshold:
+            grown = 2 * capacity + 1
+            new: list[list[tuple[str, int]]] = [[] for _ in range(grown)]
+            for bucket in reversed(table):
+                for item in bucket:
+                    new[(item[1] & 0x7FFFFFFF) % grown].insert(0, item)
+            table, capacity, threshold = new, grown, int(grown * 0.75)
+        table[(h & 0x7FFFFFFF) % capacity].insert(0, (key, h))
+        count += 1
+    return [key for bucket in reversed(table) for key, _ in bucket]
+
+
+def java_hashmap_order(keys: Sequence[str]) -> list[str] | None:
+    """The iteration order of a ``new HashMap<>()`` after a ``put`` of each of ``keys``.
+
+    SunX509 keeps its credentials in such a map. ``None`` when the order cannot be known here.
+
+    The hash is ``h ^ (h >>> 16)`` of ``String.hashCode()``; the table starts at 16 buckets and
+    doubles when the size passes 0.75 of it (a split keeps each bucket's order); an entry is
+    appended to bucket ``hash & (n - 1)``; iteration runs bucket by bucket, each in insertion
+    order. A bucket reaching 9 entries doubles a table under 64 buckets; in a larger one it
+    becomes a red-black tree, whose order is not modelled: ``None`` then (it takes dozens of
+    aliases with colliding hashes). ``keys`` are distinct.
+    """
+    size, threshold = 16, 12
+    table: list[list[tuple[str, int]]] = [[] for _ in range(size)]
+
+    def grow() -> None:
+        nonlocal size, threshold, table
+        size, threshold = size * 2, threshold * 2
+        new: list[list[tuple[str, int]]] = [[] for _ in range(size)]
+        for bucket in table:
+            for item in bucket:
+                new[item[1] & (size - 1)].append(item)
+        table = new
+
+    count = 0
+    for key in keys:
+        h = java_string_hash(key)
+        h ^= h >> 16
+        bucket = table[h & (size - 1)]
+        bucket.append((key, h))
+        if len(bucket) > 8:
+            if size >= 64:
+                return None
+            grow()
+        count += 1
+        if count > threshold:
+            grow()
+    return [key for bucket in table for key, _ in bucket]
+
+
+def java_key_type(cert: Cert) -> str:
+    """``PublicKey.getAlgorithm()`` of the certificate's key, as SunX509 compares it."""
+    algorithm, _ = _key_algorithm(cert.x509.public_key())
+    return {"Ed25519": "EdDSA", "Ed448": "EdDSA"}.get(algorithm, algorithm)
+
+
+def sunx509_order(entries: Sequence[Entry]) -> list[Entry] | None:
+    """The private-key entries of one keystore in the order SunX509 tries them.
+
+    ``entries``: the keystore's entries in file order. ``None`` when the order cannot be known
+    (a key not read: the key manager would not even start; a tree bucket, see
+    :func:`java_hashmap_order`).
+    """
+    if not entries:
+        return []
+    by_alias = {e.alias: e for e in entries}  # a later duplicate replaces, in place, as Java's
+    aliases = list(by_alias)
+    if entries[0].store in ("jks", "jceks"):
+        aliases = java_hashtable_order(aliases)
+    keyed = [a for a in aliases if by_alias[a].kind == PRIVATE_KEY_ENTRY]
+    if any(by_alias[a].key is None or by_alias[a].key.key is None  # type: ignore[union-attr]
+           for a in keyed):
+        return None
+    keyed = [a for a in keyed if by_alias[a].cert is not None]
+    order = java_hashmap_order(keyed)
+    return None if order is None else [by_alias[a] for a in order]
+
+
+def sunx509_choose(order: Sequence[Entry], key_types: Sequence[str],
+                   ca_names: Sequence[bytes] = ()) -> Entry | None:
+    """What SunX509's ``chooseClientAlias`` returns, given its order of the entries.
+
+    For each requested key type in turn, the first entry of :func:`sunx509_order` whose
+    certificate's key has that type and, when the server sent CA names (DER), whose chain names
+    one of them as an issuer. ``None``: no certificate is sent. (A key type with a signature
+    type, ``EC_RSA``, is not modelled: JSSE asks for plain key types today.)
+    """
+    names = set(ca_names)
+    for key_type in key_types:
+        for entry in order:
+            assert entry.cert is not None
+            if java_key_type(entry.cert) != key_type:
+                continue
+            if not names or names & {c.x509.issuer.public_bytes() for c in entry.chain}:
+                return entry
+    return None
+
+
+def sunx509_presents(order: Sequence[Entry]) -> Entry | None:
+    """The entry SunX509 presents whatever the instance asks for, or ``None`` when that decides.
+
+    Without the instance's request, the key type it asks for first and the CA names it sends are
+    unknown. They cannot change the pick when every candidate has the same key type and its
+    chain the same issuers: then it is the first entry of ``order``. Otherwise it depends.
+    """
+    if not order:
+        return None
+    first = order[0]
+
+    def traits(entry: Entry) -> tuple[str, frozenset[bytes]]:
+        assert entry.cert is not None
+        return (java_key_type(entry.cert),
+                frozenset(c.x509.issuer.public_bytes() for c in entry.chain))
+
+    return first if all(traits(e) == traits(first) for e in order) else None
+
+
+def keytool_list(entries: Sequence[Entry]) -> list[Entry]:
+    """Entries as ``keytool -list`` prints them.
+
+    Per keystore, sorted by alias in Java's String order, which compares UTF-16 code units.
+    """
+    files = list(dict.fromkeys(e.where.path for e in entries))
+    return sorted(entries, key=lambda e: (files.index(e.where.path),
+                                          e.alias.encode("utf-16-be", "surrogatepass")))
+
+
+def fit_flaws(entry: Entry, now: datetime) -> list[str]:
+    """Why an entry's key pair would not do as the MID Server's client certificate.
+
+    Expired or not yet valid, an Extended Key Usage without clientAuth, not RSA of 2048 bits or
+    more, a key that is not the certificate's. Empty: it fits.
+    """
+    cert = entry.cert
+    if cert is None:
+        return ["no certificate"]
+    flaws = []
+    state = _validity(cert, now)
+    if state == "expired":
+        flaws.append(f"expired on {cert.not_after:%Y-%m-%d}")
+    elif state == "not-yet-valid":
+        flaws.append(f"not valid before {cert.not_before:%Y-%m-%d}")
+    eku = cert.eku
+    if eku is not None and not {EKU_LONG[CLIENT_AUTH_OID], EKU_LONG[ANY_EKU_OID]} & set(eku):
+        flaws.append("not a client certificate (Extended Key Usage: " + ", ".join(eku) + ")")
+    algorithm, bits = _key_algorithm(cert.x509.public_key())
+    if algorithm != "RSA" or bits < 2048:
+        flaws.append(f"its key is {cert.key_text}")
+    if entry.key is not None and entry.key.key is not None and \
+            entry.key.public_der() != _spki(cert):
+        flaws.append("its private key is not the certificate's")
+    return flaws
+
+
+def _presented(bundle: Bundle) -> tuple[Entry | None, str]:
+    """The entry SunX509 presents (or ``None``) and the aliases and that pick in words."""
+    stores: dict[str, list[Entry]] = {}
+    for e in bundle.entries:
+        stores.setdefault(e.where.path, []).append(e)
+    keyed = {path: es for path, es in stores.items()
+             if any(e.kind == PRIVATE_KEY_ENTRY for e in es)}
+    if not keyed:
+        if len(bundle.keys) > 1:
+            return None, "PEM and DER keys have no alias, and the MID Server uses one key pair"
+        return None, ""
+    names = ", ".join(f"'{e.alias}'" for e in keytool_list(bundle.entries)
+                      if e.kind == PRIVATE_KEY_ENTRY)
+    if len(keyed) > 1:
+        return None, (f"private-key aliases {names} in {len(keyed)} keystores; the MID Server "
+                      "uses one keystore")
+    entries = next(iter(keyed.values()))
+    order = sunx509_order(entries)
+    if order is None:
+        return None, (f"private-key aliases {names}; which one SunX509 presents is not known "
+                      "(a key was not read)")
+    chosen = sunx509_presents(order)
+    if chosen is None:
+        return None, (f"private-key aliases {names}; which one SunX509 presents depends on the "
+                      "key type and CA names the instance asks for (their key types or issuers "
+                      "differ)")
+    if len(order) == 1:
+        return chosen, f"private-key alias '{chosen.alias}'"
+    return chosen, (f"private-key aliases {names}; Java's SunX509 key manager presents "
+                    f"'{chosen.alias}'")
 
 
 # ----------------------------------------------------------------------------- checks
@@ -516,8 +986,9 @@ def check(bundle: Bundle, now: datetime | None = None) -> CertReport:
     """Find the leaf, its chain and its key in ``bundle``, and describe them for the rules."""
     now = now or datetime.now(timezone.utc)
     report = CertReport(bundle)
+    report.presented, report.choice = _presented(bundle)
     if bundle.certs:
-        report.leaf, report.key = _pick_leaf(bundle)
+        report.leaf, report.key = _pick_leaf(bundle, report.presented)
         report.chain = _build_chain(report.leaf, bundle.certs)
         in_chain = {id(l.cert) for l in report.chain} | {id(l.issuer) for l in report.chain}
         report.unrelated = [c for c in bundle.certs if id(c) not in in_chain]
@@ -528,8 +999,14 @@ def check(bundle: Bundle, now: datetime | None = None) -> CertReport:
     return report
 
 
-def _pick_leaf(bundle: Bundle) -> tuple[Cert, Key | None]:
-    """The certificate the private key belongs to; else the one that issued no other."""
+def _pick_leaf(bundle: Bundle, presented: Entry | None = None) -> tuple[Cert, Key | None]:
+    """The certificate the private key belongs to; else the one that issued no other.
+
+    With several keys, the key SunX509 presents when that is known, else the first with a
+    certificate.
+    """
+    if presented is not None and presented.cert is not None and presented.key is not None:
+        return presented.cert, presented.key
     for key in bundle.keys:
         der = key.public_der()
         if der is None:
@@ -643,15 +1120,19 @@ def observe(report: CertReport, now: datetime | None = None) -> Observation:
         facts.key_matches = tri(report.key_matches)
         if key.key is not None:
             facts.key_described = describe_key(key.key)
+        named = f"alias '{key.alias}', " if key.alias else ""
         evidence["key"] = [Located(key.where.path, key.where.line,
-                                   f"private key ({key.form}"
+                                   f"private key ({named}{key.form}"
                                    + (f", {facts.key_described})" if facts.key_described
                                       else ", encrypted)"))]
     usable = [k for k in bundle.keys if k.key is not None]
     if len(usable) > 1:
         second = next(k for k in usable if k is not key) if key in usable else usable[1]
+        named = f"alias '{second.alias}', " if second.alias else ""
         evidence["second_key"] = [Located(second.where.path, second.where.line,
-                                          f"another private key ({describe_key(second.key)})")]
+                                          f"another private key ({named}"
+                                          f"{describe_key(second.key)})")]
+    _observe_aliases(report, facts, evidence, now)
     leaf = report.leaf
     if leaf is None:
         return Observation("certs", facts.files, facts, evidence)
@@ -713,9 +1194,42 @@ def observe(report: CertReport, now: datetime | None = None) -> Observation:
     return Observation("certs", facts.files, facts, evidence)
 
 
+def _observe_aliases(report: CertReport, facts: CertFacts,
+                     evidence: dict[str, list[Located]], now: datetime) -> None:
+    """The keystore facts.
+
+    Every alias, the private-key ones, the one SunX509 presents, and which of them would do as
+    the MID Server's client certificate.
+    """
+    listed = keytool_list(report.bundle.entries)
+    facts.aliases = [e.alias for e in listed]
+    keyed = [e for e in listed if e.kind == PRIVATE_KEY_ENTRY]
+    facts.key_aliases = [e.alias for e in keyed]
+    facts.key_choice = report.choice
+    flaws = {id(e): fit_flaws(e, now) for e in keyed}
+    facts.fitting_aliases = [e.alias for e in keyed if not flaws[id(e)]]
+    presented = report.presented
+    if presented is not None:
+        facts.presented_alias = presented.alias
+        facts.presented_flaws = flaws.get(id(presented), [])
+        facts.presented_fits = tri(not facts.presented_flaws)
+    for e in keyed:
+        cert = e.cert
+        text = (f"alias '{e.alias}': {e.kind}, "
+                + (f"{cert.subject}, {cert.key_text}, valid {cert.not_before:%Y-%m-%d} to "
+                   f"{cert.not_after:%Y-%m-%d}" if cert else "no certificate")
+                + ("; " + "; ".join(flaws[id(e)]) if flaws[id(e)] else "; fits")
+                + ("; SunX509 presents it" if e is presented else ""))
+        evidence.setdefault("aliases", []).append(Located(e.where.path, e.where.line, text))
+
+
 def _ordered(report: CertReport) -> bool:
-    """manage-certificates wants the key's file ordered leaf, intermediates, root."""
-    if report.key is None or report.leaf is None:
+    """manage-certificates wants the key's file ordered leaf, intermediates, root.
+
+    A keystore keeps each key's chain in its entry: no file order to check there.
+    """
+    if report.key is None or report.leaf is None or report.key.alias or \
+            report.bundle.forms.get(report.key.where.path) in ("pkcs12", "jks", "jceks"):
         return True
     path = report.key.where.path
     in_file = [c for c in report.bundle.certs if c.where.path == path]

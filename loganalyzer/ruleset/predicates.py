@@ -1,9 +1,9 @@
 """Named Python predicates: the escape hatch for rule conditions the fact model cannot yet express.
 
 A rule names one with ``predicate: <name>``; it is ANDed with the rule's ``when`` expression.
-Each predicate takes the scope's facts (:class:`~loganalyzer.analysis.facts.HandshakeFacts` or
-:class:`~loganalyzer.analysis.facts.AgentFacts`) and returns a bool. The registry is a plain dict at the
-bottom of this module; ``loganalyzer rules check`` fails for a name that is not in it.
+Each predicate takes the scope's facts (:class:`~loganalyzer.analysis.facts.HandshakeFacts`
+or :class:`~loganalyzer.analysis.facts.AgentFacts`) and returns a bool. The registry is a plain
+dict at the bottom of this module; ``loganalyzer rules check`` fails for a name that is not in it.
 
 Keep this list short: every entry here stands for a fact that should, in time, move into
 ``facts.py`` (its docstring says which).

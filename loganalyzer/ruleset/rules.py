@@ -2,9 +2,9 @@
 
 One YAML file per rule, named ``<ID>-<root-cause>.yaml``. Every field is validated when the file
 is loaded; a ``when`` condition is compiled with rule-engine against the fact dataclass of the
-rule's scope (:class:`~loganalyzer.analysis.facts.HandshakeFacts` or :class:`~loganalyzer.analysis.facts.AgentFacts`),
-so an unknown fact, a mistyped value or a bad regex fails at load time, never while analysing.
-Rule text is never passed to ``eval``.
+rule's scope (:class:`~loganalyzer.analysis.facts.HandshakeFacts` or
+:class:`~loganalyzer.analysis.facts.AgentFacts`), so an unknown fact, a mistyped value or a bad
+regex fails at load time, never while analysing. Rule text is never passed to ``eval``.
 
 The library never prints: problems are :class:`~loganalyzer.errors.RuleLoadError` objects naming
 the file (and line) in ``where`` and the field in the message. :func:`check_rules` returns all of
@@ -51,12 +51,14 @@ CANONICAL_ROOT_CAUSES: dict[str, str] = {
     "self-signed-client-cert": "the client certificate is self-signed",
     "mid-security-policy-regression": "a client certificate was sent at first and no longer later",
     "client-cert-expired": "the client certificate is expired",
-    "client-cert-rejected": "the instance rejected the sent certificate with no more specific cause",
+    "client-cert-rejected": "the instance rejected the sent certificate with no more specific "
+    "cause",
     "server-cert-untrusted": "the MID does not trust the instance's certificate "
     "(PKIX path building failed)",
     "server-hostname-mismatch": "the instance's certificate does not match the host name",
     "revocation-check-failed": "revocation (OCSP/CRL) checking failed",
-    "tls-debug-missing": "a TLS failure with no, or too little, javax.net.debug output to explain it",
+    "tls-debug-missing": "a TLS failure with no, or too little, javax.net.debug output to "
+    "explain it",
     "auth-user-null": "\"Could not authenticate user 'null' on the ServiceNow instance\"",
     "encryption-keys-mismatch-misleading": "\"MID Server encryption keys do not match...\" on a "
     "mutual-auth MID",
@@ -158,7 +160,8 @@ FIELDS: dict[str, str] = {
     "meaning": "what it means",
     "fix": "list of fix steps",
     "when": "rule-engine expression over the scope's facts (not for scope text)",
-    "predicate": "optional name of a Python predicate in loganalyzer/ruleset/predicates.py, ANDed with when",
+    "predicate": "optional name of a Python predicate in loganalyzer/ruleset/predicates.py, "
+    "ANDed with when",
     "evidence": "which events (log scopes) or located facts (set-up scopes) to show",
     "detail": "set-up scopes: one sentence with {fact} placeholders, filled from the facts, "
     "saying exactly what was found",
@@ -175,8 +178,11 @@ DEFAULT_RANK = 100
 
 @dataclass(frozen=True, slots=True)
 class KbRef:
-    """Where the rule's knowledge comes from: the article (the seed KB, another KB, or the product
-    documentation), the section, and, where one exists, the KB number and a URL to read it."""
+    """Where the rule's knowledge comes from: the article, the section, a KB number and URL.
+
+    The article is the seed KB, another KB, or the product documentation; the KB number and a
+    URL to read it are given where one exists.
+    """
 
     article: str
     section: str
@@ -187,8 +193,10 @@ class KbRef:
         return f"{self.article}: {self.section}"
 
     def keys(self) -> tuple[str, ...]:
-        """So that ``dict(rule.kb)`` gives ``{"article", "section"}`` plus ``number`` and ``url``
-        where the rule has them."""
+        """So that ``dict(rule.kb)`` gives ``{"article", "section"}``, plus the rest where set.
+
+        ``number`` and ``url`` are included where the rule has them.
+        """
         return ("article", "section") + tuple(k for k in ("number", "url") if getattr(self, k))
 
     def __getitem__(self, key: str) -> str:
@@ -198,8 +206,10 @@ class KbRef:
 
 
 class _FactView(dict[str, str]):
-    """The facts as ``detail`` templates see them: lists joined with ", ", an empty value shown
-    as "(none)"."""
+    """The facts as ``detail`` templates see them.
+
+    Lists are joined with ", ", and an empty value is shown as "(none)".
+    """
 
     def __init__(self, facts: Any) -> None:
         super().__init__()
@@ -350,8 +360,10 @@ KIND_FOLDERS = {"detect": ("handshake", "agent"), "kb": ("text",), "setup": SETU
 
 
 def rule_files(directory: Path) -> list[Path]:
-    """The rule files under a folder, its subfolders included: every ``*.yaml`` / ``*.yml``
-    (README and the rest ignored), by name."""
+    """The rule files under a folder, its subfolders included, by name.
+
+    Every ``*.yaml`` / ``*.yml`` file is one; README and the rest are ignored.
+    """
     files = (p for p in directory.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
     return sorted(files, key=lambda p: (p.name, str(p)))
 
@@ -361,8 +373,10 @@ def load_rules(
     collect_errors: bool = False,
     extra: Sequence[str | Path] = (),
 ) -> RuleSet:
-    """Load and validate every rule file in ``path`` (default: the shipped ``rules/``), plus the
-    rule packs in ``extra`` (a support team's own rules, next to the shipped ones).
+    """Load and validate every rule file in ``path``, plus the rule packs in ``extra``.
+
+    ``path`` defaults to the shipped ``rules/``; ``extra`` holds a support team's own rules,
+    loaded next to the shipped ones.
 
     With ``collect_errors=False`` the first problem is raised as a :class:`RuleLoadError`; with
     ``True`` the valid rules are returned and every problem is in ``RuleSet.errors``.
@@ -525,8 +539,11 @@ def _compose_and_load(text: str) -> tuple[yaml.Node | None, object]:
 
 
 def _load_file(path: Path) -> tuple[Rule | None, list[RuleLoadError], str | None, int]:
-    """Parse and validate one rule file: the rule (``None`` when broken), its problems, and the
-    raw id with its line (for the duplicate check, done even when the file is broken)."""
+    """Parse and validate one rule file: the rule, its problems, and the raw id with its line.
+
+    The rule is ``None`` when broken; the raw id and its line are for the duplicate check, done
+    even when the file is broken.
+    """
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -658,8 +675,9 @@ class _Validator:
                 self.error("detail", "only set-up scopes (certs, config, probe, cross-check) "
                            "take a detail template")
             if predicate is not None and predicate not in PREDICATES:
+                known_names = ", ".join(PREDICATES) or "none"
                 self.error("predicate", f"{predicate!r} is not registered in "
-                           f"loganalyzer/ruleset/predicates.py (known: {', '.join(PREDICATES) or 'none'})")
+                           f"loganalyzer/ruleset/predicates.py (known: {known_names})")
             known = SETUP_EVIDENCE[scope] if scope in SETUP_SCOPES else EVIDENCE
             for item in evidence:
                 if item not in known:
@@ -764,8 +782,10 @@ def _children(node: Any) -> Iterator[Any]:
 
 
 def _literal_problems(node: Any, scope: str) -> Iterator[str]:
-    """Catch what type checking lets through: a string literal a fact can never equal, and a
-    ``$builtin`` that does not exist."""
+    """Catch what type checking lets through.
+
+    That is a string literal a fact can never equal, and a ``$builtin`` that does not exist.
+    """
     values = _FACT_VALUES.get(scope, {})
 
     def symbol(n: Any) -> str | None:

@@ -12,7 +12,7 @@ every stage up to ``batch`` and ``selfcheck`` (they render what those produce), 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
 
@@ -38,6 +38,6 @@ def section(
         return fallback(f"[{origin} could not be shown: {problem.message}]")
 
 
-def internal_problems(doc: dict) -> list[dict]:
+def internal_problems(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The document's ``internal`` problems: bugs contained while it was made."""
     return [p for p in doc.get("problems", []) if p.get("kind") == "internal"]

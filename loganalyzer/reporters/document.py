@@ -1,11 +1,13 @@
 """Plain-data views of the models (dicts and lists), shared by every output.
 
 The JSON documents built here are what every renderer (text, Markdown, HTML) reads, so that
-redaction is one document-to-document step (:mod:`loganalyzer.reporters.redaction`) in front of all of them.
+redaction is one document-to-document step (:mod:`loganalyzer.reporters.redaction`) in front of
+all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,7 @@ from loganalyzer.errors import Problem
 from loganalyzer.jsse import events as ev
 
 if TYPE_CHECKING:
+    from loganalyzer.analysis.diagnoses import Diagnosis
     from loganalyzer.analysis.reading import FileReading, Reading
 
 SCHEMA_VERSION = 1
@@ -144,9 +147,12 @@ NO_EVIDENCE = {
 
 
 def verdict(doc: dict[str, Any]) -> str:
-    """``findings`` (a warning or error was diagnosed), ``clean`` (a handshake completed, or
-    agent events were read, and nothing was diagnosed), ``inconclusive`` (handshakes were read,
-    none completed, and no rule names a cause), or ``no-evidence`` (nothing to judge)."""
+    """The verdict: ``findings``, ``clean``, ``inconclusive`` or ``no-evidence``.
+
+    ``findings``: a warning or error was diagnosed; ``clean``: a handshake completed, or agent
+    events were read, and nothing was diagnosed; ``inconclusive``: handshakes were read, none
+    completed, and no rule names a cause; ``no-evidence``: nothing to judge.
+    """
     if any(d["severity"] in ("error", "warning") for d in doc.get("diagnoses", [])):
         return "findings"
     handshakes = doc.get("handshakes", [])
@@ -157,7 +163,7 @@ def verdict(doc: dict[str, Any]) -> str:
     return "no-evidence"
 
 
-def analyze_document(reading: Reading, diagnoses: list) -> dict[str, Any]:
+def analyze_document(reading: Reading, diagnoses: Sequence[Diagnosis]) -> dict[str, Any]:
     """The ``analyze --format json`` document: the public contract (see the README)."""
     doc = parse_document(reading)
     out = {
@@ -222,8 +228,11 @@ class Groups:
         return group in self._evidence
 
     def no_problem(self, group: str) -> str:
-        """What the report says for a MID Server with nothing diagnosed: clean only when one of
-        its handshakes completed (or it logged no handshake, only agent events)."""
+        """What the report says for a MID Server with nothing diagnosed.
+
+        It is clean only when one of its handshakes completed (or it logged no handshake, only
+        agent events).
+        """
         handshakes = self.handshakes(group)
         if not handshakes or any(h["outcome"] == "completed" for h in handshakes):
             return "No mutual-TLS problem found."
@@ -233,7 +242,7 @@ class Groups:
                 "failure is one the rules do not know). This is not a clean result.")
 
     def nothing_to_judge(self, group: str) -> str:
-        """The sentence that replaces "no problem found" for a MID Server whose logs show nothing."""
+        """The sentence replacing "no problem found" for a MID Server whose logs show nothing."""
         mine = self._inputs.get(group, [])
         lines = sum(i["lines"] for i in mine)
         files = "1 file" if len(mine) == 1 else f"{len(mine)} files"
@@ -242,15 +251,20 @@ class Groups:
 
 
 def cite(kb: dict[str, str]) -> str:
-    """The source of a fix in one line: ``KB1116112 “MID Server Mutual Authentication”, section
-    “…”`` (the number only where the article has one)."""
+    """The source of a fix in one line.
+
+    As in ``KB1116112 “MID Server Mutual Authentication”, section “…”`` (the number only where
+    the article has one).
+    """
     number = f"{kb['number']} " if kb.get("number") else "KB " if not kb.get("url") else ""
     return f"{number}“{kb.get('article', '')}”, section “{kb.get('section', '')}”"
 
 
 def is_setup(doc: dict[str, Any]) -> bool:
-    """A self-check document (``certs``, ``config``, ``probe``, ``self-check``): it says what
-    each part checked, beside the diagnoses."""
+    """A self-check document (``certs``, ``config``, ``probe``, ``self-check``).
+
+    It says what each part checked, beside the diagnoses.
+    """
     return "checked" in doc
 
 

@@ -3,10 +3,10 @@
 A customer can forward a redacted report: instance names, host names, IP addresses, user names,
 e-mail addresses, DN attribute values, certificate serials and record sys_ids become pseudonyms
 such as ``instance-1.service-now.com``, ``host-2.example``, ``ip-1``, ``user-1``, ``CN=cn-3``,
-``serial-2`` and ``sys_id-1``. The same value gets the same pseudonym everywhere in the report (host names and
-DN values compare case-insensitively, as TLS compares them; a host name inside a DN is a host
-name), so the evidence still shows which CA name matches which issuer. Pseudonyms are numbered
-in order of first appearance, so two different values never share one.
+``serial-2`` and ``sys_id-1``. The same value gets the same pseudonym everywhere in the report
+(host names and DN values compare case-insensitively, as TLS compares them; a host name inside a
+DN is a host name), so the evidence still shows which CA name matches which issuer. Pseudonyms
+are numbered in order of first appearance, so two different values never share one.
 
 It works on the plain document (:mod:`loganalyzer.reporters.document`), after the diagnosis:
 diagnoses are unchanged by construction. Their rule-authored fields (title, meaning, fix, KB,

@@ -1,5 +1,7 @@
-"""Facts about the MID Server's set-up: its certificate files, its config.xml, the live endpoint,
-and the cross-check of the two.
+"""Facts about the MID Server's set-up: certificate files, config.xml, endpoint, cross-check.
+
+They describe its certificate files, its config.xml, the live endpoint, and the cross-check of
+the two.
 
 The self-check reads these inputs (:mod:`loganalyzer.selfcheck`) and describes each as one flat
 record, like :mod:`loganalyzer.analysis.facts` does for a handshake; rules in ``rules/setup/``
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from loganalyzer.analysis.diagnoses import Evidence
 from loganalyzer.vocabulary import TRI_VALUES, UNKNOWN
 
 VALIDITY = frozenset({"", "valid", "expiring", "expired", "not-yet-valid"})
@@ -33,7 +36,8 @@ class CertFacts:
     keys: int = 0  # private keys found (readable or not)
     usable_keys: int = 0  # private keys that could be read
     key_file: str = ""  # the file holding the key the leaf goes with (or the first key)
-    key_form: str = ""  # pkcs8 | pkcs8-encrypted | pkcs1 | sec1 | dsa | der | pkcs12 | jks ("" none)
+    # pkcs8 | pkcs8-encrypted | pkcs1 | sec1 | dsa | der | pkcs12 | jks ("" none)
+    key_form: str = ""
     key_encrypted_unread: bool = False  # encrypted and no password: not compared with the leaf
     key_matches: str = UNKNOWN  # the key belongs to the leaf (unknown: no key, or unread)
     key_described: str = ""  # "RSA 2048 bits" of the chosen key
@@ -60,7 +64,8 @@ class CertFacts:
     leaf_key_bits: int = 0
     leaf_eku: list[str] = field(default_factory=list)  # openssl's names
     leaf_eku_present: bool = False
-    leaf_client_auth: str = UNKNOWN  # clientAuth (or anyExtendedKeyUsage) is listed; unknown: no EKU
+    # clientAuth (or anyExtendedKeyUsage) is listed; unknown: no EKU
+    leaf_client_auth: str = UNKNOWN
     leaf_digital_signature: str = UNKNOWN  # Key Usage has digitalSignature; unknown: no Key Usage
     leaf_self_signed: bool = False
     leaf_validity: str = ""  # valid | expiring | expired | not-yet-valid
@@ -130,7 +135,6 @@ class ProbeFacts:
     # a CA name of the server chain has the wording of a TLS-inspection CA (the log side's
     # INSPECTION_CA_WORDS); unknown: no certificate was received
     inspection_issuer: str = UNKNOWN
-
 
 
 @dataclass(slots=True)
@@ -278,13 +282,9 @@ SETUP_EVIDENCE: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Located:
-    """One evidence line of a setup fact: a file and line (0: the whole file, or a URL)."""
-
-    path: str
-    line: int
-    text: str
+#: One evidence line of a set-up fact: a file and line (0: the whole file, or a URL), and text.
+#: The log diagnoses' evidence type, so a self-check diagnosis cites the same way.
+Located = Evidence
 
 
 @dataclass(slots=True)

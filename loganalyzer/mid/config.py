@@ -17,8 +17,8 @@ The public documentation names no config.xml parameter that switches mutual auth
 authentication user is absent, and any parameter whose name mentions "mutual" is reported too.
 
 This module reads the file; :mod:`loganalyzer.selfcheck.midconfig` describes it for the set-up
-rules. Config files come from customers: the parser refuses DTDs and entities (no entity expansion, no
-external fetches), and every problem names the file and line.
+rules. Config files come from customers: the parser refuses DTDs and entities (no entity
+expansion, no external fetches), and every problem names the file and line.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Each part describes its input as facts (:mod:`loganalyzer.analysis.setup_facts`); the rules of
 ``rules/setup/`` judge them into the same :class:`~loganalyzer.analysis.diagnoses.Diagnosis`
 objects as the log rules, and a root cause found by several parts becomes one diagnosis with the
-evidence of each. :func:`document` makes the report document ``analyze``'s reporters render.
+evidence of each.
 
 The cross-check is the point of combining: the client certificate's issuer chain against the CA
 names the instance sends (seen in the logs or by the probe). JSSE only offers a certificate when
@@ -108,8 +108,7 @@ class SelfCheck:
 
 
 def read_logs(paths: Sequence[str]) -> tuple[LogSummary, Reading]:
-    """The logs read as ``analyze`` reads them, and the CA names each CertificateRequest
-    listed."""
+    """The logs read as ``analyze`` reads them, and the CA names each CertificateRequest listed."""
     from loganalyzer.analysis.reading import read
 
     reading = read(list(paths))
@@ -167,8 +166,9 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
         rules: RuleSet | None = None, proxy: tuple[str, int] | None = None,
         ca_bundle: str | None = None, records: str | None = None,
         credentials: Credentials | None = None, mid_name: str | None = None) -> SelfCheck:
-    """Run the checks that have input, judge them with the rules, and fold the diagnoses into
-    one per root cause; unreadable inputs become problems.
+    """Run the checks that have input, judge them with the rules, and fold the diagnoses.
+
+    The diagnoses are folded into one per root cause; unreadable inputs become problems.
 
     The probe goes through ``proxy`` when given, else through config.xml's ``mid.proxy.*``
     (as the MID Server does), and verifies the server's chain against ``ca_bundle`` (else the
@@ -176,7 +176,8 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
 
     With ``records`` (the instance URL) and ``credentials``, the instance's records are read
     with the Table API and compared with the certificate chain and the MID Server's name
-    (``mid_name``, else config.xml's ``name``), through the same proxy and CA bundle."""
+    (``mid_name``, else config.xml's ``name``), through the same proxy and CA bundle.
+    """
     from loganalyzer.errors import LogAnalyzerError
     from loganalyzer.ruleset.rules import load_rules
 

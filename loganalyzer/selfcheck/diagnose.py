@@ -1,6 +1,8 @@
-"""Set-up facts judged by rules: each :class:`~loganalyzer.analysis.setup_facts.Observation`
-against the rules of its scope, into the same :class:`~loganalyzer.analysis.diagnoses.Diagnosis`
-objects the log analysis makes; then one diagnosis per root cause, whatever found it.
+"""Set-up facts judged by rules, into the diagnoses the log analysis makes.
+
+Each :class:`~loganalyzer.analysis.setup_facts.Observation` is judged against the rules of its
+scope, into the same :class:`~loganalyzer.analysis.diagnoses.Diagnosis` objects the log analysis
+makes; then one diagnosis per root cause, whatever found it.
 
 The rules live in ``rules/setup/`` beside the log rules; precedence is their ``yields_to``, as
 for handshakes. Each rule runs behind a fault boundary: a rule that raises costs that rule on

@@ -428,8 +428,10 @@ class TableApi:
 
 
 def _system_store() -> str | bool:
-    """OpenSSL's default CA file or folder (SSL_CERT_FILE and SSL_CERT_DIR apply), as the probe
-    verifies with; requests' own bundle only when there is none."""
+    """OpenSSL's default CA file or folder, as the probe verifies with.
+
+    SSL_CERT_FILE and SSL_CERT_DIR apply; requests' own bundle is used only when there is none.
+    """
     paths = ssl.get_default_verify_paths()
     for candidate in (paths.cafile, paths.capath):
         if candidate and os.path.exists(candidate):

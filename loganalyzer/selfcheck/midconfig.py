@@ -1,5 +1,6 @@
-"""config.xml described for the set-up rules: :class:`~loganalyzer.analysis.setup_facts.ConfigFacts`.
+"""config.xml described for the set-up rules.
 
+The description is a :class:`~loganalyzer.analysis.setup_facts.ConfigFacts` record.
 :mod:`loganalyzer.mid.config` reads the file; the rules of scope ``config`` in ``rules/setup/``
 judge what is here. A parameter that is absent takes the product's default, and a default the
 KB calls safe raises nothing.
@@ -7,6 +8,7 @@ KB calls safe raises nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,15 +96,15 @@ def check(config: MidConfig) -> ConfigReport:
     report.mutual_auth = "disabled" if users or off else "enabled"
     values = []
     for name in CHECK_CERT:
-        p = config.get(name)
+        param = config.get(name)
         short = name.rsplit("_", 1)[1]
-        if p is None:
+        if param is None:
             values.append(f"{short}=(default {CHECK_CERT_DEFAULTS[name]})")
             continue
-        values.append(f"{short}={p.value}")
-        if p.value.strip().lower() != "true":
+        values.append(f"{short}={param.value}")
+        if param.value.strip().lower() != "true":
             facts.check_cert_off.append(short)
-            at("check_cert", p)
+            at("check_cert", param)
     facts.check_cert_values = ", ".join(values)
     policy = config.get(USE_INSTANCE_POLICY)
     if policy is not None:
@@ -114,7 +116,7 @@ def check(config: MidConfig) -> ConfigReport:
     return report
 
 
-def _url(config: MidConfig, report: ConfigReport, at: Any) -> None:
+def _url(config: MidConfig, report: ConfigReport, at: Callable[[str, Parameter], None]) -> None:
     facts = report.observation.facts
     assert isinstance(facts, ConfigFacts)
     p = config.get("url")

@@ -13,16 +13,21 @@ them; :func:`load_rules` raises the first unless ``collect_errors=True``.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
 import re
-from collections.abc import Iterator, Sequence
 import string
-from dataclasses import dataclass, field
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import rule_engine.ast as re_ast
 import yaml
 
 from loganalyzer.analysis.facts import FACT_VALUES, AgentFacts, HandshakeFacts
@@ -38,6 +43,10 @@ from loganalyzer.vocabulary import CONFIDENCES, SEVERITIES
 
 if TYPE_CHECKING:
     from rule_engine import Rule as RuleEngineRule  # untyped: Any to mypy
+
+# rule_engine.ast through the module _rule_engine imported: importing it by name first would
+# import rule-engine before its parser tables are taken from the cache (a second at start-up)
+re_ast = rule_engine.ast
 
 #: The public contract of the JSON output: root-cause id -> one-line meaning (issue 4).
 CANONICAL_ROOT_CAUSES: dict[str, str] = {
@@ -494,6 +503,95 @@ def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
 @lru_cache(maxsize=16)
 def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> RuleSet:
     del signature  # part of the cache key only
+    key = _disk_key(directory) if _shipped(directory) else ""
+    cached = _from_disk(directory, key) if key else None
+    if cached is not None:
+        return cached
+    ruleset = _load_folder(directory)
+    if key and not ruleset.errors:
+        _to_disk(directory, key, ruleset)
+    return ruleset
+
+
+# ---------------------------------------------------------------------------- the disk cache
+# Loading validates 100-odd YAML files and compiles their conditions: a tenth of a second of
+# every start. A valid rule set is kept in the user's cache folder, keyed by the hash of the
+# rule files' bytes and of the code that validates them; the compiled rule-engine rules do not
+# pickle, so their ``when`` is compiled again on load (a third of the cost). Any failure to read
+# or write the cache only costs that time. Only the shipped folder is kept: a rule pack is small,
+# and a pack being written changes with every run.
+
+_CACHE_FORMAT = 1
+_LOADER_MODULES = (__name__, "loganalyzer.analysis.facts", "loganalyzer.analysis.setup_facts",
+                   "loganalyzer.ruleset.predicates", "loganalyzer.vocabulary")
+
+
+def _shipped(directory: Path) -> bool:
+    try:
+        return directory == rules_dir().resolve()
+    except (OSError, FileNotFoundError):
+        return False
+
+
+def _disk_file(directory: Path) -> Path:
+    from loganalyzer.resources import cache_dir
+
+    name = hashlib.sha256(str(directory).encode()).hexdigest()[:24]
+    return cache_dir() / "rules" / f"{name}.pickle"
+
+
+def _disk_key(directory: Path) -> str:
+    """The hash of the rule files and of the loader's code; "" when they cannot be read."""
+    from importlib.metadata import version  # already imported by _rule_engine
+
+    digest = hashlib.sha256(f"{_CACHE_FORMAT} {sys.version} {directory}".encode())
+    try:
+        digest.update(version("rule-engine").encode())
+        for module in _LOADER_MODULES:  # what decides whether a rule is valid
+            source = sys.modules[module].__file__
+            if source:
+                digest.update(Path(source).read_bytes())
+        for path in rule_files(directory):
+            digest.update(str(path.relative_to(directory)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    except Exception:  # noqa: BLE001 - no key, no cache
+        return ""
+    return digest.hexdigest()
+
+
+def _from_disk(directory: Path, key: str) -> RuleSet | None:
+    try:
+        with open(_disk_file(directory), "rb") as f:
+            stored_key, ruleset = pickle.load(f)  # noqa: S301 - the user's own cache file
+        if stored_key != key or not isinstance(ruleset, RuleSet):
+            return None
+        rules = tuple(
+            replace(r, compiled=rule_engine.Rule(r.when, context=_context(r.scope)))
+            if r.scope != "text" and r.when is not None else r
+            for r in ruleset.rules)
+        return RuleSet(rules, directory, ())
+    except Exception:  # noqa: BLE001 - missing, stale or broken: load the files instead
+        return None
+
+
+def _to_disk(directory: Path, key: str, ruleset: RuleSet) -> None:
+    plain = RuleSet(tuple(replace(r, compiled=None) for r in ruleset.rules), directory, ())
+    target = _disk_file(directory)
+    temporary = ""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as f:
+            temporary = f.name
+            pickle.dump((key, plain), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, target)
+    except Exception:  # noqa: BLE001 - a read-only home: every start loads the files
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def _load_folder(directory: Path) -> RuleSet:
+    """Load and validate every rule file of ``directory``."""
     rules: list[Rule] = []
     errors: list[RuleLoadError] = []
     files = rule_files(directory)

@@ -39,21 +39,32 @@ def root(
         "instead of skipping the record, rule or section (also LOGANALYZER_DEBUG=1).",
     ),
 ) -> None:
-    """Read MID Server wrapper.log files and say why certificate-based
-    authentication fails.
-    """
+    """Read MID Server wrapper.log files and say why certificate-based authentication fails."""
     if debug:
         os.environ[DEBUG_ENV] = "1"  # read by every fault boundary, in workers too
 
 
-def _register() -> None:
-    """Attach the subcommands; imported here so ``--version`` stays fast."""
-    from loganalyzer.cli import commands  # noqa: F401  (registers on import)
+# The module of each subcommand: a run imports only the one it runs (the others cost a tenth
+# of a second of start-up); help and a name not listed here import them all (commands.py).
+_COMMANDS = {"analyze": "analyze", "certs": "certs", "config": "config", "explain": "explain",
+             "instance": "instance", "parse": "parse", "probe": "probe", "rules": "rules",
+             "scan": "scan", "self-check": "selfcheck"}
+
+
+def _register(args: list[str]) -> None:
+    """Attach the subcommand ``args`` name, or all of them; imported here so start-up is fast."""
+    import importlib
+
+    name = next((a for a in args if not a.startswith("-")), "")
+    if name in _COMMANDS and "--help" not in args:
+        importlib.import_module(f"loganalyzer.cli.{_COMMANDS[name]}")  # registers on import
+    else:
+        from loganalyzer.cli import commands  # noqa: F401  (registers on import)
 
 
 def main() -> None:
     """Console-script entry point: one funnel turns library errors into one line and exit 2."""
-    _register()
+    _register(sys.argv[1:])
     try:
         # Without standalone mode click returns the code of a typer.Exit instead of exiting.
         code = app(standalone_mode=False)
@@ -71,8 +82,9 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:
         # Usage errors come from typer's click layer; they know how to show themselves.
-        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
-            exc.show()
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()
             sys.exit(EXIT_ERROR)
         if debug_enabled():
             raise

@@ -32,11 +32,13 @@ def certs(
     fail_on: FailOn = FAIL_ON_OPTION,
     redact: bool = REDACT_OPTION,
 ) -> None:
-    """Check certificate files the way the KB does: the chain leaf -> intermediates
-    -> root (signatures, names, and the subject/issuer hashes `openssl x509
-    -hash -issuer_hash` prints), Extended Key Usage "TLS Web Client
-    Authentication", self-signed leaf, validity, key size, and that the private
-    key matches; says what is not PEM and how to convert it.
+    """Check certificate files the way the KB does: chain, hashes, EKU, validity and key.
+
+    It checks the chain leaf -> intermediates -> root (signatures, names, and
+    the subject/issuer hashes `openssl x509 -hash -issuer_hash` prints),
+    Extended Key Usage "TLS Web Client Authentication", self-signed leaf,
+    validity, key size, and that the private key matches; it says what is not
+    PEM and how to convert it.
 
     Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
     at least one such finding; 2 usage error or a file that could not be read

@@ -25,9 +25,11 @@ def config(
     fail_on: FailOn = FAIL_ON_OPTION,
     redact: bool = REDACT_OPTION,
 ) -> None:
-    """Check config.xml: mutual authentication enabled (no mid.instance.username),
-    the three mid.ssl.bootstrap.default.check_cert_* parameters true, the
-    instance url.
+    """Check config.xml: mutual authentication, the check_cert_* parameters, the instance url.
+
+    It checks that mutual authentication is enabled (no mid.instance.username),
+    that the three mid.ssl.bootstrap.default.check_cert_* parameters are true,
+    and the instance url.
 
     Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
     at least one such finding; 2 usage error, or a file that is missing or not

@@ -5,14 +5,18 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import stderr, stdout, write_json
+
+if TYPE_CHECKING:
+    from loganalyzer.ruleset.rules import Rule, RuleSet
 
 
 class ExplainFormat(str, Enum):
@@ -20,10 +24,12 @@ class ExplainFormat(str, Enum):
     json = "json"
 
 
-def render_rule(rule, full: bool = False) -> Group:
-    """A rule for people: title, what it means, the fix, the KB section (and with ``full``, the
-    condition, evidence and explain patterns)."""
-    parts: list = []
+def render_rule(rule: Rule, full: bool = False) -> Group:
+    """A rule for people: title, what it means, the fix, the KB section.
+
+    With ``full``, also the condition, evidence and explain patterns.
+    """
+    parts: list[RenderableType] = []
     head = Text()
     head.append(f"{rule.id}  ", style="bold")
     head.append(rule.title, style="bold")
@@ -76,8 +82,9 @@ def explain(
     rules_dir: Path | None = typer.Option(None, "--rules-dir",
                                           help="Folder of rule files instead of rules/."),
 ) -> None:
-    """Explain a pasted error message (from a log line, the instance UI or an
-    e-mail): what it means, how to fix it, and the KB section.
+    """Explain a pasted error message: what it means, how to fix it, and the KB section.
+
+    The message may come from a log line, the instance UI or an e-mail.
 
     Text of several lines that holds TLS handshakes or MID agent events is a
     log: it is analysed as `loganalyzer analyze -` would, and the report says so.
@@ -118,7 +125,7 @@ def explain(
     raise typer.Exit(EXIT_OK)
 
 
-def _explain_log(text: str, ruleset, format: ExplainFormat) -> None:
+def _explain_log(text: str, ruleset: RuleSet, format: ExplainFormat) -> None:
     """When ``text`` is a pasted log, analyse it as ``analyze -`` would and exit; else return."""
     import io
 

@@ -12,12 +12,18 @@ import glob
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from loganalyzer.errors import Location, LogAnalyzerError
+from loganalyzer.errors import Location, LogAnalyzerError, Problem
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from loganalyzer.analysis.reading import Reading
 
 PROGRESS_ENV = "LOGANALYZER_PROGRESS"
 PROGRESS_THRESHOLD = 8 * 1024 * 1024  # smaller inputs are read before a bar would be noticed
@@ -92,7 +98,8 @@ def print_report(renderables: list[Any]) -> None:
         console.print(item)
 
 
-def report_problems(problems, console: Console, redact: bool = False, doc: dict | None = None) -> None:
+def report_problems(problems: Iterable[Problem], console: Console, redact: bool = False,
+                    doc: dict[str, Any] | None = None) -> None:
     """One line per problem, naming file and line, on stderr.
 
     With ``redact``, the lines get the same pseudonyms as the report of ``doc`` (redaction
@@ -123,8 +130,10 @@ def report_problems(problems, console: Console, redact: bool = False, doc: dict 
 
 
 def estimate_bytes(paths: list[str]) -> int | None:
-    """The bytes ``read`` will go through, when the inputs are plain files; None when unknown
-    (stdin, archives and compressed files, whose size on disk is not what is read)."""
+    """The bytes ``read`` will go through, when the inputs are plain files; None when unknown.
+
+    Unknown are stdin, archives and compressed files, whose size on disk is not what is read.
+    """
     from loganalyzer.ingest.sources import is_archive_name, is_log_name
 
     total = 0
@@ -165,18 +174,19 @@ class ByteProgress:
         self.total = total
         self.transient = transient
         self.done = 0
-        self._progress = None
-        self._task = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
 
     def __call__(self, n: int) -> None:
         self.done += n
-        if self._progress is None:
+        if self._progress is None or self._task is None:
             if max(self.total or 0, self.done) < PROGRESS_THRESHOLD:
                 return
-            self._start()
+            self._progress, self._task = self._start()
         self._progress.update(self._task, completed=self.done)
 
-    def _start(self) -> None:
+    def _start(self) -> tuple[Progress, TaskID]:
+        """The bar, started, and its task."""
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -186,7 +196,7 @@ class ByteProgress:
             TransferSpeedColumn,
         )
 
-        self._progress = Progress(
+        bar = Progress(
             TextColumn("Reading logs"),
             BarColumn(),
             DownloadColumn(),
@@ -195,14 +205,15 @@ class ByteProgress:
             console=self.console,
             transient=self.transient,
         )
-        self._task = self._progress.add_task("read", total=self.total)
-        self._progress.start()
+        task = bar.add_task("read", total=self.total)
+        bar.start()
+        return bar, task
 
     def __enter__(self) -> ByteProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
+        if self._progress is not None and self._task is not None:
             if self.total is None or self.done > self.total:
                 self._progress.update(self._task, total=self.done)
             self._progress.update(self._task, completed=self.done)
@@ -226,7 +237,7 @@ def progress(paths: list[str], quiet: bool) -> ByteProgress | None:
 # The steps every reporting command shares
 
 
-def read_inputs(paths: list[str], quiet: bool):
+def read_inputs(paths: list[str], quiet: bool) -> Reading:
     """Read ``paths`` (``-`` is stdin), with a progress bar on stderr when one is wanted."""
     from loganalyzer.analysis.reading import read
 
@@ -238,13 +249,13 @@ def read_inputs(paths: list[str], quiet: bool):
         return read(paths, stdin=stdin, on_bytes=hook)
 
 
-def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> list:
+def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> list[Problem]:
     """Render ``doc`` as ``fmt`` (text, json, markdown, html) to ``output`` or stdout.
 
     Returns the internal problems of report sections that could not be rendered (each was
     replaced by a placeholder); the caller reports them and exits 2.
     """
-    problems: list = []
+    problems: list[Problem] = []
     if redact:
         from loganalyzer.reporters.redaction import redact_document
 

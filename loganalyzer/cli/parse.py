@@ -30,8 +30,10 @@ def parse(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
 ) -> None:
-    """Show the TLS handshakes found: when, where, JVM, thread, host, TLS version,
-    certificate requested (and CA names), certificate sent, outcome.
+    """Show the TLS handshakes found: when, where, certificates asked for and sent, outcome.
+
+    For each: when, where, JVM, thread, host, TLS version, certificate requested
+    (and CA names), certificate sent, outcome.
 
     Exit code 2 when an input could not be read (after the others were
     processed), the --output file cannot be written, or a bug was contained

@@ -36,14 +36,15 @@ def probe(
     fail_on: FailOn = FAIL_ON_OPTION,
     redact: bool = REDACT_OPTION,
 ) -> None:
-    """Ask the instance what the KB's troubleshooting asks: whether the TLS
-    handshake requests a client certificate and with which CA names, the Server
-    header (snow_adc = ADCv2) and /adcv2/supports_tls (true or mixed); with
-    --cert/--key, also a handshake with that certificate and its outcome, and
-    the CA names checked against its issuer chain. The server's chain and host
-    name are verified against --ca-bundle (default: the system store), and an
-    issuer named like a TLS-inspection CA is reported. With --proxy every
-    connection goes through that HTTP CONNECT proxy.
+    """Ask the instance what the KB's troubleshooting asks, over TLS and HTTP.
+
+    It asks whether the TLS handshake requests a client certificate and with
+    which CA names, the Server header (snow_adc = ADCv2) and /adcv2/supports_tls
+    (true or mixed); with --cert/--key, also a handshake with that certificate
+    and its outcome, and the CA names checked against its issuer chain. The
+    server's chain and host name are verified against --ca-bundle (default: the
+    system store), and an issuer named like a TLS-inspection CA is reported.
+    With --proxy every connection goes through that HTTP CONNECT proxy.
 
     Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1
     at least one such finding; 2 usage error or the instance could not be

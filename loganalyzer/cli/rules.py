@@ -1,15 +1,19 @@
-"""``loganalyzer rules list | show ID | check``: the rule catalogue, from the same loaded RuleSet."""
+"""``loganalyzer rules list | show ID | check``: the rule catalogue, from one loaded RuleSet."""
 
 from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import stderr, stdout, write_json
+
+if TYPE_CHECKING:
+    from loganalyzer.ruleset.rules import RuleSet
 
 rules_app = typer.Typer(
     name="rules",
@@ -27,7 +31,7 @@ class ListFormat(str, Enum):
     json = "json"
 
 
-def _load(rules_dir: Path | None):
+def _load(rules_dir: Path | None) -> RuleSet:
     from loganalyzer.ruleset.rules import load_rules
 
     return load_rules(rules_dir)  # a RuleLoadError goes to the CLI's error funnel: exit 2

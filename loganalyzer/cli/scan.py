@@ -5,13 +5,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from enum import Enum
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from loganalyzer.cli import EXIT_ERROR, FailOn, findings_exit, problems_exit
 from loganalyzer.cli.app import app
 from loganalyzer.cli.output import report_problems, stderr, stdout
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from loganalyzer.batch.executors import DaskExecutor, PoolExecutor, SerialExecutor
+    from loganalyzer.batch.tasks import Plan, RuleSource, ScanResult, Summary
 
 
 class Executor(str, Enum):
@@ -44,7 +51,8 @@ def scan(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary "
                                "(problems are still listed)."),
     rules_dir: Optional[Path] = typer.Option(
-        None, "--rules-dir", metavar="DIR", help="Folder of rule files instead of the shipped ones."),
+        None, "--rules-dir", metavar="DIR",
+        help="Folder of rule files instead of the shipped ones."),
     extra_rules: list[Path] = typer.Option(
         [], "--extra-rules", metavar="DIR", help="A rule pack: a folder of your own rule files, "
         "used next to the others (repeat for several); workers must see it at the same path."),
@@ -77,12 +85,13 @@ def scan(
     from loganalyzer.batch.executors import make_executor
 
     runner = make_executor(executor.value, jobs, scheduler, worker_timeout)
-    rules = (str(rules_dir) if rules_dir else None, tuple(str(p) for p in extra_rules))
+    rules: RuleSource = (str(rules_dir) if rules_dir else None,
+                         tuple(str(p) for p in extra_rules))
     console = stderr()
     if quiet:
         result = batch.scan(paths, executor=runner, rules=rules)
     else:
-        result = _with_progress(batch, paths, runner, console, rules)
+        result = _with_progress(paths, runner, console, rules)
     if output is not None:
         try:
             batch.write_table(result.table, output)
@@ -103,7 +112,9 @@ def scan(
     raise typer.Exit(findings_exit(result.table["severity"], fail_on))
 
 
-def _with_progress(batch, paths, runner, console, rules):
+def _with_progress(paths: list[str], runner: SerialExecutor | PoolExecutor | DaskExecutor,
+                   console: Console, rules: RuleSource) -> ScanResult:
+    """``batch.scan`` with a bar on ``console`` by bytes read, gone when the scan ends."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -113,19 +124,21 @@ def _with_progress(batch, paths, runner, console, rules):
         TransferSpeedColumn,
     )
 
+    from loganalyzer.batch.tasks import scan as scan_paths
+
     with Progress(TextColumn("scanning"), BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), console=console,
                   transient=True) as progress:
         bar = progress.add_task("scan", total=None)
 
-        def on_plan(plan) -> None:
+        def on_plan(plan: Plan) -> None:
             progress.update(bar, total=plan.size)
 
-        return batch.scan(paths, executor=runner, on_plan=on_plan, rules=rules,
+        return scan_paths(paths, executor=runner, on_plan=on_plan, rules=rules,
                           on_bytes=lambda n: progress.advance(bar, n))
 
 
-def _print_table(table) -> None:
+def _print_table(table: pd.DataFrame) -> None:
     from rich.table import Table
 
     view = Table(box=None, header_style="bold")
@@ -135,9 +148,11 @@ def _print_table(table) -> None:
     view.add_column("n", justify="right")
     view.add_column("first evidence (MID Server log, line)", overflow="fold")
     for row in table.itertuples(index=False):
-        where = f"{row.archive}!{row.member}" if row.archive else row.member
-        view.add_row(row.root_cause, row.severity, row.confidence, str(row.occurrences),
-                     f"{where}:{row.line}" if row.line else where)
+        # the table's text columns hold str (see batch.tasks.make_table); line is an int64
+        archive, member = str(row.archive), str(row.member)
+        where = f"{archive}!{member}" if archive else member
+        view.add_row(str(row.root_cause), str(row.severity), str(row.confidence),
+                     str(row.occurrences), f"{where}:{row.line!s}" if row.line else where)
     console = stdout()
     if len(table):
         console.print(view)
@@ -145,7 +160,7 @@ def _print_table(table) -> None:
         console.print("No diagnosis in the inputs.")
 
 
-def _print_summary(summary, output: str | None, console) -> None:
+def _print_summary(summary: Summary, output: str | None, console: Console) -> None:
     from rich.table import Table
 
     if summary.by_root_cause:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from loganalyzer.cli.output import emit as emit_document
 from loganalyzer.cli.output import report_problems, stderr
 
 if TYPE_CHECKING:
+    from loganalyzer.selfcheck.combine import SelfCheck
     from loganalyzer.selfcheck.instance import Credentials
 
 EXIT_HELP = ("Exit codes: 0 nothing at or above --fail-on (default: warning) was found; 1 at "
@@ -74,7 +76,9 @@ PASSWORD_ENV_OPTION = typer.Option(
          "(otherwise asked for on a terminal).")
 
 
-def passwords(password_env: str | None):
+def passwords(
+    password_env: str | None,
+) -> tuple[bytes | None, Callable[[str], bytes | None] | None]:
     """(password, ask): from the named variable, or a hidden prompt when stdin is a terminal."""
     if password_env:
         value = os.environ.get(password_env)
@@ -87,8 +91,8 @@ def passwords(password_env: str | None):
         return None, None
 
     def ask(what: str) -> bytes | None:
-        return typer.prompt(f"Password of {what}", hide_input=True, default="",
-                            show_default=False, err=True).encode()
+        return str(typer.prompt(f"Password of {what}", hide_input=True, default="",
+                                show_default=False, err=True)).encode()
 
     return None, ask
 
@@ -150,10 +154,12 @@ def table_api_credentials(url: str, user_env: str | None, password_env: str | No
     return Credentials("basic", user=user, secret=secret, source="the prompt")
 
 
-def emit(check, format: ReportFormat, fail_on: FailOn, output: Path | None = None,
+def emit(check: SelfCheck, format: ReportFormat, fail_on: FailOn, output: Path | None = None,
          redact: bool = False) -> None:
-    """Write the report with ``analyze``'s reporters (to ``output`` or stdout), the unread
-    inputs on stderr, and exit with analyze's policy."""
+    """Write the report with ``analyze``'s reporters, and exit with analyze's policy.
+
+    The report goes to ``output`` or stdout, the unread inputs to stderr.
+    """
     from loganalyzer.reporters.setup import document
 
     doc = document(check)
@@ -189,11 +195,13 @@ def self_check(
     fail_on: FailOn = FAIL_ON_OPTION,
     redact: bool = REDACT_OPTION,
 ) -> None:
-    """Run every check that has input and write one report: certificate files,
-    config.xml, the instance's TLS endpoint, and the logs; cross-checks the
-    client certificate's issuer chain against the CA names the logs or the probe
-    show (ca-chain-incomplete, naming the missing CA). The report is analyze's:
-    one diagnosis per root cause, with the evidence of every part that found it.
+    """Run every check that has input (certificates, config.xml, instance, logs): one report.
+
+    The checks read the certificate files, config.xml, the instance's TLS
+    endpoint, and the logs, and cross-check the client certificate's issuer
+    chain against the CA names the logs or the probe show (ca-chain-incomplete,
+    naming the missing CA). The report is analyze's: one diagnosis per root
+    cause, with the evidence of every part that found it.
 
     With credentials for the instance (--user-env and --instance-password-env,
     --token-env, or a ~/.netrc entry of its host), it also reads the instance's

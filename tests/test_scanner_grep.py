@@ -18,7 +18,10 @@ from loganalyzer.ingest.scanner import grep_candidates
 from loganalyzer.reporters.document import parse_document
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = sorted(p.parent for p in (ROOT / "sample_logs").glob("*/expected.json"))
+FOLDERS = sorted(p for p in (ROOT / "sample_logs").iterdir() if p.is_dir())
+# The field shapes: excerpts of real logs of other layouts (foreign prefixes, legacy JDKs, agent
+# logs); each is read as a file of its own.
+FIELD = sorted((ROOT / "tests" / "field").glob("*.log"))
 needs_grep = pytest.mark.skipif(not (shutil.which("grep") and shutil.which("wc")),
                                 reason="GNU grep and wc are not installed")
 
@@ -38,9 +41,23 @@ def test_grep_path_equals_in_process_path(folder: Path, monkeypatch) -> None:
 
 
 @needs_grep
+@pytest.mark.parametrize("log", FIELD, ids=[f.name for f in FIELD])
+def test_grep_path_equals_in_process_path_on_field_shapes(log: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LOGANALYZER_GREP", "never")
+    in_process = _doc(log)
+    monkeypatch.setenv("LOGANALYZER_GREP", "always")
+    assert _doc(log) == in_process
+
+
+def test_every_sample_and_field_shape_is_compared() -> None:
+    assert len(FOLDERS) >= 90 and len(FIELD) >= 45
+
+
+@needs_grep
 def test_grep_is_used_only_when_it_pays(monkeypatch, tmp_path: Path) -> None:
     log = tmp_path / "wrapper.log"
-    log.write_bytes((ROOT / "sample_logs" / "jdk17-tls12-success-lptm" / "wrapper.log").read_bytes())
+    sample = ROOT / "sample_logs" / "jdk17-tls12-success-lptm" / "wrapper.log"
+    log.write_bytes(sample.read_bytes())
     monkeypatch.setenv("LOGANALYZER_GREP", "auto")
     assert grep_candidates(str(log), [rb"javax\.net\.ssl\|"]) is None  # small: in process
     monkeypatch.setenv("LOGANALYZER_GREP", "always")
@@ -48,15 +65,19 @@ def test_grep_is_used_only_when_it_pays(monkeypatch, tmp_path: Path) -> None:
     text = log.read_bytes()
     assert located is not None and located.lines == text.count(b"\n") + (not text.endswith(b"\n"))
     offsets = [offset for offset, _ in located.candidates]
-    assert offsets and all(text[o:].split(b"\n", 1)[0].find(b"javax.net.ssl|") >= 0 for o in offsets)
+    assert offsets
+    assert all(text[o:].split(b"\n", 1)[0].find(b"javax.net.ssl|") >= 0 for o in offsets)
     monkeypatch.setenv("LOGANALYZER_GREP", "never")
     assert grep_candidates(str(log), [rb"javax\.net\.ssl\|"]) is None
 
 
 @needs_grep
 def test_grep_path_with_long_lines_equals_in_process_path(monkeypatch, tmp_path: Path) -> None:
-    """grep prints whole lines; only their "lineno:offset:" start is kept, so lines longer than
-    what is read of them (candidates or not, and one over MAX_LINE) give the same records."""
+    """Lines longer than what is read of them give the same records on both paths.
+
+    grep prints whole lines; only their "lineno:offset:" start is kept (candidates or not, and
+    one over MAX_LINE).
+    """
     log = (ROOT / "sample_logs" / "jdk25-tls13-ca-mismatch-ptm" / "wrapper.log").read_bytes()
     lines = log.split(b"\n")
     prefix = lines[0][: lines[0].index(b"|", lines[0].index(b"|") + 1) + 1]

@@ -4,6 +4,11 @@ Each rule is evaluated on every handshake (or agent event) of a MID Server. Hits
 become one diagnosis per MID Server, citing the first handshakes it fired on. Where the log
 cannot tell causes apart, several ``possible`` diagnoses come back, most likely first. Which
 rule gives way to which on the same handshake is said once, in each rule's ``yields_to``.
+
+A diagnosis whose fix is uploading CA certificates or keeping the right key
+(:data:`CHAIN_CAUSES`) also says, in one sentence (``detail``) and as a structured field
+(``missing``), which CA names the instance accepts, the chain the MID Server holds (leaf to root,
+with OpenSSL's subject and issuer hashes) and what to upload to ``sys_ca_certificate``.
 """
 
 from __future__ import annotations
@@ -18,9 +23,15 @@ from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.analysis.reading import MidServer, Reading
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.jsse import events as ev
+from loganalyzer.jsse.dn import atom_type, atoms, dn_hash, normalise
 from loganalyzer.vocabulary import Confidence, severity_rank
 
 MAX_EVIDENCE_HANDSHAKES = 3
+# The root causes whose diagnosis names the CAs accepted, the chain held and what to upload.
+CHAIN_CAUSES = frozenset({"ca-chain-incomplete", "ca-list-empty", "wrong-key-chosen"})
+SENTENCE_NAMES = 3  # accepted CA names the sentence lists; the rest it counts
+# The alias the MID Server's mutual authentication presents (ServiceNow docs, manage-certificates).
+MID_ALIAS = "defaultsecuritykeypairhandle"
 
 # Which events a rule's ``evidence`` names pull out of a handshake.
 EVIDENCE_EVENTS: dict[str, tuple[type[ev.Event], ...]] = {
@@ -65,6 +76,8 @@ class Diagnosis:
     # config, probe, cross-check, logs) that found this root cause
     detail: str = ""
     sources: list[str] = field(default_factory=list)
+    # for CHAIN_CAUSES: the CA names accepted, the chain held and what to upload (see ``missing``)
+    missing: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -86,6 +99,9 @@ class Diagnosis:
             out["detail"] = self.detail
         if self.sources:
             out["sources"] = list(self.sources)
+        if self.missing is not None:
+            out["missing"] = {k: [dict(x) if isinstance(x, dict) else x for x in v]
+                              if isinstance(v, list) else v for k, v in self.missing.items()}
         return out
 
 
@@ -158,7 +174,12 @@ def _diagnose_server(server: MidServer, rules, problems: list[Problem]) -> list[
     out = []
     for rid, found in hits.items():
         with boundary(problems, Location(server.group), f"folding the hits of rule {rid}"):
-            out.append(_fold(by_id[rid], server.group, found))
+            diagnosis = _fold(by_id[rid], server.group, found)
+            out.append(diagnosis)
+            if diagnosis.root_cause in CHAIN_CAUSES:  # a bug here costs the sentence only
+                with boundary(problems, Location(server.group), f"naming what is missing ({rid})"):
+                    diagnosis.detail, diagnosis.missing = what_is_missing(
+                        diagnosis.root_cause, [h for h, _ in found if h], timeline)
     return out
 
 
@@ -233,3 +254,181 @@ def _evidence_lines(event: ev.Event) -> list[Evidence]:
     items = [Evidence(event.where.path, event.where.line, event.text)]
     items.extend(Evidence(event.where.path, n, text) for n, text in event.lines)
     return items
+
+
+# ----------------------------------------------------------------------------- what is missing
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """A key the MID Server's JVM holds (dumped by its key manager, or a chain it sent)."""
+
+    alias: str  # "" when only a sent chain shows it
+    chain: tuple[ev.CertInfo, ...]
+    presented: bool  # its chain is the one sent in the handshake
+    problems: tuple[str, ...]  # why the instance refuses its leaf: expired, not for client auth
+    # where the log shows the chain: ``sent`` (in this handshake), ``keystore`` (the key
+    # manager's dump), ``other handshake`` (sent by the same JVM in another one)
+    origin: str
+
+
+def what_is_missing(cause: str, handshakes: Sequence[Handshake],
+                    timeline: Timeline) -> tuple[str, dict[str, Any] | None]:
+    """The sentence and the ``missing`` field of a diagnosis of one of :data:`CHAIN_CAUSES`.
+
+    Taken from the handshake that shows most (a CertificateRequest, then a chain). The chain is
+    the one sent, else the keystore's (``defaultsecuritykeypairhandle`` first); for
+    ``wrong-key-chosen`` it is the fitting key's. What to upload: the issuers of that chain that
+    the CA names do not cover. A chain the log does not show is said to be unknown.
+    """
+    if not handshakes:
+        return "", None
+    h = max(handshakes, key=lambda x: (x.request is not None, bool(timeline.known_chains(x))))
+    listed = h.request is not None and h.request.ca_state == "listed"
+    accepted = list(h.ca_names) if listed else []
+    keys = _keys(h, timeline)
+    chosen = _chain_of_interest(cause, keys)
+    chain = chosen.chain if chosen else ()
+    covered = {normalise(n) for n in accepted}
+    upload: list[str] = []
+    for c in chain:
+        if normalise(c.issuer) not in covered and all(normalise(u) != normalise(c.issuer)
+                                                      for u in upload):
+            upload.append(c.issuer)
+    missing: dict[str, Any] = {
+        "accepted": accepted,
+        "chain": [{"subject": c.subject, "issuer": c.issuer, "subject_hash": dn_hash(c.subject),
+                   "issuer_hash": dn_hash(c.issuer)} for c in chain],
+        "alias": chosen.alias if chosen else "",
+        "source": chosen.origin if chosen else "",
+        "upload": upload,
+        "keys": [{"alias": k.alias, "subject": k.chain[0].subject, "presented": k.presented,
+                  "fits": not k.problems} for k in keys],
+    }
+    return _sentence(cause, h, missing, keys, chosen), missing
+
+
+def _keys(h: Handshake, timeline: Timeline) -> list[_Key]:
+    """The keys the log shows for this handshake's JVM, with their aliases where dumped."""
+    aliases = {tuple(c.subject for c in chain): alias for alias, chain in h.key_manager.aliases}
+    sent = tuple(c.subject for c in h.client_chain)
+    out = []
+    for chain in timeline.known_chains(h):
+        subjects = tuple(c.subject for c in chain)
+        presented = bool(sent) and (subjects == sent or subjects[:1] == sent[:1])
+        origin = "sent" if presented else "keystore" if subjects in aliases else "other handshake"
+        out.append(_Key(aliases.get(subjects, ""), chain, presented,
+                        _leaf_problems(chain[0], h), origin))
+    return out
+
+
+def _leaf_problems(leaf: ev.CertInfo, h: Handshake) -> tuple[str, ...]:
+    problems = []
+    if leaf.valid_at(h.start_time) is False:
+        late = h.start_time is not None and leaf.not_before is not None \
+            and leaf.not_before > h.start_time
+        problems.append("not valid yet" if late else "expired")
+    if leaf.allows_client_auth is False:
+        problems.append("not for client authentication")
+    return tuple(problems)
+
+
+def _chain_of_interest(cause: str, keys: Sequence[_Key]) -> _Key | None:
+    """The chain the diagnosis is about.
+
+    For ``wrong-key-chosen`` the fitting key's; else the one sent, else the MID Server's own
+    alias, a fitting key, or the first.
+    """
+    if not keys:
+        return None
+    if cause == "wrong-key-chosen":
+        fitting = [k for k in keys if not k.presented and not k.problems]
+        if fitting:
+            return next((k for k in fitting if k.alias == MID_ALIAS), fitting[0])
+    for pick in ((k for k in keys if k.presented), (k for k in keys if k.alias == MID_ALIAS),
+                 (k for k in keys if not k.problems)):
+        found = next(pick, None)
+        if found is not None:
+            return found
+    return keys[0]
+
+
+def short_name(dn: str) -> str:
+    """A DN in brackets, by its CN as printed (``[CN=Acme Root]``); the whole DN without one.
+
+    The brackets end the name for whoever reads it after it, a redactor too.
+    """
+    cn = next((a for a in atoms(dn) if atom_type(a) == "CN"), "")
+    return f"[{cn or dn}]"
+
+
+def _names(dns: Sequence[str], limit: int = 0) -> str:
+    """``[A]``, ``[A] and [B]``, ``[A], [B] and [C]``; past ``limit``, ``and N more``."""
+    shown = [short_name(d) for d in (dns[:limit] if limit and len(dns) > limit else dns)]
+    if len(shown) < len(dns):
+        return ", ".join(shown) + f" and {len(dns) - len(shown)} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _links(chain: Sequence[dict[str, str]]) -> str:
+    """``[CN=leaf] (hash 1a2b3c4d) <- [CN=issuer] (hash ...)``: leaf first, as issued."""
+    return " <- ".join(f"{short_name(c['subject'])} (hash {c['subject_hash'] or '?'})"
+                       for c in chain)
+
+
+def _sentence(cause: str, h: Handshake, missing: dict[str, Any], keys: Sequence[_Key],
+              chosen: _Key | None) -> str:
+    accepted, chain, upload = missing["accepted"], missing["chain"], missing["upload"]
+    if accepted:
+        ca = f"the instance accepts certificates issued by {_names(accepted, SENTENCE_NAMES)}"
+    elif cause == "ca-list-empty" or (
+            h.request is not None and h.request.ca_state in ("empty", "absent", "malformed")):
+        ca = "the instance asked for a client certificate but named no CA it accepts"
+    else:
+        ca = "the log does not show which CAs the instance accepts"
+    if cause == "wrong-key-chosen":
+        return _wrong_key_sentence(ca, missing, keys, chosen)
+    if not chain:
+        held = ("the MID Server's chain is not in the log (add keymanager to javax.net.debug to "
+                "see it)")
+        todo = ("upload the intermediate and root CA certificates that issued the MID Server's "
+                "certificate to sys_ca_certificate")
+        if accepted:
+            todo = ("check them against the issuers of the MID Server's certificate (keytool "
+                    "-list -v) and upload the missing intermediate and root CA certificates to "
+                    "sys_ca_certificate")
+    else:
+        whose = {"sent": "the chain the MID Server sent",
+                 "other handshake": "the chain the MID Server sent in another handshake"}.get(
+            missing["source"], "the MID Server's chain")
+        if missing["alias"] and missing["source"] != "sent":
+            whose = f"{whose} (key {missing['alias']})"
+        held = f"{whose} is {_links(chain)}"
+        todo = (f"upload {_names(upload)} to sys_ca_certificate" if upload
+                else "its issuers are all named, so nothing is missing from sys_ca_certificate")
+    return f"{ca[0].upper()}{ca[1:]}; {held}; {todo}."
+
+
+def _wrong_key_sentence(ca: str, missing: dict[str, Any], keys: Sequence[_Key],
+                        chosen: _Key | None) -> str:
+    def label(k: _Key) -> str:
+        return f"{k.alias} {short_name(k.chain[0].subject)}" if k.alias \
+            else short_name(k.chain[0].subject)
+
+    held = f"The keystore holds {len(keys)} keys, " + (
+        ", ".join(label(k) for k in keys[:-1]) + " and " + label(keys[-1]))
+    sent = next((k for k in keys if k.presented), None)
+    if sent is None:
+        presented = "the log does not show which one the MID Server presented"
+    else:
+        why = f", which is {' and '.join(sent.problems)}" if sent.problems else ""
+        presented = (f"the MID Server presented "
+                     f"{sent.alias or short_name(sent.chain[0].subject)}{why}")
+        if chosen is not None and chosen is not sent:
+            presented += f", instead of {chosen.alias or short_name(chosen.chain[0].subject)}"
+    if chosen is None or chosen is sent:
+        return f"{held}; {presented}; {ca}."
+    mine = chosen.alias or short_name(chosen.chain[0].subject)
+    todo = (f"upload {_names(missing['upload'])} to sys_ca_certificate for {mine}'s chain"
+            if missing["upload"] else f"they cover {mine}'s chain: nothing to upload")
+    return f"{held}; {presented}; {ca}; {todo}."

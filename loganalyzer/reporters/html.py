@@ -83,6 +83,11 @@ ol.fix li { margin: 4px 0; }
 .checked th { white-space: normal; width: 30%; overflow-wrap: anywhere; }
 .checked td { overflow-wrap: anywhere; }
 .detail { margin: 0 0 8px; overflow-wrap: anywhere; }
+.missing { margin: 0 0 8px; }
+.missing > tbody > tr > th { width: 10em; white-space: normal; }
+.missing td, .missing .chain th { overflow-wrap: anywhere; font-size: 13px; }
+.missing .chain td, .missing .chain th { padding: 2px 6px; }
+.missing .chain td.hash { white-space: nowrap; overflow-wrap: normal; width: 1%; }
 .source { overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 12px; padding-top: 24px; padding-bottom: 24px; }
 @media print { .diagnosis { break-inside: avoid; } }
@@ -124,6 +129,8 @@ def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
     out.append(f'<p class="meta">{meta}</p>')
     if d.get("detail"):
         out.append(f'<p class="detail"><strong>{_e(d["detail"].strip())}</strong></p>')
+    if d.get("missing"):
+        out += _missing(d["missing"])
     out.append(f"<p>{_prose(d['meaning'])}</p>")
     if d.get("distinguish"):
         out.append(
@@ -149,6 +156,49 @@ def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
         if kb.get("url"):  # as text: the page links to nothing outside itself
             out.append(f'<p class="meta source">Source: <span class="mono">{_e(kb["url"])}</span></p>')
     out.append("</article>")
+    return out
+
+
+MISSING_NAMES = 8  # accepted CA names listed under a diagnosis; the rest are counted
+
+
+def _missing(m: dict[str, Any]) -> list[str]:
+    """The ``missing`` field: CA names accepted, the chain held with its hashes, what to upload."""
+    accepted = m.get("accepted") or []
+    shown = "<br>".join(f'<span class="mono">{_e(n)}</span>' for n in accepted[:MISSING_NAMES])
+    if len(accepted) > MISSING_NAMES:
+        shown += (f"<br>and {len(accepted) - MISSING_NAMES} more "
+                  "(the handshake table lists them)")
+    out = ['<table class="missing"><tbody>',
+           f"<tr><th>Accepted CA names</th><td>{shown or 'none named'}</td></tr>"]
+    chain = m.get("chain") or []
+    how = "leaf to root" + (f", key {_e(m['alias'])}" if m.get("alias") else "")
+    if chain:
+        rows = "".join(
+            f'<tr><td class="mono">{_e(c["subject"])}</td>'
+            f'<td class="mono hash">{_e(c.get("subject_hash") or "?")}</td>'
+            f'<td class="mono">{_e(c["issuer"])}</td>'
+            f'<td class="mono hash">{_e(c.get("issuer_hash") or "?")}</td></tr>'
+            for c in chain)
+        out.append(f"<tr><th>Chain held ({how})</th><td><table class=\"chain\"><thead><tr>"
+                   "<th>subject</th><th>hash</th><th>issuer</th><th>issuer hash</th></tr>"
+                   f"</thead><tbody>{rows}</tbody></table></td></tr>")
+    else:
+        out.append("<tr><th>Chain held</th><td>not in the log</td></tr>")
+    if m.get("upload"):
+        out.append("<tr><th>Upload to sys_ca_certificate</th><td>"
+                   + "<br>".join(f'<span class="mono">{_e(n)}</span>' for n in m["upload"])
+                   + "</td></tr>")
+    keys = m.get("keys") or []
+    if len(keys) > 1:
+        items = []
+        for k in keys:
+            notes = [w for w, on in (("presented", k.get("presented")),
+                                     ("does not fit", not k.get("fits"))) if on]
+            items.append(f'<span class="mono">{_e(k.get("alias") or "?")}: {_e(k["subject"])}'
+                         "</span>" + (f" ({_e(', '.join(notes))})" if notes else ""))
+        out.append(f"<tr><th>Keys</th><td>{'<br>'.join(items)}</td></tr>")
+    out.append("</tbody></table>")
     return out
 
 

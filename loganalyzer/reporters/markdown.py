@@ -59,6 +59,8 @@ def _diagnosis(d: dict[str, Any], n: int) -> list[str]:
     out.append("")
     if d.get("detail"):
         out += [f"**{_inline(d['detail'].strip())}**", ""]
+    if d.get("missing"):
+        out += _missing(d["missing"])
     out += [d["meaning"].strip(), ""]
     if d.get("distinguish"):
         out += [f"*To tell the candidates apart:* {d['distinguish'].strip()}", ""]
@@ -77,6 +79,48 @@ def _diagnosis(d: dict[str, Any], n: int) -> list[str]:
         if kb.get("url"):
             out += [f"Source: <{kb['url']}>", ""]
     return out
+
+
+MISSING_NAMES = 8  # accepted CA names listed under a diagnosis; the rest are counted
+
+
+def _missing(m: dict[str, Any]) -> list[str]:
+    """The ``missing`` field: CA names accepted, the chain held with its hashes, what to upload."""
+    accepted = m.get("accepted") or []
+    shown = "; ".join(f"`{_code(n)}`" for n in accepted[:MISSING_NAMES])
+    if len(accepted) > MISSING_NAMES:
+        shown += f" and {len(accepted) - MISSING_NAMES} more (the handshake table lists them)"
+    out = [f"*Accepted CA names:* {shown or 'none named'}", ""]
+    chain = m.get("chain") or []
+    if chain:
+        how = "leaf to root" + (f", key `{_code(m['alias'])}`" if m.get("alias") else "")
+        out += [f"*Chain held* ({how}):", "",
+                "| # | subject | hash | issuer | issuer hash |", "|---|---|---|---|---|"]
+        out += [f"| {n} | {_cell(c['subject'])} | {c.get('subject_hash') or '?'} "
+                f"| {_cell(c['issuer'])} | {c.get('issuer_hash') or '?'} |"
+                for n, c in enumerate(chain, 1)]
+    else:
+        out.append("*Chain held:* not in the log")
+    out.append("")
+    if m.get("upload"):
+        out += ["*Upload to `sys_ca_certificate`:*", ""]
+        out += [f"- `{_code(n)}`" for n in m["upload"]]
+        out.append("")
+    keys = m.get("keys") or []
+    if len(keys) > 1:
+        out += ["*Keys:*", ""]
+        for k in keys:
+            notes = [w for w, on in (("presented", k.get("presented")),
+                                     ("does not fit", not k.get("fits"))) if on]
+            out.append(f"- `{_code(k.get('alias') or '?')}`: `{_code(k['subject'])}`"
+                       + (f" ({', '.join(notes)})" if notes else ""))
+        out.append("")
+    return out
+
+
+def _code(text: str) -> str:
+    """Text for an inline code span: a backtick cannot end it, a line break cannot split it."""
+    return " ".join(text.replace("`", "'").split())
 
 
 def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:

@@ -104,6 +104,8 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
     body: list[RenderableType] = []
     if d.get("detail"):
         body.append(Text(d["detail"].strip(), style="bold"))
+    if d.get("missing"):
+        body.append(Padding(missing_table(d["missing"]), (0, 0, 0, INDENT)))
     body.append(Text(d["meaning"].strip()))
     if d.get("distinguish"):
         body.append(
@@ -132,6 +134,61 @@ def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
         if kb.get("url"):  # whole on one line, so it can be copied (79 columns for a KB link)
             body.append(Text(kb["url"], style="dim", no_wrap=True, overflow="ignore"))
     return Group(panel, Padding(Group(*body), (0, 0, 1, INDENT)))
+
+
+MISSING_NAMES = 3  # accepted CA names listed under a diagnosis; the rest are counted
+_LABEL_WIDTH = 8
+
+
+def _labelled() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True, min_width=_LABEL_WIDTH)
+    grid.add_column(overflow="fold", ratio=1)
+    return grid
+
+
+def missing_table(m: dict[str, Any]) -> Group:
+    """The ``missing`` field of a diagnosis, compactly.
+
+    The CA names accepted, the chain held (leaf to root, with its OpenSSL subject and issuer
+    hashes), what to upload and, when there are several, the keys.
+    """
+    accepted = m.get("accepted") or []
+    names = _labelled()
+    for i, name in enumerate(accepted[:MISSING_NAMES]):
+        names.add_row("Accepted" if i == 0 else "", Text(name))
+    if len(accepted) > MISSING_NAMES:
+        names.add_row("", Text(f"… and {len(accepted) - MISSING_NAMES} more", style="dim"))
+    if not accepted:
+        names.add_row("Accepted", Text("no CA named", style="dim"))
+    chain = m.get("chain") or []
+    held = Table.grid(padding=(0, 1))
+    held.add_column(style="bold", no_wrap=True, min_width=_LABEL_WIDTH)
+    held.add_column(overflow="fold", ratio=1)
+    held.add_column(no_wrap=True)
+    held.add_column(no_wrap=True)
+    if chain:
+        how = "leaf to root" + (f", key {m['alias']}" if m.get("alias") else "")
+        held.add_row("Chain", Text(how, style="dim"), Text("hash", style="dim"),
+                     Text("issuer", style="dim"))
+        for n, c in enumerate(chain):
+            held.add_row("", Text(("<- " if n else "") + c["subject"]),
+                         c.get("subject_hash") or "?", c.get("issuer_hash") or "?")
+    else:
+        held.add_row("Chain", Text("not in the log", style="dim"), "", "")
+    rest = _labelled()
+    for i, name in enumerate(m.get("upload") or []):
+        rest.add_row("Upload" if i == 0 else "", Text(name))
+    keys = m.get("keys") or []
+    if len(keys) > 1:
+        for i, k in enumerate(keys):
+            notes = [w for w, on in (("presented", k.get("presented")),
+                                     ("does not fit", not k.get("fits"))) if on]
+            line = Text(f"{k.get('alias') or '?'}: {k['subject']}")
+            if notes:
+                line.append(f" ({', '.join(notes)})", style="dim")
+            rest.add_row("Keys" if i == 0 else "", line)
+    return Group(names, held, rest) if rest.row_count else Group(names, held)
 
 
 def _advice(advice: dict[str, Any]) -> Group:

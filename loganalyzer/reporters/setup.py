@@ -1,5 +1,7 @@
-"""The self-check as a report document: ``analyze``'s shape, so the same reporters, redaction
-and output options serve ``certs``, ``config``, ``probe`` and ``self-check``.
+"""The self-check as a report document, in ``analyze``'s shape.
+
+So the same reporters, redaction and output options serve ``certs``, ``config``, ``probe`` and
+``self-check``.
 
 Beside the diagnoses it holds ``checked``: what each part looked at, as titled rows of label and
 value (the certificate chain with its hashes, the config.xml parameters, what the endpoint said),
@@ -15,8 +17,10 @@ from loganalyzer.selfcheck.combine import SelfCheck
 
 
 def document(check: SelfCheck) -> dict[str, Any]:
-    """The self-check as a report document: the same shape as ``analyze``'s, so the same
-    reporters, redaction and output options serve it; plus what each part checked."""
+    """The self-check as a report document, in ``analyze``'s shape, plus what each part checked.
+
+    The shape is ``analyze``'s so that the same reporters, redaction and output options serve it.
+    """
     if check.reading is not None:
         doc = analyze_document(check.reading, check.diagnoses)
     else:
@@ -53,9 +57,11 @@ def document(check: SelfCheck) -> dict[str, Any]:
 
 
 def verdict(doc: dict[str, Any], check: SelfCheck, logs_verdict: str) -> str:
-    """``findings`` (a warning or error), ``not-checked`` (no input could be read),
-    ``inconclusive`` (only the logs were read, and they cannot judge; or an instance record
-    could not be checked), or ``clean``."""
+    """The verdict: ``findings``, ``not-checked``, ``inconclusive`` or ``clean``.
+
+    ``findings``: a warning or error; ``not-checked``: no input could be read; ``inconclusive``:
+    only the logs were read, and they cannot judge, or an instance record could not be checked.
+    """
     if any(d["severity"] in ("error", "warning") for d in doc["diagnoses"]):
         return "findings"
     if not check.checked:
@@ -125,16 +131,18 @@ def sections(check: SelfCheck) -> list[tuple[str, list[tuple[str, str]]]]:
         from loganalyzer.selfcheck.midconfig import CHECK_CERT
 
         for name in CHECK_CERT:
-            p = cfg.config.get(name)
-            rows.append((name, f"{p.value} (line {p.line})" if p else "(not set)"))
+            param = cfg.config.get(name)
+            rows.append((name, f"{param.value} (line {param.line})" if param else "(not set)"))
         out.append(("MID Server config.xml", rows))
     if check.probe is not None:
-        p = check.probe
-        rows = [("instance", f"{p.url} ({p.address})"),
-                ("Server header", f"{p.server!r} -> " + ("ADCv2" if p.adcv2 else "not ADCv2")
-                 if p.status is not None else f"(no answer: {p.http_error})"),
-                ("/adcv2/supports_tls", p.supports_tls or "(no answer)")]
-        for label, hs in (("handshake", p.handshake), ("with client certificate", p.with_cert)):
+        probe = check.probe
+        rows = [("instance", f"{probe.url} ({probe.address})"),
+                ("Server header", f"{probe.server!r} -> "
+                 + ("ADCv2" if probe.adcv2 else "not ADCv2")
+                 if probe.status is not None else f"(no answer: {probe.http_error})"),
+                ("/adcv2/supports_tls", probe.supports_tls or "(no answer)")]
+        for label, hs in (("handshake", probe.handshake),
+                          ("with client certificate", probe.with_cert)):
             if hs is None:
                 continue
             req = "client certificate requested" if hs.cert_requested else \
@@ -151,7 +159,7 @@ def sections(check: SelfCheck) -> list[tuple[str, list[tuple[str, str]]]]:
         lg = check.logs
         rows = [("logs", ", ".join(lg.paths)), ("files", str(lg.files)),
                 ("handshakes", str(lg.handshakes))]
-        for c in lg.ca_names:
-            rows.append((f"CA names at {c.where}", "; ".join(c.names)))
+        for ca in lg.ca_names:
+            rows.append((f"CA names at {ca.where}", "; ".join(ca.names)))
         out.append(("Logs", rows))
     return out

@@ -29,11 +29,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
 
@@ -46,6 +48,9 @@ from loganalyzer.jsse.dn import tlv as _tlv
 from loganalyzer.ingest.sources import read_small_file
 from loganalyzer.analysis.setup_facts import CertFacts, Located, Observation
 from loganalyzer.vocabulary import ANY_EKU_OID, CLIENT_AUTH_OID, EKU_LONG, tri
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import hashes
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a certificate file is kilobytes; anything this big is not one
 EXPIRY_WARNING_DAYS = 30
@@ -132,7 +137,8 @@ class Cert:
     @property
     def is_ca(self) -> bool:
         try:
-            return bool(self.x509.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+            ext = self.x509.extensions.get_extension_for_class(x509.BasicConstraints)
+            return bool(ext.value.ca)
         except x509.ExtensionNotFound:
             return False
 
@@ -164,7 +170,7 @@ class Cert:
     def pem(self) -> bytes:
         return self.x509.public_bytes(serialization.Encoding.PEM)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "subject": self.subject, "issuer": self.issuer, "subject_hash": self.subject_hash,
             "issuer_hash": self.issuer_hash, "where": str(self.where), "form": self.form,
@@ -184,7 +190,7 @@ class Key:
     ``jceks``. ``alias``: its name in a keystore, as Java lists it ("" for a PEM or DER key).
     """
 
-    key: object | None
+    key: PrivateKeyTypes | None
     where: Location
     form: str
     alias: str = ""
@@ -192,19 +198,20 @@ class Key:
     def public_der(self) -> bytes | None:
         if self.key is None:
             return None
-        return self.key.public_key().public_bytes(  # type: ignore[attr-defined]
+        return self.key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def pkcs8_pem(self) -> bytes:
-        return self.key.private_bytes(  # type: ignore[union-attr]
+        if self.key is None:
+            raise ValueError(f"{self.where}: the private key was not read (encrypted, no password)")
+        return self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption())
 
 
 @dataclass(frozen=True, slots=True)
 class NotPem:
-    """A file in a form the KB's steps do not take (DER, PKCS#7), and the command that converts
-    it."""
+    """A file in a form the KB's steps do not take (DER, PKCS#7), and the command converting it."""
 
     where: Location
     what: str
@@ -294,13 +301,14 @@ class CertReport:
     def chain_complete(self) -> bool:
         return bool(self.chain) and self.chain[-1].status == "self-signed"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "files": dict(self.bundle.forms),
             "leaf": self.leaf.as_dict() if self.leaf else None,
-            "chain": [{"subject": l.cert.subject, "subject_hash": l.cert.subject_hash,
-                       "issuer": l.cert.issuer, "issuer_hash": l.cert.issuer_hash,
-                       "where": str(l.cert.where), "status": l.status} for l in self.chain],
+            "chain": [{"subject": link.cert.subject, "subject_hash": link.cert.subject_hash,
+                       "issuer": link.cert.issuer, "issuer_hash": link.cert.issuer_hash,
+                       "where": str(link.cert.where), "status": link.status}
+                      for link in self.chain],
             "chain_complete": self.chain_complete,
             "private_key": ({"where": str(self.key.where), "form": self.key.form,
                              "matches_leaf": self.key_matches} if self.key else None),
@@ -315,7 +323,7 @@ class CertReport:
         }
 
 
-def _sha256():
+def _sha256() -> hashes.SHA256:
     from cryptography.hazmat.primitives import hashes
 
     return hashes.SHA256()
@@ -432,8 +440,8 @@ def _load_one(bundle: Bundle, path: str, data: bytes, passwords: _Passwords) -> 
                      "JCEKS keystore)", Location(path))
 
 
-def _load_block(bundle: Bundle, path: str, data: bytes, m: re.Match, passwords: _Passwords
-                ) -> None:
+def _load_block(bundle: Bundle, path: str, data: bytes, m: re.Match[bytes],
+                passwords: _Passwords) -> None:
     label = m.group(1)
     where = Location(path, _line_of(data, m.start()))
     text = m.group(0)
@@ -616,7 +624,7 @@ def _spki(cert: Cert) -> bytes:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def _pkcs12_keys(data: bytes, password: bytes | None) -> list[tuple[str, object]] | None:
+def _pkcs12_keys(data: bytes, password: bytes | None) -> list[tuple[str, PrivateKeyTypes]] | None:
     """Every private key of a PKCS#12 file with its friendly name, in file order.
 
     ``pkcs12.load_pkcs12`` (OpenSSL's ``PKCS12_parse``) keeps one key, so a file with two key
@@ -636,7 +644,7 @@ def _pkcs12_keys(data: bytes, password: bytes | None) -> list[tuple[str, object]
             return None
         octets, _ = decoder.decode(pfx["authSafe"]["content"], asn1Spec=univ.OctetString())
         safe, _ = decoder.decode(bytes(octets), asn1Spec=rfc7292.AuthenticatedSafe())
-        out: list[tuple[str, object]] = []
+        out: list[tuple[str, PrivateKeyTypes]] = []
         for info in safe:
             if info["contentType"] != rfc5652.id_data:
                 continue  # encrypted: certificates, which cryptography has read
@@ -719,17 +727,18 @@ def _keystore_certs(bundle: Bundle, where: Location, store: str, alias: str,
     return out
 
 
-def _keystore_key(bundle: Bundle, where: Location, alias: str, item: object,
-                  password: str) -> object | None:
+def _keystore_key(bundle: Bundle, where: Location, alias: str, item: Any,
+                  password: str) -> PrivateKeyTypes | None:
     """The entry's private key, decrypted with the keystore's password.
 
-    ``None`` when it has another password, or cannot be read; a problem says which.
+    ``item`` is a ``jks.PrivateKeyEntry`` (pyjks ships no type information). ``None`` when it
+    has another password, or cannot be read; a problem says which.
     """
     import jks
 
     try:
-        item.decrypt(password)  # type: ignore[attr-defined]
-        return serialization.load_der_private_key(item.pkey_pkcs8, None)  # type: ignore
+        item.decrypt(password)
+        return serialization.load_der_private_key(item.pkey_pkcs8, None)
     except jks.util.DecryptionFailureException:
         bundle.problems.append(Problem(
             where, f"the private key of alias '{alias}' has a password other than the "
@@ -863,8 +872,7 @@ def sunx509_order(entries: Sequence[Entry]) -> list[Entry] | None:
     if entries[0].store in ("jks", "jceks"):
         aliases = java_hashtable_order(aliases)
     keyed = [a for a in aliases if by_alias[a].kind == PRIVATE_KEY_ENTRY]
-    if any(by_alias[a].key is None or by_alias[a].key.key is None  # type: ignore[union-attr]
-           for a in keyed):
+    if any(e.key is None or e.key.key is None for e in (by_alias[a] for a in keyed)):
         return None
     keyed = [a for a in keyed if by_alias[a].cert is not None]
     order = java_hashmap_order(keyed)
@@ -990,7 +998,8 @@ def check(bundle: Bundle, now: datetime | None = None) -> CertReport:
     if bundle.certs:
         report.leaf, report.key = _pick_leaf(bundle, report.presented)
         report.chain = _build_chain(report.leaf, bundle.certs)
-        in_chain = {id(l.cert) for l in report.chain} | {id(l.issuer) for l in report.chain}
+        in_chain = {id(link.cert) for link in report.chain} | \
+            {id(link.issuer) for link in report.chain}
         report.unrelated = [c for c in bundle.certs if id(c) not in in_chain]
         _match_key(report)
     elif bundle.keys:
@@ -1051,8 +1060,10 @@ def _build_chain(leaf: Cert, certs: Sequence[Cert]) -> list[Link]:
 
 
 def _match_key(report: CertReport) -> None:
-    """Whether the chosen key belongs to the leaf; a readable key that does not is chosen, so
-    the report names it."""
+    """Whether the chosen key belongs to the leaf.
+
+    A readable key that does not is chosen, so the report names it.
+    """
     leaf = report.leaf
     assert leaf is not None
     leaf_der = leaf.x509.public_key().public_bytes(
@@ -1286,8 +1297,10 @@ def split(report: CertReport, directory: str | Path) -> list[Written]:
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
-    """Create with the final mode from the start (no window with a wider mode), never
-    through a symbolic link."""
+    """Create the file with its final mode, never through a symbolic link.
+
+    The mode is set from the start: there is no window with a wider mode.
+    """
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags, mode)

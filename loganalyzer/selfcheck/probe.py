@@ -26,8 +26,9 @@ import socket
 import ssl
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from loganalyzer.analysis.facts import INSPECTION_CA_WORDS
@@ -36,7 +37,11 @@ from loganalyzer.errors import Location, LogAnalyzerError, require
 from loganalyzer.vocabulary import NO, UNKNOWN, YES, tri
 
 if TYPE_CHECKING:
+    from OpenSSL.SSL import Connection, Context
+
     from loganalyzer.selfcheck.certs import CertReport
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 10.0
 MAX_BODY = 4096
@@ -165,10 +170,12 @@ def parse_proxy(text: str) -> tuple[str, int]:
 
 def probe(url: str, *, timeout: float = DEFAULT_TIMEOUT, report: CertReport | None = None,
           proxy: tuple[str, int] | None = None, ca_bundle: str | None = None) -> ProbeResult:
-    """Run the live checks against ``url``: the handshake, the server chain's verification
-    (against ``ca_bundle``, else the system store), then the HTTP checks; with ``report`` (a
-    checked client certificate and its key) also a handshake with that certificate. With
-    ``proxy`` every connection goes through that HTTP CONNECT proxy."""
+    """Run the live checks against ``url``: the handshake, the chain's verification, HTTP checks.
+
+    The server chain is verified against ``ca_bundle``, else the system store; with ``report``
+    (a checked client certificate and its key) a handshake with that certificate is made too.
+    With ``proxy`` every connection goes through that HTTP CONNECT proxy.
+    """
     shown, host, port = parse_url(url)
     trust = _trust_context(ca_bundle)  # a bad bundle is said before any connection
     result = ProbeResult(shown, host, port, proxy=proxy)
@@ -341,14 +348,16 @@ def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -
 
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from loganalyzer.selfcheck.certs import name_hash, name_text
+    from loganalyzer.jsse.dn import name_hash
+    from loganalyzer.selfcheck.certs import name_text
 
     seen = Handshake()
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     ctx.set_verify(SSL.VERIFY_NONE, lambda *a: True)
     states: list[bytes] = []
 
-    def info(conn, where, ret):  # records the client state machine: "read server certificate request"
+    # records the client state machine: "read server certificate request"
+    def info(conn: Connection, where: int, ret: int) -> None:
         try:
             states.append(conn.get_state_string())
         except Exception:  # noqa: BLE001 - a callback must not raise into OpenSSL
@@ -364,7 +373,7 @@ def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -
     conn.set_connect_state()
     deadline = time.monotonic() + timeout
 
-    def step(fn, *args):
+    def step(fn: Callable[..., T], *args: Any) -> T:
         while True:
             try:
                 return fn(*args)
@@ -435,21 +444,33 @@ def _handshake(result: ProbeResult, timeout: float, report: CertReport | None) -
     return seen
 
 
-def _use_client_cert(ctx, report: CertReport) -> None:
-    """Newer pyOpenSSL takes cryptography objects (and deprecates its own); older ones not."""
+def _use_client_cert(ctx: Context, report: CertReport) -> None:
+    """Newer pyOpenSSL takes cryptography objects (and deprecates its own); older ones not.
+
+    ``report`` has a leaf and a readable key (:func:`probe` calls only then). A key pyOpenSSL
+    cannot use (DH, X25519, X448) raises TypeError, as pyOpenSSL does.
+    """
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
     from OpenSSL import crypto
 
+    leaf, key = report.leaf, report.key.key if report.key is not None else None
+    if leaf is None or key is None:
+        raise ValueError("a handshake with a client certificate needs its leaf and its key")
+    if not isinstance(key, (dsa.DSAPrivateKey, ec.EllipticCurvePrivateKey,
+                            ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey,
+                            rsa.RSAPrivateKey)):
+        raise TypeError(f"Unsupported key type: {type(key).__name__}")
     chain = [ca.x509 for ca in report.cas if not ca.self_signed]
     try:
-        ctx.use_certificate(report.leaf.x509)
+        ctx.use_certificate(leaf.x509)
         for ca in chain:
             ctx.add_extra_chain_cert(ca)
-        ctx.use_privatekey(report.key.key)
+        ctx.use_privatekey(key)
     except TypeError:
-        ctx.use_certificate(crypto.X509.from_cryptography(report.leaf.x509))
+        ctx.use_certificate(crypto.X509.from_cryptography(leaf.x509))
         for ca in chain:
             ctx.add_extra_chain_cert(crypto.X509.from_cryptography(ca))
-        ctx.use_privatekey(crypto.PKey.from_cryptography_key(report.key.key))
+        ctx.use_privatekey(crypto.PKey.from_cryptography_key(key))
 
 
 def _trust_context(ca_bundle: str | None) -> ssl.SSLContext:
@@ -500,8 +521,10 @@ def _verifying_handshake(result: ProbeResult, timeout: float, context: ssl.SSLCo
 
 def _verify(result: ProbeResult, timeout: float, trust: ssl.SSLContext, against: str
             ) -> Verification:
-    """The chain against ``trust`` and the certificate's names against the host, each on its
-    own: a chain that is not trusted still has its host name checked (against its own leaf)."""
+    """The chain against ``trust`` and the certificate's names against the host, each alone.
+
+    A chain that is not trusted still has its host name checked (against its own leaf).
+    """
     seen = Verification(against)
     hs = result.handshake
     if hs is None or hs.server_pem is None:  # no certificate to judge (the handshake failed)

@@ -214,6 +214,29 @@ class LineDecoder:
             self._last_prefix = self._prefix(m, self._layout)
         return self._last_prefix, line[end:]
 
+    def messages(self, block: bytes) -> list[str]:
+        """The messages of the whole lines in ``block`` (raw, each ending in a newline).
+
+        The same as :meth:`split` of :func:`decode_text` of each line, in one pass of C over
+        the block where that is exact: ASCII without NUL, CR or escape codes, the file's layout
+        set and no foreign prefix learned, and the layout's prefix on every line. A dense log's
+        record bodies are read so, thousands of lines at a time.
+        """
+        raws = block.split(b"\n")
+        raws.pop()  # what follows the last newline: nothing
+        if (self._foreign is None and self._layout is not None and self._layout != "syslog"
+                and block.isascii() and not _UNSAFE_BYTES.search(block)):
+            text = block.decode("ascii")
+            regex = self._regex
+            if regex is None:  # M, plain: the whole line is the message
+                return text.split("\n")[:-1]
+            bulk = _bulk_regex(regex)
+            stripped, n = bulk.subn("", text)
+            # every line had its prefix, and no prefix ran over the end of its line
+            if n == len(raws) and stripped.count("\n") == len(raws):
+                return stripped.split("\n")[:-1]
+        return [self.split(decode_text(raw))[1] for raw in raws]
+
     # -- internals ----------------------------------------------------------------------------
 
     def _set(self, layout: str) -> str:
@@ -341,6 +364,18 @@ def _template(head: str) -> str:
             out.append(re.escape(token))
     out.append(" " * trailing)
     return "".join(out)
+
+
+_UNSAFE_BYTES = re.compile(rb"[\0\r\x1b]")
+_BULK_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _bulk_regex(regex: re.Pattern[str]) -> re.Pattern[str]:
+    """A layout's prefix regex at the start of every line of a text (see LineDecoder.messages)."""
+    bulk = _BULK_CACHE.get(regex.pattern)
+    if bulk is None:
+        bulk = _BULK_CACHE[regex.pattern] = re.compile(f"^(?:{regex.pattern})", re.M)
+    return bulk
 
 
 def _layout_regex(layout: str, truncated: bool = False) -> re.Pattern[str] | None:

@@ -28,8 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from loganalyzer.analysis.facts import FACT_VALUES, AgentFacts, HandshakeFacts
 from loganalyzer.analysis.setup_facts import (
     SETUP_EVIDENCE,
@@ -42,6 +40,7 @@ from loganalyzer.ruleset.predicates import PREDICATES
 from loganalyzer.vocabulary import CONFIDENCES, SEVERITIES
 
 if TYPE_CHECKING:
+    import yaml
     from rule_engine import Rule as RuleEngineRule  # untyped: Any to mypy
 
 # rule_engine.ast through the module _rule_engine imported: importing it by name first would
@@ -622,12 +621,14 @@ def _load_folder(directory: Path) -> RuleSet:
     return RuleSet(tuple(rules), directory, tuple(errors))
 
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster
-
-
 def _compose_and_load(text: str) -> tuple[yaml.Node | None, object]:
-    """The YAML node tree (for field line numbers) and the data built from it, in one pass."""
-    loader = _SafeLoader(text)
+    """The YAML node tree (for field line numbers) and the data built from it, in one pass.
+
+    yaml is imported here: a start that finds the rules in the cache never needs it.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml: 20x faster
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -647,6 +648,8 @@ def _load_file(path: Path) -> tuple[Rule | None, list[RuleLoadError], str | None
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [RuleLoadError(f"cannot read the file: {exc}", Location(where))], None, 0
+    import yaml
+
     try:
         node, data = _compose_and_load(text)
     except yaml.YAMLError as exc:

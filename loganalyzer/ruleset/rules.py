@@ -516,9 +516,9 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
 # Loading validates 100-odd YAML files and compiles their conditions: a tenth of a second of
 # every start. A valid rule set is kept in the user's cache folder, keyed by the hash of the
 # rule files' bytes and of the code that validates them; the compiled rule-engine rules do not
-# pickle, so their ``when`` is compiled again on load (a third of the cost). Any failure to read
-# or write the cache only costs that time. Only the shipped folder is kept: a rule pack is small,
-# and a pack being written changes with every run.
+# pickle, so a ``when`` is compiled again when its rule is first matched (only the scopes a run
+# judges). Any failure to read or write the cache only costs that time. Only the shipped folder
+# is kept: a rule pack is small, and a pack being written changes with every run.
 
 _CACHE_FORMAT = 1
 _LOADER_MODULES = (__name__, "loganalyzer.analysis.facts", "loganalyzer.analysis.setup_facts",
@@ -565,12 +565,30 @@ def _from_disk(directory: Path, key: str) -> RuleSet | None:
         if stored_key != key or not isinstance(ruleset, RuleSet):
             return None
         rules = tuple(
-            replace(r, compiled=rule_engine.Rule(r.when, context=_context(r.scope)))
+            replace(r, compiled=_Deferred(r.when, r.scope))
             if r.scope != "text" and r.when is not None else r
             for r in ruleset.rules)
         return RuleSet(rules, directory, ())
     except Exception:  # noqa: BLE001 - missing, stale or broken: load the files instead
         return None
+
+
+class _Deferred:
+    """A cached rule's condition, compiled when first matched (a run uses few scopes' rules).
+
+    It compiled when the rule was loaded from its file, so it compiles again.
+    """
+
+    __slots__ = ("_rule", "_scope", "_when")
+
+    def __init__(self, when: str, scope: str) -> None:
+        self._when, self._scope = when, scope
+        self._rule: RuleEngineRule | None = None
+
+    def matches(self, facts: Any) -> bool:
+        if self._rule is None:
+            self._rule = rule_engine.Rule(self._when, context=_context(self._scope))
+        return bool(self._rule.matches(facts))
 
 
 def _to_disk(directory: Path, key: str, ruleset: RuleSet) -> None:

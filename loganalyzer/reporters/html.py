@@ -33,9 +33,13 @@ _CSS = """
         --line: #d0d5dd; --soft: #f2f4f7; --mark: #fef0c7; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       color: var(--ink); background: #fff; }
+       color: var(--ink); background: #fff; overflow-wrap: break-word; }
 header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 24px; }
 header { padding-top: 24px; }
+/* the page never gets wider than the window: a long token breaks, and a table that still does
+   not fit scrolls inside its own box */
+header, .diagnosis, .scroll { overflow-x: auto; }
+.scroll { margin: 0 0 8px; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 32px 0 12px; padding-bottom: 4px;
      border-bottom: 2px solid var(--line); }
@@ -79,6 +83,26 @@ ol.fix li { margin: 4px 0; }
 .timeline td.outcome-failed { color: var(--err); font-weight: 600; }
 .timeline td.outcome-unknown { color: var(--warn); font-weight: 600; }
 .timeline td.no { color: var(--err); }
+.timeline th { white-space: normal; }
+.timeline td[class^="outcome-"] { min-width: 12em; overflow-wrap: anywhere; }
+.overview td.mono, .inputs td.mono { overflow-wrap: anywhere; }
+/* too narrow for ten columns: each handshake becomes a short paragraph, its outcome on a line of
+   its own; the labels name _timeline's columns by position */
+@media (max-width: 1180px) {
+  .timeline, .timeline tbody, .timeline tr { display: block; }
+  .timeline thead { display: none; }
+  .timeline tr { padding: 6px 8px; border-bottom: 1px solid var(--line); }
+  .timeline td { display: inline; padding: 0; border: 0; background: none; }
+  .timeline tr:nth-child(even) { background: #fcfcfd; }
+  .timeline td:empty { display: none; }
+  .timeline td + td::before { content: " · "; color: var(--muted); font-weight: 400; }
+  .timeline td:nth-child(3)::before { content: " · JVM "; }
+  .timeline td:nth-child(7)::before { content: " · cert requested: "; }
+  .timeline td:nth-child(8)::before { content: " · CA names: "; }
+  .timeline td:nth-child(9)::before { content: " · cert sent: "; }
+  .timeline td[class^="outcome-"] { display: block; min-width: 0; }
+  .timeline td[class^="outcome-"]::before { content: none; }
+}
 .problems li { margin: 2px 0; }
 .checked th { white-space: normal; width: 30%; overflow-wrap: anywhere; }
 .checked td { overflow-wrap: anywhere; }
@@ -217,7 +241,7 @@ def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
     )
     out = [
         f"<h3>TLS handshakes in <code>{_e(group)}</code></h3>",
-        '<table class="timeline"><thead><tr>'
+        '<div class="scroll"><table class="timeline"><thead><tr>'
         + "".join(f"<th>{h}</th>" for h in head)
         + "</tr></thead><tbody>",
     ]
@@ -236,7 +260,7 @@ def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
             f'<td class="outcome-{_e(r.outcome)}">{_e(r.outcome_text)}</td>',
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return out
 
 
@@ -322,25 +346,27 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
         out.append("</ul></section>")
     if inputs:
         out.append(
-            '<section><h2>Files read</h2><table class="inputs"><thead><tr><th>file</th>'
-            "<th>role</th><th>layout</th><th>lines</th><th>handshakes</th></tr></thead><tbody>"
+            '<section><h2>Files read</h2><div class="scroll"><table class="inputs"><thead><tr>'
+            "<th>file</th><th>role</th><th>layout</th><th>lines</th><th>handshakes</th>"
+            "</tr></thead><tbody>"
         )
         for i in inputs:
             out.append(
                 f'<tr><td class="mono">{_e(i["path"])}</td><td>{_e(i["role"])}</td>'
                 f"<td>{_e(i['layout'])}</td><td>{i['lines']:,}</td><td>{i['handshakes']}</td></tr>"
             )
-        out.append("</tbody></table></section>")
+        out.append("</tbody></table></div></section>")
     out += ["</main>", f"<footer>loganalyzer {_e(__version__)}</footer>", "</body></html>", ""]
     return "\n".join(out)
 
 
 def _checked(part: dict[str, Any]) -> list[str]:
     """What one part of a self-check looked at, as a two-column table."""
-    out = [f"<section><h2>{_e(part['title'])}</h2>", '<table class="checked"><tbody>']
+    out = [f"<section><h2>{_e(part['title'])}</h2>",
+           '<div class="scroll"><table class="checked"><tbody>']
     out += [f'<tr><th>{_e(r["label"])}</th><td class="mono">{_e(r["value"])}</td></tr>'
             for r in part["rows"]]
-    return out + ["</tbody></table></section>"]
+    return out + ["</tbody></table></div></section>"]
 
 
 def _placeholder(message: str) -> list[str]:

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
     from loganalyzer.analysis.diagnoses import Diagnosis
     from loganalyzer.analysis.reading import MidServer
+    from loganalyzer.analysis.selection import Window
     from loganalyzer.ruleset.rules import RuleSet
+    from loganalyzer.ruleset.selection import Selection
 
 COLUMNS = (
     "input", "archive", "member", "mid_server", "jvm", "log_start", "log_end", "first_seen",
@@ -56,12 +58,16 @@ class Task:
     """One share of the work whose MID Servers are complete: a folder's logs, or one archive.
 
     ``size`` is the bytes on disk (for scheduling largest first and for the progress bar).
+    ``window`` and ``selection`` (``--since``/``--until``/``--last-jvm``, ``--select``/``--ignore``)
+    go with it to the worker; durations count back from the newest event of this task's logs.
     """
 
     key: str
     entries: tuple[Entry, ...]
     size: int
     rules: RuleSource = (None, ())  # which rules diagnose it (absolute folders: workers load them)
+    window: Window | None = None
+    selection: Selection | None = None
 
 
 @dataclass(slots=True)
@@ -113,7 +119,8 @@ class ScanResult:
 # Planning
 
 
-def plan(paths: Sequence[str], rules: RuleSource = (None, ())) -> Plan:
+def plan(paths: Sequence[str], rules: RuleSource = (None, ()), window: Window | None = None,
+         selection: Selection | None = None) -> Plan:
     """List the inputs and cut them into tasks, largest first; nothing is opened yet.
 
     Plain and singly compressed logs go with their folder (one MID Server); each ``.zip`` or
@@ -136,7 +143,8 @@ def plan(paths: Sequence[str], rules: RuleSource = (None, ())) -> Plan:
         # keys are shown (the table's "input"): names as sources shows them, valid UTF-8
         key = display_path(item.path) if _ARCHIVE_NAME.search(item.path) else item.group
         by_key.setdefault(key, []).append(item)
-    tasks = [Task(key, tuple(entries), sum(_disk_size(e.path) for e in entries), rules)
+    tasks = [Task(key, tuple(entries), sum(_disk_size(e.path) for e in entries), rules, window,
+                  selection)
              for key, entries in by_key.items()]
     tasks.sort(key=lambda t: (-t.size, t.key))
     return Plan(tasks, problems, skipped)
@@ -161,6 +169,13 @@ def _rules(source: RuleSource = (None, ())) -> RuleSet:
     return load_rules(source[0], extra=source[1])
 
 
+@cache
+def _selected(source: RuleSource = (None, ()), selection: Selection | None = None) -> RuleSet:
+    """The rules of ``source`` that ``selection`` keeps, once per process and selection."""
+    rules = _rules(source)
+    return selection.apply(rules) if selection else rules
+
+
 def run_task(task: Task, limits: Limits = Limits(), on_bytes: ProgressHook | None = None
              ) -> TaskResult:
     """Read and diagnose one task; never raises (a crash becomes a problem of the task)."""
@@ -180,9 +195,11 @@ def _run(task: Task, limits: Limits, on_bytes: ProgressHook | None, result: Task
     from loganalyzer.analysis.reading import read_items
 
     reading = read_items(iter_entries(task.entries, limits=limits), on_bytes)
+    if task.window:
+        reading, _ = task.window.apply(reading)
     result.problems.extend(reading.problems)
     result.skipped = reading.skipped
-    diagnoses = diagnose(reading, _rules(task.rules))
+    diagnoses = diagnose(reading, _selected(task.rules, task.selection))
     for server in reading.servers:
         mine = [d for d in diagnoses if d.mid_server == server.group]
         result.rows.extend(_rows(task.key, server, mine))
@@ -246,11 +263,15 @@ def scan(
     on_plan: Callable[[Plan], None] | None = None,
     on_bytes: ProgressHook | None = None,
     rules: RuleSource = (None, ()),
+    window: Window | None = None,
+    selection: Selection | None = None,
 ) -> ScanResult:
     """Scan ``paths`` and gather one table; ``executor`` defaults to this process.
 
     ``rules`` names a rules folder to use instead of the shipped one, and rule packs to add; the
     folders are loaded here first, so a broken rule file fails before any work is sent out.
+    ``window`` and ``selection`` narrow what each task analyses (see
+    :mod:`loganalyzer.analysis.selection`); an unknown selector fails here too.
 
     ``on_plan`` sees the tasks before they run (to size a progress bar: ``plan.size`` bytes on
     disk); ``on_bytes`` is then told how many of those bytes were done as the scan goes on.
@@ -263,7 +284,9 @@ def scan(
         rules = (os.path.abspath(rules[0]) if rules[0] else None,
                  tuple(os.path.abspath(p) for p in rules[1]))
         _rules(rules)  # a RuleLoadError here is the user's, with file and line
-    the_plan = plan(paths, rules)
+    if selection is not None:
+        _selected(rules, selection)  # a SelectionError here is the user's too
+    the_plan = plan(paths, rules, window, selection)
     if on_plan is not None:
         on_plan(the_plan)
     runner = executor or SerialExecutor()

@@ -61,6 +61,29 @@ def analyze(
         help="A rule pack: a folder of your own rule files, used next to the others (repeat for "
         "several). Their ids must not clash with the shipped ones.",
     ),
+    since: str | None = typer.Option(
+        None, "--since", metavar="WHEN",
+        help="Only handshakes and MID log lines from WHEN on: a time as the log shows it, in its "
+        "local time (2026-11-26 14:09:25), or a duration before the newest event read (30m, 2h, "
+        "1d), so a log from last month works too.",
+    ),
+    until: str | None = typer.Option(
+        None, "--until", metavar="WHEN", help="Only what was logged up to WHEN (as --since).",
+    ),
+    last_jvm: bool = typer.Option(
+        False, "--last-jvm", help="Only the newest JVM start of each MID Server (the wrapper's "
+        "jvm N of its last handshake).",
+    ),
+    select: list[str] = typer.Option(
+        [], "--select", metavar="RULES",
+        help="Only these rules: ids (MTLS-020), id prefixes (MTLS-0) or root causes "
+        "(ca-list-empty), comma-separated or repeated.",
+    ),
+    ignore: list[str] = typer.Option(
+        [], "--ignore", metavar="RULES",
+        help="Leave these rules out (as --select; --ignore wins). A rule that gives way to one "
+        "left out speaks again.",
+    ),
 ) -> None:
     """Say why mutual TLS fails: root cause, confidence, evidence, fix, KB section.
 
@@ -80,16 +103,25 @@ def analyze(
     Stdout only ever holds the report.
     """
     from loganalyzer.analysis.diagnoses import diagnose
+    from loganalyzer.analysis.selection import Window
     from loganalyzer.reporters.document import analyze_document
     from loganalyzer.ruleset.rules import load_rules
+    from loganalyzer.ruleset.selection import Selection
 
-    rules = load_rules(rules_dir, extra=extra_rules)
+    window = Window.of(since, until, last_jvm)
+    selection = Selection.of(select, ignore)
+    loaded = load_rules(rules_dir, extra=extra_rules)
+    rules = selection.apply(loaded) if selection else loaded
     reading = read_inputs(paths, quiet)
+    stated = None
+    if window:
+        reading, stated = window.apply(reading)
     diagnoses = [
         d for d in diagnose(reading, rules)
         if severity_rank(d.severity) >= min_severity.rank
     ]
-    document = analyze_document(reading, diagnoses)
+    document = analyze_document(reading, diagnoses, stated,
+                                selection.describe(loaded) if selection else None)
     problems = reading.problems + emit(document, format.value, output, redact)
     report_problems(problems, stderr(), redact, document)
     failed = problems_exit(problems)

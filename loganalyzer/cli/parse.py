@@ -29,6 +29,19 @@ def parse(
         "certificate serials with stable pseudonyms.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
+    since: str | None = typer.Option(
+        None, "--since", metavar="WHEN",
+        help="Only handshakes and MID log lines from WHEN on: a time as the log shows it, in its "
+        "local time (2026-11-26 14:09:25), or a duration before the newest event read (30m, 2h, "
+        "1d), so a log from last month works too.",
+    ),
+    until: str | None = typer.Option(
+        None, "--until", metavar="WHEN", help="Only what was logged up to WHEN (as --since).",
+    ),
+    last_jvm: bool = typer.Option(
+        False, "--last-jvm", help="Only the newest JVM start of each MID Server (the wrapper's "
+        "jvm N of its last handshake).",
+    ),
 ) -> None:
     """Show the TLS handshakes found: when, where, certificates asked for and sent, outcome.
 
@@ -39,10 +52,15 @@ def parse(
     processed), the --output file cannot be written, or a bug was contained
     (an internal problem; the rest is still shown).
     """
+    from loganalyzer.analysis.selection import Window
     from loganalyzer.reporters.document import parse_document
 
+    window = Window.of(since, until, last_jvm)
     reading = read_inputs(paths, quiet)
-    document = parse_document(reading)
+    stated = None
+    if window:
+        reading, stated = window.apply(reading)
+    document = parse_document(reading, stated)
     problems = reading.problems + emit(document, format.value, output, redact)
     report_problems(problems, stderr(), redact, document)
     raise typer.Exit(problems_exit(problems) or EXIT_OK)

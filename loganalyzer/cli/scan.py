@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from loganalyzer.analysis.selection import Window
     from loganalyzer.batch.executors import DaskExecutor, PoolExecutor, SerialExecutor
     from loganalyzer.batch.tasks import Plan, RuleSource, ScanResult, Summary
+    from loganalyzer.ruleset.selection import Selection
 
 
 class Executor(str, Enum):
@@ -60,6 +62,21 @@ def scan(
         60.0, "--worker-timeout", min=0.1, help="Dask only: seconds to wait while the cluster "
         "has no worker (or to reach --scheduler) before the tasks left are reported as not "
         "scanned."),
+    since: Optional[str] = typer.Option(
+        None, "--since", metavar="WHEN", help="Only handshakes and MID log lines from WHEN on: a "
+        "time as the logs show it, in their local time (2026-11-26 14:09:25), or a duration "
+        "before the newest event of each folder or archive (30m, 2h, 1d), so logs from last "
+        "month work too."),
+    until: Optional[str] = typer.Option(
+        None, "--until", metavar="WHEN", help="Only what was logged up to WHEN (as --since)."),
+    last_jvm: bool = typer.Option(
+        False, "--last-jvm", help="Only the newest JVM start of each MID Server."),
+    select: list[str] = typer.Option(
+        [], "--select", metavar="RULES", help="Only these rules: ids (MTLS-020), id prefixes "
+        "(MTLS-0) or root causes (ca-list-empty), comma-separated or repeated."),
+    ignore: list[str] = typer.Option(
+        [], "--ignore", metavar="RULES", help="Leave these rules out (as --select; --ignore "
+        "wins)."),
 ) -> None:
     """Scan many logs and archives: one row per MID Server log set and root cause.
 
@@ -81,17 +98,22 @@ def scan(
                                      param_hint="--output")
     if scheduler:
         executor = Executor.dask
+    from loganalyzer.analysis.selection import Window
     from loganalyzer.batch import tasks as batch
     from loganalyzer.batch.executors import make_executor
+    from loganalyzer.ruleset.selection import Selection
 
+    window = Window.of(since, until, last_jvm)
+    selection = Selection.of(select, ignore)
     runner = make_executor(executor.value, jobs, scheduler, worker_timeout)
     rules: RuleSource = (str(rules_dir) if rules_dir else None,
                          tuple(str(p) for p in extra_rules))
     console = stderr()
     if quiet:
-        result = batch.scan(paths, executor=runner, rules=rules)
+        result = batch.scan(paths, executor=runner, rules=rules, window=window,
+                            selection=selection)
     else:
-        result = _with_progress(paths, runner, console, rules)
+        result = _with_progress(paths, runner, console, rules, window, selection)
     if output is not None:
         try:
             batch.write_table(result.table, output)
@@ -113,7 +135,8 @@ def scan(
 
 
 def _with_progress(paths: list[str], runner: SerialExecutor | PoolExecutor | DaskExecutor,
-                   console: Console, rules: RuleSource) -> ScanResult:
+                   console: Console, rules: RuleSource, window: Window | None = None,
+                   selection: Selection | None = None) -> ScanResult:
     """``batch.scan`` with a bar on ``console`` by bytes read, gone when the scan ends."""
     from rich.progress import (
         BarColumn,
@@ -135,7 +158,8 @@ def _with_progress(paths: list[str], runner: SerialExecutor | PoolExecutor | Das
             progress.update(bar, total=plan.size)
 
         return scan_paths(paths, executor=runner, on_plan=on_plan, rules=rules,
-                          on_bytes=lambda n: progress.advance(bar, n))
+                          on_bytes=lambda n: progress.advance(bar, n), window=window,
+                          selection=selection)
 
 
 def _print_table(table: pd.DataFrame) -> None:

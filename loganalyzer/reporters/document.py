@@ -112,9 +112,9 @@ def file_input(f: FileReading) -> dict[str, Any]:
     }
 
 
-def parse_document(reading: Reading) -> dict[str, Any]:
-    """The ``parse --format json`` document."""
-    return {
+def parse_document(reading: Reading, window: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``parse --format json`` document; ``window`` is the time window read, when one was."""
+    doc = {
         "schema_version": SCHEMA_VERSION,
         "redacted": False,
         "inputs": [file_input(f) for f in reading.files],
@@ -127,6 +127,9 @@ def parse_document(reading: Reading) -> dict[str, Any]:
         "problems": [problem(p) for p in reading.problems],
         "skipped": reading.skipped,
     }
+    if window is not None:
+        doc["window"] = window
+    return doc
 
 
 # What "no evidence" tells the user to do; the KB's "Setup MID Server SSL debug" step.
@@ -163,8 +166,14 @@ def verdict(doc: dict[str, Any]) -> str:
     return "no-evidence"
 
 
-def analyze_document(reading: Reading, diagnoses: Sequence[Diagnosis]) -> dict[str, Any]:
-    """The ``analyze --format json`` document: the public contract (see the README)."""
+def analyze_document(reading: Reading, diagnoses: Sequence[Diagnosis],
+                     window: dict[str, Any] | None = None,
+                     selection: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``analyze --format json`` document: the public contract (see the README).
+
+    ``window`` and ``selection`` (see :mod:`loganalyzer.analysis.selection` and
+    :mod:`loganalyzer.ruleset.selection`) are stated when they were given.
+    """
     doc = parse_document(reading)
     out = {
         "schema_version": SCHEMA_VERSION,
@@ -180,7 +189,40 @@ def analyze_document(reading: Reading, diagnoses: Sequence[Diagnosis]) -> dict[s
     out["verdict"] = verdict(out)
     if out["verdict"] == "no-evidence":
         out["no_evidence"] = NO_EVIDENCE
+    if window is not None:
+        out["window"] = window
+    if selection is not None:
+        out["selection"] = selection
     return out
+
+
+def scope_line(doc: dict[str, Any]) -> str:
+    """The window and rule selection a report used, in one line ("" when it used all)."""
+    parts = []
+    window = doc.get("window")
+    if window:
+        durations = window.get("durations", {})
+        told = [f"{name} {window.get(name) or 'no event'}"
+                + (f" ({durations[name]} before the newest event)" if name in durations else "")
+                for name in ("since", "until") if window.get(name) or name in durations]
+        if window.get("last_jvm"):
+            jvms = window.get("jvms", [])
+            told.append("newest JVM start only" + (_jvm_told(jvms[0]) if len(jvms) == 1
+                                                    else " of each MID Server"))
+        parts.append("Window: " + ", ".join(told))
+    selection = doc.get("selection")
+    if selection:
+        given = [f"--{k} {','.join(selection[k])}" for k in ("select", "ignore") if selection[k]]
+        parts.append(f"Rules: {' '.join(given)} ({len(selection['rules'])} of "
+                     f"{selection['of']} log rules)")
+    return " · ".join(parts)
+
+
+def _jvm_told(jvm: dict[str, Any]) -> str:
+    earlier = jvm["earlier_starts"]
+    if not earlier:
+        return f" (jvm {jvm['jvm']}, the only one logged)"
+    return f" (jvm {jvm['jvm']}; {earlier} earlier start{'s' if earlier > 1 else ''} left out)"
 
 
 class Groups:

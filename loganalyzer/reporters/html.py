@@ -292,6 +292,10 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
         + "</h1>",
         f'<p class="summary">{_e(summary)}.</p>',
     ]
+    from loganalyzer.reporters.document import scope_line  # the window and rules, when narrowed
+
+    if scope_line(doc):
+        out.append(f'<p class="summary scope">{_e(scope_line(doc))}</p>')
     if analysed and diagnoses:
         out.append(
             '<table class="overview"><thead><tr><th>#</th><th>severity</th><th>root cause</th>'

@@ -171,6 +171,9 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
             f"{len(doc.get('handshakes', []))} TLS handshake(s)."
             + (f" {len(doc['diagnoses'])} diagnosis(es)." if analysed else "")
         )
+        from loganalyzer.reporters.document import scope_line  # the window and rules, if narrowed
+
+        out += ["", scope_line(doc)] if scope_line(doc) else []
     out.append("")
     if analysed and doc["diagnoses"]:
         out += ["| # | severity | root cause | confidence | MID Server |", "|---|---|---|---|---|"]

@@ -64,6 +64,10 @@ def summary(doc: dict[str, Any]) -> Text:
             + (f": {found}" if found else "")
         )
     line = Text(" · ".join(parts))
+    from loganalyzer.reporters.document import scope_line  # the window and rules, when narrowed
+
+    if scope_line(doc):
+        line.append(f"\n{scope_line(doc)}", style="dim")
     if doc.get("redacted"):
         line.append(
             "\nRedacted: names, addresses, DN values and serials are pseudonyms.", style="bold"

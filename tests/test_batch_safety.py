@@ -139,10 +139,18 @@ def test_nothing_is_written_but_the_output_file(hostile: Path, tmp_path: Path) -
     assert not (tmp_path.parent / "escape").exists() and not Path("/abs").exists()
 
 
-def test_dask_scan_leaves_no_scratch_space(hostile: Path, tmp_path: Path) -> None:
+def test_dask_scan_leaves_no_scratch_space(hostile: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scratch is looked for in a temporary folder of this test's own (TMPDIR, which the Dask
+    workers inherit): the machine's /tmp is shared with whatever else runs at the time."""
     pytest.importorskip("distributed")
     from loganalyzer.batch.executors import DaskExecutor
 
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # recomputed from TMPDIR
+    assert tempfile.gettempdir() == str(scratch)
     temp_before = set(os.listdir(tempfile.gettempdir()))
     cwd_before = set(os.listdir("."))
     before = _snapshot(hostile)

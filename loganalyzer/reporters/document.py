@@ -7,7 +7,9 @@ all of them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -347,3 +349,237 @@ def relative(path: str, group: str) -> str:
         if group and path.startswith(group + sep):
             return path[len(group) + 1 :]
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# How a MID Server's diagnoses are laid out: evidence once.
+
+# Root causes that follow from another failure logged before them (the MID Server's start-up
+# login, a misleading key message): a report points to that cause instead of repeating it.
+SIDE_EFFECTS = frozenset({"auth-user-null", "encryption-keys-mismatch-misleading"})
+# The cause a side effect points to when it shares no evidence line with any diagnosis: the one
+# its rule names (MTLS-131: the instance did not ask for a certificate).
+NAMED_CAUSES = {"auth-user-null": ("no-client-cert-requested",)}
+
+
+def _key(e: dict[str, Any]) -> tuple[str, int]:
+    return (e["path"], e["line"])
+
+
+@dataclass
+class Block:
+    """What a report shows as one block: a diagnosis, or every candidate of a differential.
+
+    The candidates of a differential (``possible`` diagnoses of one MID Server and severity,
+    drawn from the same handshakes) share one evidence block. A side effect (``SIDE_EFFECTS``)
+    has a ``cause``, the block it follows from, and leaves out the evidence lines that block
+    already shows (``left_out`` counts them); the JSON document keeps every line.
+    """
+
+    diagnoses: list[dict[str, Any]]
+    numbers: list[int]
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    cause: Block | None = None
+    left_out: int = 0
+
+    @property
+    def differential(self) -> bool:
+        """Several candidates the log cannot tell apart."""
+        return len(self.diagnoses) > 1
+
+    @property
+    def span(self) -> str:
+        """Its numbers: ``1``, ``1–3``, or ``1, 4, 6`` when others come between."""
+        n = self.numbers
+        if len(n) > 1 and n == list(range(n[0], n[-1] + 1)):
+            return f"{n[0]}–{n[-1]}"
+        return ", ".join(str(x) for x in n)
+
+    @property
+    def name(self) -> str:
+        """How a pointer names it: ``diagnosis 1, ca-chain-incomplete`` or the candidates'."""
+        if not self.differential:
+            return f"diagnosis {self.numbers[0]}, {self.diagnoses[0]['root_cause']}"
+        return f"diagnoses {self.span}, the possible causes"
+
+    def pointer(self) -> str:
+        """The sentence a side effect opens with: which diagnosis it follows from."""
+        if self.cause is None:
+            return ""
+        if self.left_out:
+            return f"A side effect: see {self.cause.name}. Fixing that clears this too."
+        return f"The likely cause: see {self.cause.name}."
+
+    def evidence_title(self) -> str:
+        """The heading of its evidence: plain, shared by the candidates, or what is left out."""
+        if self.differential:
+            return f"Evidence (the same handshakes for all {len(self.diagnoses)} candidates)"
+        if self.left_out and self.cause is not None:
+            lines = "the line" if self.left_out == 1 else f"the {self.left_out} lines"
+            where = ("diagnoses " if self.cause.differential else "diagnosis ") + self.cause.span
+            return f"Evidence (besides {lines} shown under {where})"
+        return "Evidence"
+
+
+def blocks(diagnoses: list[dict[str, Any]], number: dict[int, int]) -> list[Block]:
+    """One MID Server's diagnoses (in report order) as the blocks a report shows.
+
+    ``number`` maps ``id(diagnosis)`` to its number in the report.
+    """
+    out: list[Block] = []
+    for d in diagnoses:
+        keys = {_key(e) for e in d["evidence"]}
+        group = None
+        if d["confidence"] == "possible" and d["root_cause"] not in SIDE_EFFECTS and keys:
+            group = next((b for b in out if _candidate_of(b, d, keys)), None)
+        if group is None:
+            out.append(Block([d], [number[id(d)]], list(d["evidence"])))
+        else:
+            group.diagnoses.append(d)
+            group.numbers.append(number[id(d)])
+            group.evidence = _union(group.evidence, d["evidence"])
+    for b in out:
+        if not b.differential and b.diagnoses[0]["root_cause"] in SIDE_EFFECTS:
+            _point_to_cause(b, out)
+    return out
+
+
+def laid_out(diagnoses: list[dict[str, Any]], number: dict[int, int],
+             problems: list[Problem] | None, group: str) -> list[Block]:
+    """:func:`blocks`, or one block per diagnosis when that fails (an internal problem)."""
+    from loganalyzer.reporters import section
+
+    return section(problems, group, "the layout of its diagnoses",
+                   lambda: blocks(diagnoses, number),
+                   lambda _message: [Block([d], [number[id(d)]], list(d["evidence"]))
+                                     for d in diagnoses])
+
+
+def origin(b: Block) -> str:
+    """What a placeholder names: ``diagnosis 1 (MTLS-020)``, ``diagnoses 1–3 (MTLS-021, …)``."""
+    rules = ", ".join(d.get("rule", "?") for d in b.diagnoses)
+    return ("diagnoses " if b.differential else "diagnosis ") + f"{b.span} ({rules})"
+
+
+def plural(n: int, word: str, many: str = "") -> str:
+    """``1 file``, ``2 files``; ``many`` is the plural when adding an s will not do."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
+
+
+def _candidate_of(b: Block, d: dict[str, Any], keys: set[tuple[str, int]]) -> bool:
+    first = b.diagnoses[0]
+    return (first["confidence"] == "possible" and first["root_cause"] not in SIDE_EFFECTS
+            and first["severity"] == d["severity"]
+            and not keys.isdisjoint(_key(e) for e in b.evidence))
+
+
+def _union(shown: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Both lists' lines, each once, by file (in the order first cited) and line."""
+    merged = {_key(e): e for e in shown}
+    for e in more:
+        merged.setdefault(_key(e), e)
+    files = {p: n for n, p in enumerate(dict.fromkeys(e["path"] for e in merged.values()))}
+    return sorted(merged.values(), key=lambda e: (files[e["path"]], e["line"]))
+
+
+def _point_to_cause(b: Block, out: list[Block]) -> None:
+    d = b.diagnoses[0]
+    keys = {_key(e) for e in d["evidence"]}
+    causes = [c for c in out if c is not b and c.diagnoses[0]["root_cause"] not in SIDE_EFFECTS
+              and c.diagnoses[0]["severity"] != "info"]
+    best, shared = None, 0
+    for c in causes:
+        n = len(keys & {_key(e) for e in c.evidence})
+        if n > shared:
+            best, shared = c, n
+    if best is None:
+        named = NAMED_CAUSES.get(d["root_cause"], ())
+        best = next((c for c in causes if c.diagnoses[0]["root_cause"] in named), None)
+    if best is None:
+        return
+    shown = {_key(e) for e in best.evidence}
+    b.cause = best
+    b.evidence = [e for e in d["evidence"] if _key(e) not in shown]
+    b.left_out = len(d["evidence"]) - len(b.evidence)
+
+
+def standing(groups: Groups, group: str) -> str:
+    """One MID Server in a word or three: its worst severity, ``clean``, and so on.
+
+    ``error`` or ``warning`` when one was diagnosed; else ``nothing to judge`` (no handshake,
+    no agent event), ``inconclusive`` (handshakes, none completed) or ``clean``.
+    """
+    severities = {d["severity"] for d in groups.diagnoses(group)}
+    for severity in ("error", "warning"):
+        if severity in severities:
+            return severity
+    if not groups.has_evidence(group) and not severities:
+        return "nothing to judge"
+    handshakes = groups.handshakes(group)
+    if handshakes and not any(h["outcome"] == "completed" for h in handshakes):
+        return "inconclusive"
+    return "clean"
+
+
+def numbers(groups: Groups) -> dict[int, int]:
+    """Each diagnosis's number in a report, by ``id()``: in reading order.
+
+    MID Server by MID Server, so the candidates of a differential have consecutive numbers.
+    The JSON document keeps its own order (worst first over all MID Servers); with one MID
+    Server the two are the same.
+    """
+    out: dict[int, int] = {}
+    for group in groups.names:
+        for d in groups.diagnoses(group):
+            out[id(d)] = len(out) + 1
+    return out
+
+
+def causes_told(diagnoses: list[dict[str, Any]], number: dict[int, int]) -> str:
+    """A MID Server's root causes in a few words, worst first, each once.
+
+    A differential reads ``a or b or c (possible)``; a lone ``possible`` diagnosis is marked
+    so, and so is a side effect.
+    """
+    told: list[str] = []
+    for b in blocks(diagnoses, number):
+        causes = list(dict.fromkeys(d["root_cause"] for d in b.diagnoses))
+        word = " or ".join(causes)
+        if b.cause is not None and b.left_out:
+            word += " (side effect)"
+        elif b.diagnoses[0]["confidence"] == "possible":
+            word += " (possible)"
+        if word not in told:
+            told.append(word)
+    return "; ".join(told)
+
+
+def common_folder(names: list[str]) -> str:
+    """The folder every name starts with (``sample_logs/``), or "" when they share none."""
+    if len(names) < 2:
+        return ""
+    prefix = os.path.commonprefix(names)
+    folder = prefix[: prefix.rfind("/") + 1]
+    return folder if all(len(n) > len(folder) for n in names) else ""
+
+
+def shorten_left(text: str, width: int) -> str:
+    """``text`` in ``width`` terminal cells, a long path losing its left end.
+
+    As in ``…/mid01/wrapper.log``: the right end of a path names the file.
+    """
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    kept = ""
+    for char in reversed(text):
+        if cell_len(char + kept) > width - 1:
+            break
+        kept = char + kept
+    return "…" + kept
+
+
+def plain(text: str) -> str:
+    """``text`` without trailing spaces on any line (what rich pads a line to its width with)."""
+    return "".join(line.rstrip(" ") + "\n" for line in text.splitlines())

@@ -9,6 +9,7 @@ is escaped; the only markup comes from this module.
 from __future__ import annotations
 
 import re
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -17,11 +18,16 @@ from loganalyzer.reporters import section
 from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.document import (
     NO_EVIDENCE,
+    Block,
     Groups,
     analyze_document,
     cite,
     heading,
     is_setup,
+    laid_out,
+    numbers,
+    origin,
+    plural,
     provenance,
     relative,
     setup_empty,
@@ -136,51 +142,116 @@ def _evidence_line(text: str) -> str:
     )
 
 
-def _diagnosis(d: dict[str, Any], n: int, group: str) -> list[str]:
-    sev = d["severity"]
-    out = [f'<article class="diagnosis sev-{_e(sev)}" id="d{n}">']
-    out.append(
-        f'<div class="headline"><span class="badge">{_e(sev.upper())}</span>'
-        f'<code class="cause">{_e(d["root_cause"])}</code>'
-        f'<span class="confidence">{_e(d["confidence"])}</span></div>'
-    )
-    out.append(f"<h3>{n}. {_e(d['title'])}</h3>")
+def _headline(severity: str, cause: str, confidence: str, tag: str = "code") -> str:
+    return (f'<div class="headline"><span class="badge">{_e(severity.upper())}</span>'
+            f'<{tag} class="cause">{_e(cause)}</{tag}>'
+            f'<span class="confidence">{_e(confidence)}</span></div>')
+
+
+def _meta(d: dict[str, Any]) -> str:
     meta = f"rule {_e(d['rule'])} · seen {_e(d.get('occurrences') or 0)}×"
     if d.get("first_seen"):
         meta += f" · first {_e(d['first_seen'][:23])}"
     if provenance(d):
         meta = f"rule {_e(d['rule'])} · {_e(provenance(d))}"
-    out.append(f'<p class="meta">{meta}</p>')
+    return f'<p class="meta">{meta}</p>'
+
+
+def _diagnosis(d: dict[str, Any], n: int, group: str, shown: Block | None = None) -> list[str]:
+    """One diagnosis; ``shown``, its block, points a side effect to its cause."""
+    sev = d["severity"]
+    out = [f'<article class="diagnosis sev-{_e(sev)}" id="d{n}">',
+           _headline(sev, d["root_cause"], d["confidence"]),
+           f"<h3>{n}. {_e(d['title'])}</h3>", _meta(d)]
+    if shown is not None and shown.cause is not None:
+        cause = shown.cause
+        link = f'<a href="#d{cause.numbers[0]}">{_e(cause.name)}</a>'
+        out.append(f'<p class="pointer"><strong>'
+                   f"{_e(shown.pointer()).replace(_e(cause.name), link, 1)}</strong></p>")
+    out += _findings(d)
+    if d.get("distinguish"):
+        out.append(
+            f'<p class="distinguish">To tell the candidates apart: {_prose(d["distinguish"])}</p>'
+        )
+    out += _evidence(shown.evidence if shown else d["evidence"], group,
+                     shown.evidence_title() if shown else "Evidence")
+    out += _fix(d)
+    out.append("</article>")
+    return out
+
+
+def _differential(b: Block, group: str) -> list[str]:
+    """The candidates of a differential: listed once, what tells them apart, evidence once."""
+    first = b.diagnoses[0]
+    sev = first["severity"]
+    out = [f'<article class="diagnosis differential sev-{_e(sev)}">',
+           _headline(sev, f"one of {len(b.diagnoses)} possible causes", "possible", "span"),
+           f"<h3>{_e(b.span)}. The log cannot tell these causes apart</h3>",
+           '<table class="candidates"><thead><tr><th>#</th><th>root cause</th><th>rule</th>'
+           "<th>what it means</th></tr></thead><tbody>"]
+    out += [f'<tr><td><a href="#d{n}">{n}</a></td><td><code>{_e(d["root_cause"])}</code></td>'
+            f'<td>{_e(d["rule"])}</td><td>{_e(d["title"])}</td></tr>'
+            for n, d in zip(b.numbers, b.diagnoses)]
+    out.append("</tbody></table>")
+    apart = [(n, d) for n, d in zip(b.numbers, b.diagnoses) if d.get("distinguish")]
+    if apart:
+        out.append("<h4>To tell them apart</h4>")
+        out.append('<ul class="distinguish">' + "".join(
+            f'<li><strong>{n}</strong> (<code>{_e(d["root_cause"])}</code>): '
+            f'{_prose(d["distinguish"])}</li>' for n, d in apart) + "</ul>")
+    out += _evidence(b.evidence, group, b.evidence_title())
+    for n, d in zip(b.numbers, b.diagnoses):
+        out += [f'<section class="candidate" id="d{n}">',
+                _headline(sev, d["root_cause"], d["confidence"]),
+                f"<h3>{n}. {_e(d['title'])}</h3>", _meta(d)]
+        out += _findings(d) + _fix(d)
+        out.append("</section>")
+    out.append("</article>")
+    return out
+
+
+def _findings(d: dict[str, Any]) -> list[str]:
+    """The sentence that says what was found, what is missing, and what it means."""
+    out = []
     if d.get("detail"):
         out.append(f'<p class="detail"><strong>{_e(d["detail"].strip())}</strong></p>')
     if d.get("missing"):
         out += _missing(d["missing"])
     out.append(f"<p>{_prose(d['meaning'])}</p>")
-    if d.get("distinguish"):
-        out.append(
-            f'<p class="distinguish">To tell the candidates apart: {_prose(d["distinguish"])}</p>'
-        )
-    if d["evidence"]:
-        out.append("<h4>Evidence</h4>")
-        out.append('<table class="evidence"><tbody>')
-        for e in d["evidence"]:
-            out.append(
-                f'<tr><td class="loc mono" title="{_e(e["path"])}">'
-                f"{_e(relative(e['path'], group))}:{_e(e['line'])}</td>"
-                f"<td><code>{_evidence_line(e['text'])}</code></td></tr>"
-            )
-        out.append("</tbody></table>")
-    if d["fix"]:
-        kb = d.get("kb") or {}
-        kb_text = f' <span class="kb">— {_e(cite(kb))}</span>' if kb else ""
-        out.append(f"<h4>Fix{kb_text}</h4>")
-        out.append(
-            '<ol class="fix">' + "".join(f"<li>{_prose(s)}</li>" for s in d["fix"]) + "</ol>"
-        )
-        if kb.get("url"):  # as text: the page links to nothing outside itself
-            out.append(f'<p class="meta source">Source: <span class="mono">{_e(kb["url"])}</span></p>')
-    out.append("</article>")
     return out
+
+
+def _evidence(evidence: list[dict[str, Any]], group: str, title: str) -> list[str]:
+    if not evidence:
+        return []
+    out = [f"<h4>{_e(title)}</h4>", '<table class="evidence"><tbody>']
+    for e in evidence:
+        out.append(
+            f'<tr><td class="loc mono" title="{_e(e["path"])}">'
+            f"{_e(relative(e['path'], group))}:{_e(e['line'])}</td>"
+            f"<td><code>{_evidence_line(e['text'])}</code></td></tr>"
+        )
+    out.append("</tbody></table>")
+    return out
+
+
+def _fix(d: dict[str, Any]) -> list[str]:
+    if not d["fix"]:
+        return []
+    kb = d.get("kb") or {}
+    kb_text = f' <span class="kb">— {_e(cite(kb))}</span>' if kb else ""
+    out = [f"<h4>Fix{kb_text}</h4>",
+           '<ol class="fix">' + "".join(f"<li>{_prose(s)}</li>" for s in d["fix"]) + "</ol>"]
+    if kb.get("url"):  # as text: the page links to nothing outside itself
+        out.append('<p class="meta source">Source: '
+                   f'<span class="mono">{_e(kb["url"])}</span></p>')
+    return out
+
+
+def _block(b: Block, group: str) -> list[str]:
+    if b.differential:
+        return _differential(b, group)
+    return _diagnosis(b.diagnoses[0], b.numbers[0], group, b)
 
 
 MISSING_NAMES = 8  # accepted CA names listed under a diagnosis; the rest are counted
@@ -273,13 +344,13 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
     diagnoses = doc.get("diagnoses", [])
     title = f"loganalyzer {_e(doc.get('command'))}" if setup else "MID Server mutual TLS analysis"
     summary = (
-        f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
-        f"{len(doc.get('handshakes', []))} TLS handshake(s)"
+        f"Read {plural(len(inputs), 'file')}, {sum(i['lines'] for i in inputs):,} lines, "
+        f"{plural(len(doc.get('handshakes', [])), 'TLS handshake')}"
     )
     if setup:
         summary = "Checked: " + (", ".join(p["title"] for p in doc["checked"]) or "nothing")
     if analysed:
-        summary += f", {len(diagnoses)} diagnosis(es)"
+        summary += f", {plural(len(diagnoses), 'diagnosis', 'diagnoses')}"
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -296,12 +367,15 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
 
     if scope_line(doc):
         out.append(f'<p class="summary scope">{_e(scope_line(doc))}</p>')
+    groups = Groups(doc)
+    number = numbers(groups)
     if analysed and diagnoses:
         out.append(
             '<table class="overview"><thead><tr><th>#</th><th>severity</th><th>root cause</th>'
             "<th>confidence</th><th>what it means</th><th>MID Server</th></tr></thead><tbody>"
         )
-        for n, d in enumerate(diagnoses, 1):
+        for d in (d for group in groups.names for d in groups.diagnoses(group)):
+            n = number[id(d)]
             out.append(
                 f'<tr><td><a href="#d{n}">{n}</a></td>'
                 f'<td><span class="badge sev-{_e(d["severity"])}">'
@@ -315,8 +389,6 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
     elif analysed and doc.get("verdict") == "clean":
         out.append("<p><strong>No mutual-TLS problem was found.</strong></p>")
     out += ["</header>", "<main>"]
-    number = {id(d): n for n, d in enumerate(diagnoses, 1)}
-    groups = Groups(doc)
     for group in groups.names:
         label, _, name = heading(doc, group).partition(": ")
         out.append(f"<section><h2>{_e(label)}: <code>{_e(name)}</code></h2>")
@@ -329,9 +401,9 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 out.append(f"</ol><p class=\"meta\">{_e(cite(advice['kb']))}</p>")
             elif not mine:
                 out.append(f"<p>{_e(groups.no_problem(group))}</p>")
-            for d in mine:
-                out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
-                               lambda d=d: _diagnosis(d, number[id(d)], group), _placeholder)
+            for b in laid_out(mine, number, problems, group):
+                out += section(problems, group, origin(b), partial(_block, b, group),
+                               _placeholder)
         handshakes = groups.handshakes(group)
         if handshakes:
             out += section(problems, group, "the handshake timeline",

@@ -6,16 +6,22 @@ Log text goes into code blocks (never interpreted); table cells are escaped.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from loganalyzer.reporters import section
 from loganalyzer.reporters.document import (
     NO_EVIDENCE,
+    Block,
     Groups,
     analyze_document,
     cite,
     heading,
     is_setup,
+    laid_out,
+    numbers,
+    origin,
+    plural,
     provenance,
     setup_empty,
 )
@@ -48,37 +54,89 @@ def _fence(lines: list[str]) -> list[str]:
     return [fence + "text", *lines, fence]
 
 
-def _diagnosis(d: dict[str, Any], n: int) -> list[str]:
+def _seen(d: dict[str, Any]) -> str:
+    return provenance(d) or (f"seen {d.get('occurrences') or 0}×"
+                             + (f" · first {d['first_seen'][:23]}" if d.get("first_seen") else ""))
+
+
+def _diagnosis(d: dict[str, Any], n: int, shown: Block | None = None) -> list[str]:
+    """One diagnosis; ``shown``, its block, points a side effect to its cause."""
     out = [f"### {n}. {d['title']}", ""]
     out.append(
         f"**{d['severity'].upper()}** · root cause `{d['root_cause']}` · **{d['confidence']}**"
-        f" · rule `{d['rule']}` · "
-        + (provenance(d) or f"seen {d.get('occurrences') or 0}×"
-           + (f" · first {d['first_seen'][:23]}" if d.get("first_seen") else ""))
+        f" · rule `{d['rule']}` · {_seen(d)}"
     )
     out.append("")
+    if shown is not None and shown.cause is not None:
+        out += [f"**{shown.pointer()}**", ""]
+    out += _findings(d)
+    if d.get("distinguish"):
+        out += [f"*To tell the candidates apart:* {d['distinguish'].strip()}", ""]
+    out += _evidence(shown.evidence if shown else d["evidence"],
+                     shown.evidence_title() if shown else "Evidence")
+    return out + _fix(d)
+
+
+def _differential(b: Block) -> list[str]:
+    """The candidates of a differential: listed once, what tells them apart, evidence once."""
+    first = b.diagnoses[0]
+    out = [f"### {b.span}. One of {len(b.diagnoses)} possible causes", "",
+           f"**{first['severity'].upper()}** · **possible** · the log cannot tell them apart · "
+           f"{_seen(first)}", "",
+           "| # | root cause | rule | title |", "|---|---|---|---|"]
+    out += [f"| {n} | `{d['root_cause']}` | `{d['rule']}` | {_cell(d['title'])} |"
+            for n, d in zip(b.numbers, b.diagnoses)]
+    out.append("")
+    apart = [(n, d) for n, d in zip(b.numbers, b.diagnoses) if d.get("distinguish")]
+    if apart:
+        out += ["**To tell them apart**", ""]
+        out += [f"- **{n}** (`{d['root_cause']}`): {d['distinguish'].strip()}" for n, d in apart]
+        out.append("")
+    out += _evidence(b.evidence, b.evidence_title())
+    for n, d in zip(b.numbers, b.diagnoses):
+        out += [f"#### {n}. `{d['root_cause']}`: {d['title']}", "",
+                f"rule `{d['rule']}` · {_seen(d)}", ""]
+        out += _findings(d) + _fix(d)
+    return out
+
+
+def _findings(d: dict[str, Any]) -> list[str]:
+    out = []
     if d.get("detail"):
         out += [f"**{_inline(d['detail'].strip())}**", ""]
     if d.get("missing"):
         out += _missing(d["missing"])
-    out += [d["meaning"].strip(), ""]
-    if d.get("distinguish"):
-        out += [f"*To tell the candidates apart:* {d['distinguish'].strip()}", ""]
-    if d["evidence"]:
-        out += ["**Evidence**", ""]
-        out += _fence([f"{e['path']}:{e['line']}: {e['text']}" for e in d["evidence"]])
-        out.append("")
-    if d["fix"]:
-        kb = d.get("kb") or {}
-        head = "**Fix**"
-        if kb:
-            head += f" ({cite(kb)})"
-        out += [head, ""]
-        out += [f"{i}. {step}" for i, step in enumerate(d["fix"], 1)]
-        out.append("")
-        if kb.get("url"):
-            out += [f"Source: <{kb['url']}>", ""]
+    return out + [d["meaning"].strip(), ""]
+
+
+def _evidence(evidence: list[dict[str, Any]], title: str) -> list[str]:
+    if not evidence:
+        return []
+    head, _, rest = title.partition(" ")
+    out = [f"**{head}**" + (f" {rest}" if rest else ""), ""]
+    out += _fence([f"{e['path']}:{e['line']}: {e['text']}" for e in evidence])
+    return out + [""]
+
+
+def _fix(d: dict[str, Any]) -> list[str]:
+    if not d["fix"]:
+        return []
+    kb = d.get("kb") or {}
+    head = "**Fix**"
+    if kb:
+        head += f" ({cite(kb)})"
+    out = [head, ""]
+    out += [f"{i}. {step}" for i, step in enumerate(d["fix"], 1)]
+    out.append("")
+    if kb.get("url"):
+        out += [f"Source: <{kb['url']}>", ""]
     return out
+
+
+def _block(b: Block) -> list[str]:
+    if b.differential:
+        return _differential(b)
+    return _diagnosis(b.diagnoses[0], b.numbers[0], b)
 
 
 MISSING_NAMES = 8  # accepted CA names listed under a diagnosis; the rest are counted
@@ -167,28 +225,28 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                    if doc["checked"] else "Nothing was checked.")
     else:
         out.append(
-            f"Read {len(inputs)} file(s), {sum(i['lines'] for i in inputs):,} lines, "
-            f"{len(doc.get('handshakes', []))} TLS handshake(s)."
-            + (f" {len(doc['diagnoses'])} diagnosis(es)." if analysed else "")
+            f"Read {plural(len(inputs), 'file')}, {sum(i['lines'] for i in inputs):,} lines, "
+            f"{plural(len(doc.get('handshakes', [])), 'TLS handshake')}."
+            + (f" {plural(len(doc['diagnoses']), 'diagnosis', 'diagnoses')}." if analysed else "")
         )
         from loganalyzer.reporters.document import scope_line  # the window and rules, if narrowed
 
         out += ["", scope_line(doc)] if scope_line(doc) else []
     out.append("")
+    groups = Groups(doc)
+    number = numbers(groups)
     if analysed and doc["diagnoses"]:
         out += ["| # | severity | root cause | confidence | MID Server |", "|---|---|---|---|---|"]
         out += [
-            f"| {n} | {d['severity']} | `{d['root_cause']}` | {d['confidence']} "
+            f"| {number[id(d)]} | {d['severity']} | `{d['root_cause']}` | {d['confidence']} "
             f"| {_cell(d['mid_server'])} |"
-            for n, d in enumerate(doc["diagnoses"], 1)
+            for group in groups.names for d in groups.diagnoses(group)
         ]
         out.append("")
     elif setup:
         out += [setup_empty(doc), ""]
     elif analysed and doc.get("verdict") == "clean":
         out += ["No mutual-TLS problem was found.", ""]
-    number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
-    groups = Groups(doc)
     for group in groups.names:
         label, _, name = heading(doc, group).partition(": ")
         out += [f"## {label}: `{name}`", ""]
@@ -201,9 +259,8 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                 out += ["", f"{cite(advice['kb'])}.", ""]
             elif not mine:
                 out += [groups.no_problem(group), ""]
-            for d in mine:
-                out += section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
-                               lambda d=d: _diagnosis(d, number[id(d)]), _placeholder)
+            for b in laid_out(mine, number, problems, group):
+                out += section(problems, group, origin(b), partial(_block, b), _placeholder)
         handshakes = groups.handshakes(group)
         if handshakes:
             out += section(problems, group, "the handshake timeline",

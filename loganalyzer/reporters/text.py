@@ -8,11 +8,13 @@ colour is the console's business (none when not a terminal or ``NO_COLOR`` is se
 
 from __future__ import annotations
 
+from functools import partial
 from io import StringIO
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule
@@ -23,13 +25,21 @@ from loganalyzer.reporters import internal_problems, section
 from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.document import (
     NO_EVIDENCE,
+    Block,
     Groups,
+    causes_told,
+    common_folder,
+    laid_out,
+    numbers,
+    origin,
     cite,
     heading,
     is_setup,
     provenance,
     relative,
     setup_empty,
+    shorten_left,
+    standing,
 )
 from loganalyzer.reporters.timeline import rows, short_dn  # noqa: F401  (short_dn: public name)
 
@@ -37,6 +47,7 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold g
 OUTCOME_STYLE = {"completed": "green", "failed": "red", "unknown": "yellow"}
 HIGHLIGHT = "bold magenta"
 INDENT = 2
+EVIDENCE_WHERE = 32  # the most of 80 columns an evidence line's file:line takes
 
 
 def _plural(n: int, word: str, many: str = "") -> str:
@@ -83,61 +94,139 @@ def highlighted(text: str) -> Text:
     return out
 
 
-def diagnosis_block(d: dict[str, Any], n: int, group: str = "") -> Group:
-    """Headline panel, meaning, evidence, fix and KB section of one diagnosis (a plain dict)."""
-    style = SEVERITY_STYLE.get(d["severity"], "bold")
-    head = Text.assemble(
-        (d["severity"].upper(), style),
-        "  ",
-        (d["root_cause"], "bold"),
-        "  ",
-        (f"({d['confidence']})", "bold cyan" if d["confidence"] == "confirmed" else "cyan"),
-    )
-    seen = f"rule {d['rule']} · seen {_plural(d.get('occurrences') or 0, 'time')}"
+def _seen(d: dict[str, Any]) -> str:
+    """``seen 2 times · first 2026-11-26 14:18:49.061``, or which set-up parts found it."""
+    if provenance(d):
+        return provenance(d)
+    seen = f"seen {_plural(d.get('occurrences') or 0, 'time')}"
     if d.get("first_seen"):
         seen += f" · first {d['first_seen'][:23]}"
-    if provenance(d):
-        seen = f"rule {d['rule']} · {provenance(d)}"
-    panel = Panel(
-        Group(head, Text(d["title"], style="bold"), Text(seen, style="dim")),
-        title=Text(f"{n}"),
-        title_align="left",
-        border_style=style,
-        box=box.ROUNDED,
+    return seen
+
+
+def _panel(lines: list[RenderableType], title: str, style: str) -> Panel:
+    return Panel(Group(*lines), title=Text(title), title_align="left", border_style=style,
+                 box=box.ROUNDED)
+
+
+def _confidence(value: str) -> tuple[str, str]:
+    return (f"({value})", "bold cyan" if value == "confirmed" else "cyan")
+
+
+def diagnosis_block(d: dict[str, Any], n: int, group: str = "",
+                    shown: Block | None = None) -> Group:
+    """Headline panel, meaning, evidence, fix and KB section of one diagnosis (a plain dict).
+
+    ``shown`` is its block in the report: a side effect points to its cause there, and shows
+    only the evidence lines that cause does not.
+    """
+    style = SEVERITY_STYLE.get(d["severity"], "bold")
+    head = Text.assemble(
+        (d["severity"].upper(), style), "  ", (d["root_cause"], "bold"), "  ",
+        _confidence(d["confidence"]),
     )
+    panel = _panel([head, Text(d["title"], style="bold"),
+                    Text(f"rule {d['rule']} · {_seen(d)}", style="dim")], f"{n}", style)
     body: list[RenderableType] = []
-    if d.get("detail"):
-        body.append(Text(d["detail"].strip(), style="bold"))
-    if d.get("missing"):
-        body.append(Padding(missing_table(d["missing"]), (0, 0, 0, INDENT)))
-    body.append(Text(d["meaning"].strip()))
+    if shown is not None and shown.cause is not None:
+        body.append(Text(shown.pointer(), style="bold"))
+    body += _findings(d)
     if d.get("distinguish"):
         body.append(
             Text.assemble(("To tell the candidates apart: ", "italic"), d["distinguish"].strip())
         )
-    if d["evidence"]:
-        body.append(Text("Evidence", style="bold"))
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(no_wrap=True, style="cyan")
-        grid.add_column(overflow="fold")
-        for e in d["evidence"]:
-            grid.add_row(Text(f"{relative(e['path'], group)}:{e['line']}"), highlighted(e["text"]))
-        body.append(Padding(grid, (0, 0, 0, INDENT)))
-    if d["fix"]:
-        kb = d.get("kb") or {}
-        fix_head = Text("Fix", style="bold")
-        if kb:
-            fix_head.append(f"  ({cite(kb)})", style="dim")
-        body.append(fix_head)
-        steps = Table.grid(padding=(0, 1))
-        steps.add_column(no_wrap=True, justify="right")
-        steps.add_column()
-        for i, step in enumerate(d["fix"], 1):
-            steps.add_row(Text(f"{i}."), Text(step))
-        body.append(Padding(steps, (0, 0, 0, INDENT)))
-        if kb.get("url"):  # whole on one line, so it can be copied (79 columns for a KB link)
-            body.append(Text(kb["url"], style="dim", no_wrap=True, overflow="ignore"))
+    body += _evidence(shown.evidence if shown else d["evidence"], group,
+                      shown.evidence_title() if shown else "Evidence")
+    body += _fix(d)
     return Group(panel, Padding(Group(*body), (0, 0, 1, INDENT)))
+
+
+def block(b: Block, group: str = "") -> Group:
+    """One block of a MID Server's diagnoses: a diagnosis, or the candidates of a differential."""
+    if b.differential:
+        return differential_block(b, group)
+    return diagnosis_block(b.diagnoses[0], b.numbers[0], group, b)
+
+
+def differential_block(b: Block, group: str = "") -> Group:
+    """The candidates of a differential: listed in one panel, their evidence shown once.
+
+    Then what tells them apart, and each candidate's meaning and fix.
+    """
+    first = b.diagnoses[0]
+    style = SEVERITY_STYLE.get(first["severity"], "bold")
+    head = Text.assemble(
+        (first["severity"].upper(), style), "  ",
+        (f"one of {len(b.diagnoses)} possible causes", "bold"), "  ",
+        _confidence("possible"),
+    )
+    listing = Table.grid(padding=(0, 2))
+    listing.add_column(no_wrap=True, justify="right")
+    listing.add_column(no_wrap=True, style="bold")
+    listing.add_column(ratio=1)
+    for n, d in zip(b.numbers, b.diagnoses):
+        listing.add_row(Text(f"{n}"), Text(d["root_cause"]), Text(d["title"]))
+    panel = _panel([head, listing, Text(_seen(first), style="dim")], b.span, style)
+    body: list[RenderableType] = []
+    apart = _numbered([(n, d["distinguish"].strip()) for n, d in zip(b.numbers, b.diagnoses)
+                       if d.get("distinguish")])
+    if apart.row_count:
+        body += [Text("To tell them apart", style="bold"), Padding(apart, (0, 0, 0, INDENT))]
+    body += _evidence(b.evidence, group, b.evidence_title())
+    for n, d in zip(b.numbers, b.diagnoses):
+        body.append(Rule(Text.assemble((f"{n} ", "bold"), (d["root_cause"], "bold"),
+                                       (f"  rule {d['rule']}", "dim")),
+                         align="left", style="dim"))
+        body += _findings(d) + _fix(d)
+    return Group(panel, Padding(Group(*body), (0, 0, 1, INDENT)))
+
+
+def _findings(d: dict[str, Any]) -> list[RenderableType]:
+    """The sentence that says what was found, what is missing, and what it means."""
+    out: list[RenderableType] = []
+    if d.get("detail"):
+        out.append(Text(d["detail"].strip(), style="bold"))
+    if d.get("missing"):
+        out.append(Padding(missing_table(d["missing"]), (0, 0, 0, INDENT)))
+    out.append(Text(d["meaning"].strip()))
+    return out
+
+
+def _evidence(evidence: list[dict[str, Any]], group: str, title: str) -> list[RenderableType]:
+    """The evidence lines as ``file:line`` and the line, the words that prove it highlighted."""
+    if not evidence:
+        return []
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="cyan")
+    grid.add_column(overflow="fold")
+    for e in evidence:  # a file outside the MID Server folder keeps the right end of its path
+        where = shorten_left(f"{relative(e['path'], group)}:{e['line']}", EVIDENCE_WHERE)
+        grid.add_row(Text(where), highlighted(e["text"]))
+    return [Text(title, style="bold"), Padding(grid, (0, 0, 0, INDENT))]
+
+
+def _numbered(items: list[tuple[int, str]]) -> Table:
+    steps = Table.grid(padding=(0, 1))
+    steps.add_column(no_wrap=True, justify="right")
+    steps.add_column()
+    for i, step in items:
+        steps.add_row(Text(f"{i}."), Text(step))
+    return steps
+
+
+def _fix(d: dict[str, Any]) -> list[RenderableType]:
+    """The fix as numbered steps, its KB section, and the KB address whole on one line."""
+    if not d["fix"]:
+        return []
+    kb = d.get("kb") or {}
+    fix_head = Text("Fix", style="bold")
+    if kb:
+        fix_head.append(f"  ({cite(kb)})", style="dim")
+    out: list[RenderableType] = [fix_head, Padding(_numbered(list(enumerate(d["fix"], 1))),
+                                                   (0, 0, 0, INDENT))]
+    if kb.get("url"):  # whole on one line, so it can be copied (79 columns for a KB link)
+        out.append(Text(kb["url"], style="dim", no_wrap=True, overflow="ignore"))
+    return out
 
 
 MISSING_NAMES = 3  # accepted CA names listed under a diagnosis; the rest are counted
@@ -260,8 +349,10 @@ def story(row) -> Text:
     if row.ca_names:
         out.append(" · CAs: ", style="dim")
         out.append(", ".join(row.ca_names))
-    out.append("\nsent: ", style="dim")
-    out.append(row.sent + "\n")
+    if row.sent:
+        out.append("\nsent: ", style="dim")
+        out.append(row.sent)
+    out.append("\n")
     out.append(row.outcome, style=OUTCOME_STYLE.get(row.outcome, ""))
     if row.detail:
         out.append(f": {row.detail}")
@@ -280,7 +371,11 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
     if setup and not doc["diagnoses"]:
         out.append(Text(setup_empty(doc), style="bold"))
     groups = Groups(doc)
-    number = {id(d): n for n, d in enumerate(doc.get("diagnoses", []), 1)}
+    number = numbers(groups)
+    several = analysed and not setup and len(groups.names) > 1
+    if several:  # a table of the MID Servers first, a line of counts last
+        out.append(section(problems, "", "the table of MID Servers",
+                           lambda: overview_table(groups, number), _placeholder))
     for group in groups.names:
         if analysed:
             # a Rule would cut a long path short; the path must stay whole to be found again
@@ -295,9 +390,8 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
             elif not mine:
                 out.append(Text(groups.no_problem(group)))
             out.extend(
-                section(problems, group, f"diagnosis {number[id(d)]} ({d.get('rule', '?')})",
-                        lambda d=d: diagnosis_block(d, number[id(d)], group), Text)
-                for d in mine
+                section(problems, group, origin(b), partial(block, b, group), _placeholder)
+                for b in laid_out(mine, number, problems, group)
             )
         table = section(problems, group, "the handshake timeline",
                         lambda: timeline_table(groups.handshakes(group), group), Text)
@@ -319,25 +413,135 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
     unread = [p for p in doc.get("problems", []) if p["kind"] != "internal"] if setup else []
     if unread:  # a self-check says in the report what it could not check
         out += [Rule(style="dim"), Text("Inputs not read, and problems", style="bold")]
-        out += [Text(f"{p['kind']}: {p['path']}:{p['line']}: {p['message']}" if p["line"]
-                     else f"{p['kind']}: {p['path']}: {p['message']}", overflow="fold")
+        out += [Hanging(Text(f"{p['kind']}: {p['path']}:{p['line']}: {p['message']}"
+                             if p["line"] else f"{p['kind']}: {p['path']}: {p['message']}"))
                 for p in unread]
     bugs = internal_problems(doc)
     if bugs:
         out += [Rule(style="dim"), Text("Internal problems", style="bold red")]
-        out += [Text(f"{p['path']}:{p['line']}: {p['message']}" if p["line"]
-                     else f"{p['path']}: {p['message']}", overflow="fold") for p in bugs]
+        out += [Hanging(Text(f"{p['path']}:{p['line']}: {p['message']}" if p["line"]
+                             else f"{p['path']}: {p['message']}")) for p in bugs]
+    if several:
+        out += [Rule(style="dim"), section(problems, "", "the line of counts",
+                                           lambda: count_line(doc, groups), _placeholder)]
     return out
 
 
+def overview_table(groups: Groups, number: dict[int, int]) -> Group:
+    """One entry per MID Server: its name, worst severity and handshakes; its root causes below.
+
+    The folder every name shares moves into the title, so names stay whole at 80 columns.
+    """
+    folder = common_folder(groups.names)
+    title = Text(_plural(len(groups.names), "MID Server"), style="bold")
+    if folder:
+        title.append(f" in {folder}", style="dim")
+    rows: list[RenderableType] = [title, _overview_row(
+        Text("MID Server, root causes", style="bold"), Text("worst", style="bold"),
+        Text("handshakes", style="bold"))]
+    for group in groups.names:
+        mine = groups.diagnoses(group)
+        worst = next((s for s in SEVERITY_STYLE if any(d["severity"] == s for d in mine)), "-")
+        handshakes = groups.handshakes(group)
+        failed = sum(1 for h in handshakes if h["outcome"] == "failed")
+        rows.append(_overview_row(
+            Text(group[len(folder):], style="bold"), Text(worst, style=SEVERITY_STYLE.get(worst,
+                                                                                       "")),
+            Text(f"{len(handshakes)}" + (f", {failed} failed" if failed else ""))))
+        causes = causes_told(mine, number) if mine else {
+            "clean": "no mutual-TLS problem found", "inconclusive": "no rule names a cause",
+        }.get(standing(groups, group), "no handshake and no MID Server event logged")
+        rows.append(Padding(Text(causes, style="" if mine else "dim"), (0, 0, 0, INDENT)))
+    return Group(*rows)
+
+
+def _overview_row(name: Text, worst: Text, handshakes: Text) -> Table:
+    row = Table.grid(padding=(0, 1), expand=True)
+    row.add_column(ratio=1, overflow="fold")
+    row.add_column(width=7, no_wrap=True)
+    row.add_column(width=13, no_wrap=True, justify="right")
+    row.add_row(name, worst, handshakes)
+    return row
+
+
+def count_line(doc: dict[str, Any], groups: Groups) -> Text:
+    """The last line of a report on several MID Servers: how many stand where, in one line."""
+    states: dict[str, int] = {}
+    for group in groups.names:
+        state = standing(groups, group)
+        states[state] = states.get(state, 0) + 1
+    order = ("error", "warning", "clean", "inconclusive", "nothing to judge")
+    told = ", ".join(f"{states[s]} {s}" for s in order if states.get(s))
+    handshakes = doc.get("handshakes", [])
+    failed = sum(1 for h in handshakes if h["outcome"] == "failed")
+    return Text(f"{_plural(len(groups.names), 'MID Server')}: {told} · {failed} of "
+                f"{_plural(len(handshakes), 'TLS handshake')} failed")
+
+
+def _placeholder(message: str) -> RenderableType:
+    """The line that stands in for a section that could not be drawn."""
+    return Text(message)
+
+
+LABEL_WIDTH = 32  # the widest label a self-check row keeps beside its value
+
+
 def checked_block(part: dict[str, Any]) -> Group:
-    """What one part of a self-check looked at: a titled list of label, value rows."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", max_width=46, overflow="fold")
-    grid.add_column(overflow="fold")
+    """What one part of a self-check looked at: a titled list of label, value rows.
+
+    Values start in one column. A label too long for it (a DN, a config parameter) gets a line
+    of its own with its value under it, so no name is broken; whatever wraps keeps a hanging
+    indent.
+    """
+    labels = [row["label"] for row in part["rows"]]
+    width = max((len(label) for label in labels if len(label) <= LABEL_WIDTH), default=8)
+    out: list[RenderableType] = [Rule(Text(part["title"], style="bold"), align="left",
+                                      style="dim")]
+    grid: Table | None = None
     for row in part["rows"]:
-        grid.add_row(Text(row["label"]), Text(row["value"]))
-    return Group(Rule(Text(part["title"], style="bold"), align="left", style="dim"), grid)
+        label, value = Text(row["label"], style="bold"), Hanging(Text(row["value"]))
+        if len(row["label"]) <= width:
+            if grid is None:
+                grid = Table.grid(padding=(0, 2))
+                grid.add_column(width=width)
+                grid.add_column(ratio=1)
+                out.append(grid)
+            grid.add_row(label, value)
+        else:
+            grid = None
+            out += [Hanging(label), Padding(value, (0, 0, 0, width + 2))]
+    return Group(*out)
+
+
+class Hanging:
+    """Text whose wrapped lines after the first are indented: a hanging indent.
+
+    Each line of the text (split at line breaks) starts flush; what wraps from it is indented
+    by ``indent``, so a long DN, path or message still reads as one entry.
+    """
+
+    def __init__(self, text: Text, indent: int = INDENT) -> None:
+        self.text = text
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for paragraph in self.text.split("\n"):
+            lines = paragraph.wrap(console, width, overflow="fold")
+            if len(lines) <= 1:
+                yield from lines
+                continue
+            head = lines[0]
+            rest = paragraph[len(head.plain):]
+            rest = rest[len(rest.plain) - len(rest.plain.lstrip(" ")):]
+            head.rstrip()
+            yield head
+            for line in rest.wrap(console, max(width - self.indent, 1), overflow="fold"):
+                line.rstrip()
+                yield Text(" " * self.indent) + line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.text)
 
 
 def render(

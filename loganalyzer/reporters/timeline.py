@@ -36,7 +36,7 @@ class Row:
     tls: str
     requested: str  # yes / no / ?
     ca_names: list[str]  # short CA names, or "(empty)" / "(absent)" / "(malformed)"
-    sent: str  # yes / no / ?, and the leaf's CN when one was sent
+    sent: str  # yes / no / ?, and the leaf's CN when one was sent; "" when none was asked for
     outcome: str  # completed / failed / unknown
     detail: str  # the alert or failure that ended it
 
@@ -68,6 +68,8 @@ def _row(h: dict[str, Any], group: str, with_date: bool) -> Row:
     else:
         ca = [short_dn(n) for n in h["ca_names"]]
     sent = yes_no(h["cert_sent"])
+    if h["cert_requested"] is False and h["cert_sent"] is None:
+        sent = ""  # nothing was asked for, so there is nothing to say about what was sent
     if h["client_chain"]:
         sent += f" ({short_dn(h['client_chain'][0]['subject'])})"
     return Row(

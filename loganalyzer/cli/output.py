@@ -9,12 +9,13 @@ when stderr is a terminal, unless ``LOGANALYZER_PROGRESS`` says otherwise:
 from __future__ import annotations
 
 import glob
+import io
 import json
 import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from rich.console import Console
 
@@ -34,7 +35,47 @@ def _no_color() -> bool | None:
 
 
 def stdout() -> Console:
-    return Console(no_color=_no_color(), soft_wrap=False)
+    """The console of the report: off a terminal its lines lose the spaces rich pads them with."""
+    if sys.stdout.isatty():
+        return Console(no_color=_no_color(), soft_wrap=False)
+    # a text stream as rich uses one (write, flush, encoding); typeshed's IO[str] is wider
+    return Console(file=cast("IO[str]", Unpadded()), no_color=_no_color(), soft_wrap=False)
+
+
+class Unpadded(io.TextIOBase):
+    """Text to a stream (``sys.stdout`` when made) with no spaces at the end of a line.
+
+    Rich pads each line of a table or panel to the console's width; piped into a file, those
+    spaces are noise. What comes is passed on line by line; an unfinished line waits for its end
+    (or for ``flush``).
+    """
+
+    def __init__(self, target: TextIO | None = None) -> None:
+        self._target = target or sys.stdout
+        self._pending = ""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # rich reads it to choose characters
+        return getattr(self._target, "encoding", None) or "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._target.fileno()  # rich points it at os.devnull when the pipe is closed
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        if lines:
+            self._target.write(_valid_utf8("".join(line.rstrip(" ") + "\n" for line in lines)))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._target.write(_valid_utf8(self._pending))
+            self._pending = ""
+        self._target.flush()
 
 
 def stderr() -> Console:
@@ -92,7 +133,10 @@ def _valid_utf8(text: str) -> str:
 
 
 def print_report(renderables: list[Any]) -> None:
-    """Rich renderables to stdout, coloured only when stdout is a terminal and NO_COLOR is unset."""
+    """Rich renderables to stdout, coloured only when stdout is a terminal and NO_COLOR is unset.
+
+    Off a terminal (piped, redirected) the lines lose the spaces rich pads them with.
+    """
     console = stdout()
     for item in renderables:
         console.print(item)

@@ -2,14 +2,108 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from loganalyzer import __version__
 from loganalyzer.cli import EXIT_ERROR
 from loganalyzer.errors import DEBUG_ENV, LogAnalyzerError, debug_enabled
+
+# ---------------------------------------------------------------------------------------------
+# Help as a person reads it: plain metavars as click writes them (TEXT, INTEGER, PATH,
+# [text|json]) instead of <str>, <bool> and <list[str]>, PATHS... in the usage line instead of
+# {paths}..., and, piped, no line padded with spaces. (The click that typer bundles is private,
+# so the parameters are typed Any here.)
+
+_PLAIN_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "bool": "BOOLEAN",
+                "path": "PATH", "Path": "PATH", "datetime": "DATETIME"}
+
+
+def plain_metavar(typed: str) -> str:
+    """Typer's type label as click's metavar: ``<int range>`` INTEGER, ``<a|b>`` [a|b]."""
+    label = typed.removeprefix("<").removesuffix(">").removesuffix(" range")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]  # a repeatable option takes one value each time
+    if "|" in label:
+        return f"[{label}]"
+    return _PLAIN_TYPES.get(label, label.upper())
+
+
+class PlainArgument(TyperArgument):
+    """An argument shown by its name in capitals: ``PATHS...`` (``[PATH]`` when optional)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None  # the name says it; typer would add <list[str]>
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw.removesuffix("...")
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+def _plain(params: list[Any], ctx: Any) -> list[Any]:
+    """The parameters with plain metavars; an option that takes no value shows none."""
+    for param in params:
+        if isinstance(param, TyperArgument):
+            param.__class__ = PlainArgument
+            if param.metavar is None:
+                param.metavar = (param.name or "").upper() + ("..." if param.nargs != 1 else "")
+        elif isinstance(param, TyperOption) and param.metavar is None:
+            param.metavar = "" if param.is_flag else plain_metavar(param.display_type(ctx))
+    return params
+
+
+@contextlib.contextmanager
+def _unpadded() -> Iterator[None]:
+    """Help written off a terminal loses the spaces rich pads its lines with."""
+    if sys.stdout.isatty():
+        yield
+        return
+    from loganalyzer.cli.output import Unpadded
+
+    stream = Unpadded(sys.stdout)
+    with contextlib.redirect_stdout(stream):
+        yield
+    stream.flush()
+
+
+class PlainCommand(TyperCommand):
+    """A subcommand whose help shows plain metavars (see :func:`plain_metavar`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain(super().get_params(ctx), ctx)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _unpadded():
+            super().format_help(ctx, formatter)
+
+
+class PlainGroup(TyperGroup):
+    """A command with subcommands whose help shows plain metavars."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain(super().get_params(ctx), ctx)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _unpadded():
+            super().format_help(ctx, formatter)
+
+
+def plain_help(typer_app: typer.Typer) -> None:
+    """Give every command of ``typer_app`` (and of its sub-apps) the plain help."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):  # the default; a command's own class stays
+            info.cls = PlainCommand
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            plain_help(group.typer_instance)
+
 
 app = typer.Typer(
     name="loganalyzer",
@@ -18,6 +112,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    cls=PlainGroup,
 )
 
 
@@ -60,6 +155,7 @@ def _register(args: list[str]) -> None:
         importlib.import_module(f"loganalyzer.cli.{_COMMANDS[name]}")  # registers on import
     else:
         from loganalyzer.cli import commands  # noqa: F401  (registers on import)
+    plain_help(app)
 
 
 def main() -> None:

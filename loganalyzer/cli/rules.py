@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from loganalyzer.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from loganalyzer.cli.app import app
+from loganalyzer.cli.app import PlainGroup, app
 from loganalyzer.cli.output import stderr, stdout, write_json
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ rules_app = typer.Typer(
     help="List, show and check the diagnosis rules (rules/*.yaml).",
     no_args_is_help=True,
     add_completion=False,
+    cls=PlainGroup,
 )
 app.add_typer(rules_app, name="rules")
 

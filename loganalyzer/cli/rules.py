@@ -13,7 +13,9 @@ from loganalyzer.cli.app import PlainGroup, app
 from loganalyzer.cli.output import stderr, stdout, write_json
 
 if TYPE_CHECKING:
-    from loganalyzer.ruleset.rules import RuleSet
+    from rich.console import Group
+
+    from loganalyzer.ruleset.rules import Rule, RuleSet
 
 rules_app = typer.Typer(
     name="rules",
@@ -55,16 +57,42 @@ def list_rules(
     if format is ListFormat.json:
         write_json({"rules": [r.to_dict() for r in rules]})
         raise typer.Exit(EXIT_OK)
-    from rich.table import Table
-
-    table = Table(title=f"{len(rules)} rules", title_justify="left")
-    for column in ("id", "root cause", "severity", "confidence", "scope"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", overflow="fold", min_width=20)
-    for r in rules:
-        table.add_row(r.id, r.root_cause, r.severity, r.confidence, r.scope, r.title)
-    stdout().print(table)
+    console = stdout()
+    console.print(_catalogue(rules, console.width))
     raise typer.Exit(EXIT_OK)
+
+
+WIDE = 120  # columns from which each rule is one row of a table; narrower, two lines
+
+
+def _catalogue(rules: list[Rule], width: int) -> Group:
+    """The rules as a table, or at 80 columns as two lines each: no id or root cause is cut.
+
+    Narrow: the id, then the root cause, severity, confidence and scope; the title below them,
+    under the root cause (a hanging indent).
+    """
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    title = Text(f"{len(rules)} rule{'s' if len(rules) != 1 else ''}", style="bold")
+    if width >= WIDE:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+        for column in ("id", "root cause", "severity", "confidence", "scope"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("title", ratio=1)
+        for r in rules:
+            table.add_row(r.id, r.root_cause, r.severity, r.confidence, r.scope, Text(r.title))
+        return Group(title, table)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(ratio=1)
+    for r in rules:
+        grid.add_row(r.id, Text.assemble((r.root_cause, "bold"), "  ",
+                                         (f"{r.severity} · {r.confidence} · {r.scope}", "dim"),
+                                         "\n", r.title))
+    return Group(title, grid)
 
 
 @rules_app.command("show")

@@ -4,6 +4,8 @@ corrupt archive, a zip bomb), the same table from every executor, writers, CLI e
 from __future__ import annotations
 
 import gzip
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -98,14 +100,18 @@ def test_acceptance_table_has_each_root_cause_where_it_was_captured(
 def test_acceptance_rows_match_analyze_on_the_original_captures(
     corpus: Path, serial: batch.ScanResult
 ) -> None:
-    """Same diagnoses, evidence lines and counts as ``analyze`` on the sample folder itself."""
+    """Same diagnoses, evidence lines and counts as ``analyze`` on the sample folder itself.
+
+    ``line`` is the first evidence line, as the README says and the report lists it.
+    """
     rules = load_rules()
     for case, group in _where(corpus).items():
         expected = diagnose(read([str(SAMPLES / CASES[case][0])]), rules)
         if case != "zip":  # only the zip carries the agent log; drop agent-only causes
             expected = [d for d in expected if d.first_line[0].endswith("wrapper.log")]
         got = serial.table[serial.table["mid_server"] == group]
-        assert [(d.root_cause, d.confidence, d.handshakes, d.first_line[1]) for d in expected] == \
+        assert [(d.root_cause, d.confidence, d.handshakes, d.evidence[0].line)
+                for d in expected] == \
             list(zip(got["root_cause"], got["confidence"], got["occurrences"], got["line"])), case
 
 
@@ -262,3 +268,41 @@ def test_re2_prefilter_finds_the_records_re_finds(monkeypatch: pytest.MonkeyPatc
     assert type(scanner.compile_union([b"a|b"])).__module__.startswith("re2")
     monkeypatch.setattr(scanner, "_re2", None)
     assert [records(p) for p in logs] == fast
+
+
+# -- what a person reads: the printed table and the JSON lines ------------------------------
+
+
+def test_json_lines_keep_their_slashes(tmp_path: Path, serial: batch.ScanResult) -> None:
+    """pandas writes ``\\/`` for every ``/``; the file holds the paths as they are."""
+    table = serial.table.copy()
+    table.loc[0, "title"] = 'a backslash \\ before a slash \\/, a quote " and a tab \t'
+    out = tmp_path / "results.jsonl"
+    batch.write_table(table, str(out))
+    text = out.read_text(encoding="utf-8")
+    assert "\\/" not in text.replace("\\\\/", "")  # only the escaped backslash before a slash
+    assert f'"input":"{serial.table.loc[0, "input"]}"' in text
+    pd.testing.assert_frame_equal(batch.read_table(str(out)), table)
+
+
+def test_the_printed_table_reads_at_80_columns(tmp_path: Path) -> None:
+    """One heading per MID Server, shortened from the left; no line wider than 80 or padded."""
+    deep = tmp_path / ("a-folder-with-a-long-name-" * 3) / "case-2026-11-26" / "mid01"
+    shutil.copytree(SAMPLES / "jdk17-tls12-no-private-key-m", deep)
+    run = subprocess.run([sys.executable, "-m", "loganalyzer", "scan", str(deep), "-q", "-j",
+                          "1"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "COLUMNS": "80"})
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["root", "cause", "severity", "confidence", "n", "first",
+                                "evidence"]
+    assert lines[1].startswith("…") and lines[1].endswith("/case-2026-11-26/mid01")
+    assert len(lines[1]) == 80
+    assert [line.split()[:3] for line in lines[2:]] == [
+        ["ca-chain-incomplete", "error", "possible"],
+        ["client-cert-not-in-keystore", "error", "possible"],
+        ["self-signed-client-cert", "error", "possible"],
+        ["auth-user-null", "warning", "confirmed"],
+    ]
+    assert lines[2].endswith("  wrapper.log:210")  # the first evidence line, as analyze lists
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines)

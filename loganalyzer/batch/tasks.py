@@ -219,16 +219,18 @@ def _rows(key: str, server: MidServer, diagnoses: list[Diagnosis]) -> Iterable[d
     times += [e.time for e in server.agent_events if e.time is not None]
     start, end = (min(times), max(times)) if times else (None, None)
     for d in diagnoses:
-        path, line = d.first_line
-        if not path and d.evidence:
-            path, line = d.evidence[0].path, d.evidence[0].line
+        # member and line: the first evidence line, as the report lists it; the JVM: that of
+        # the first handshake (or agent line) the rule fired on, which the evidence may precede
+        anchor = d.first_line if d.first_line[0] else (
+            (d.evidence[0].path, d.evidence[0].line) if d.evidence else ("", 0))
+        path, line = (d.evidence[0].path, d.evidence[0].line) if d.evidence else anchor
         archive, _, member = path.rpartition("!")
         yield {
             "input": key,
             "archive": archive,
             "member": member,
             "mid_server": d.mid_server,
-            "jvm": _jvm_at(server, path, line),
+            "jvm": _jvm_at(server, *anchor),
             "log_start": start,
             "log_end": end,
             "first_seen": d.first_seen,
@@ -363,14 +365,25 @@ def write_table(table: pd.DataFrame, path: str) -> None:
         if suffix == ".csv":
             table.to_csv(path, index=False)
         elif suffix == ".jsonl":
-            table.to_json(path, orient="records", lines=True, date_format="iso",
-                          date_unit="ms", force_ascii=False)
+            text = table.to_json(orient="records", lines=True, date_format="iso",
+                                 date_unit="ms", force_ascii=False)
+            with open(path, "w", encoding="utf-8") as out:  # paths keep their slashes: no "\/"
+                out.write(_SLASH_ESCAPE.sub(_unescape_slash, text or ""))
         else:
             table.to_parquet(path, engine="pyarrow", index=False)
     except BaseException:
         if not existed and os.path.exists(path):
             os.unlink(path)
         raise
+
+
+# an escape in a JSON string: a backslash and the character after it, taken pairwise
+_SLASH_ESCAPE = re.compile(r"\\(.)")
+
+
+def _unescape_slash(m: re.Match[str]) -> str:
+    """An escaped slash as a slash (pandas escapes every one); every other escape as it is."""
+    return "/" if m.group(1) == "/" else m.group(0)
 
 
 def read_table(path: str) -> pd.DataFrame:

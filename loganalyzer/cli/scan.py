@@ -163,52 +163,74 @@ def _with_progress(paths: list[str], runner: SerialExecutor | PoolExecutor | Das
 
 
 def _print_table(table: pd.DataFrame) -> None:
-    from rich.table import Table
+    """The table on stdout at the console's width (80 when piped).
 
-    view = Table(box=None, header_style="bold")
-    view.add_column("root_cause", no_wrap=True)
-    view.add_column("severity")
-    view.add_column("confidence")
-    view.add_column("n", justify="right")
-    view.add_column("first evidence (MID Server log, line)", overflow="fold")
+    One heading per MID Server, then a line per root cause with its first evidence; a path too
+    long for its place loses its left end.
+    """
+    from itertools import groupby
+
+    from rich.text import Text
+
+    from loganalyzer.reporters.document import relative, shorten_left
+
+    console = stdout()
+    if not len(table):
+        console.print("No diagnosis in the inputs.")
+        return
+    rows = []
     for row in table.itertuples(index=False):
         # the table's text columns hold str (see batch.tasks.make_table); line is an int64
-        archive, member = str(row.archive), str(row.member)
-        where = f"{archive}!{member}" if archive else member
-        view.add_row(str(row.root_cause), str(row.severity), str(row.confidence),
-                     str(row.occurrences), f"{where}:{row.line!s}" if row.line else where)
-    console = stdout()
-    if len(table):
-        console.print(view)
-    else:
-        console.print("No diagnosis in the inputs.")
+        archive, member, group = str(row.archive), str(row.member), str(row.mid_server)
+        where = relative(f"{archive}!{member}" if archive else member, group)
+        rows.append((group, str(row.root_cause), str(row.severity), str(row.confidence),
+                     str(row.occurrences), f"{where}:{row.line!s}" if row.line else where))
+    head = ("root cause", "severity", "confidence", "n", "first evidence")
+    widths = [max(len(head[i]), *(len(r[i + 1]) for r in rows)) for i in range(4)]
+    rest = max(console.width - 2 - sum(widths) - 2 * 4, 16)
+
+    def line(cells: tuple[str, ...]) -> str:
+        cause, severity, confidence, n, where = cells
+        return "  " + "  ".join([cause.ljust(widths[0]), severity.ljust(widths[1]),
+                                 confidence.ljust(widths[2]), n.rjust(widths[3]),
+                                 shorten_left(where, rest)])
+
+    console.print(Text(line(head), style="bold"), soft_wrap=True)
+    for group, mine in groupby(rows, key=lambda r: r[0]):
+        console.print(Text(shorten_left(group, console.width), style="bold"), soft_wrap=True)
+        for r in mine:
+            console.print(Text(line(r[1:])), soft_wrap=True)
 
 
 def _print_summary(summary: Summary, output: str | None, console: Console) -> None:
-    from rich.table import Table
+    """Counts per root cause and per input, and the throughput, on stderr at its width."""
+    from rich.text import Text
 
+    from loganalyzer.reporters.document import plural, shorten_left
     if summary.by_root_cause:
-        causes = Table(title="Root causes", title_justify="left", box=None,
-                       header_style="bold")
-        for column in ("root_cause", "severity", "log sets"):
-            causes.add_column(column)
+        console.print(Text("Root causes", style="bold"))
+        width = max(len(c) for c, _, _ in summary.by_root_cause)
         for cause, severity, rows in summary.by_root_cause:
-            causes.add_row(cause, severity, str(rows))
-        console.print(causes)
-    inputs = Table(title="Inputs", title_justify="left", box=None, header_style="bold")
-    for column in ("archive or folder", "diagnoses", "problems"):
-        inputs.add_column(column, overflow="fold")
+            console.print(Text(f"  {cause.ljust(width)}  {severity.ljust(7)}  "
+                               f"{plural(rows, 'log set')}"), soft_wrap=True)
     ranked = sorted(summary.by_input, key=lambda i: (-i[2], -i[1], i[0]))
-    for name, rows, problems in ranked[:_MAX_INPUT_LINES]:
-        inputs.add_row(name, str(rows), str(problems))
-    if len(ranked) > _MAX_INPUT_LINES:
-        inputs.add_row(f"… {len(ranked) - _MAX_INPUT_LINES} more", "", "")
     if ranked:
-        console.print(inputs)
+        console.print(Text("Inputs", style="bold"))
+        counts = [f"{plural(rows, 'diagnosis', 'diagnoses')}, {plural(problems, 'problem')}"
+                  for _, rows, problems in ranked[:_MAX_INPUT_LINES]]
+        width = max(len(c) for c in counts)
+        for (name, _, _), told in zip(ranked, counts):
+            room = max(console.width - 2 - width - 2, 16)
+            console.print(Text(f"  {shorten_left(name, room).ljust(room)}  {told.rjust(width)}"
+                               .rstrip()), soft_wrap=True)
+        if len(ranked) > _MAX_INPUT_LINES:
+            console.print(Text(f"  … {len(ranked) - _MAX_INPUT_LINES} more"))
+    # two lines, each short enough for 80 columns (the path of -o aside)
     console.print(
-        f"{summary.files} files ({summary.skipped} skipped), {summary.bytes / 1e6:.1f} MB read "
-        f"({summary.disk_bytes / 1e6:.1f} MB on disk), {summary.handshakes} handshakes, "
-        f"{summary.problems} problems, {summary.seconds:.2f} s, {summary.mb_per_s:.1f} MB/s"
-        + (f"; table written to {output}" if output else ""),
-        highlight=False, markup=False,
-    )
+        f"{plural(summary.files, 'file')} ({summary.skipped} skipped), "
+        f"{summary.bytes / 1e6:.1f} MB read ({summary.disk_bytes / 1e6:.1f} MB on disk), "
+        f"{plural(summary.handshakes, 'handshake')}", highlight=False, markup=False)
+    console.print(
+        f"{plural(summary.problems, 'problem')}, {summary.seconds:.2f} s, "
+        f"{summary.mb_per_s:.1f} MB/s" + (f"; table written to {output}" if output else ""),
+        highlight=False, markup=False, soft_wrap=True)

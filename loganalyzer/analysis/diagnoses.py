@@ -16,15 +16,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from loganalyzer.analysis.facts import Timeline, derive, derive_agent
+from loganalyzer.analysis.facts import AgentFacts, HandshakeFacts, Timeline, derive, derive_agent
 from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.analysis.reading import MidServer, Reading
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse.dn import atom_type, atoms, dn_hash, normalise
 from loganalyzer.vocabulary import Confidence, severity_rank
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsKeysAndGetItem
+    from typing_extensions import Self
 
 MAX_EVIDENCE_HANDSHAKES = 3
 # The root causes whose diagnosis names the CAs accepted, the chain held and what to upload.
@@ -44,6 +48,46 @@ EVIDENCE_EVENTS: dict[str, tuple[type[ev.Event], ...]] = {
     "failure": (ev.Failure,),
     "finished": (ev.Finished,),
 }
+
+
+class Rule(Protocol):
+    """What diagnosing reads of a rule (:class:`loganalyzer.ruleset.rules.Rule`).
+
+    Rules come after analysis in the flow: they are passed in, described here, never imported.
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def root_cause(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def confidence(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def meaning(self) -> str: ...
+    @property
+    def fix(self) -> Sequence[str]: ...
+    @property
+    def kb(self) -> SupportsKeysAndGetItem[str, str]: ...
+    @property
+    def distinguish(self) -> str | None: ...
+    @property
+    def rank(self) -> int: ...
+    @property
+    def evidence(self) -> Sequence[str]: ...
+
+    def matches(self, facts: Any) -> bool: ...
+
+    def gives_way(self, fired: Sequence[Self]) -> bool: ...
+
+
+class RuleSet(Protocol):
+    """The rules to run (:class:`loganalyzer.ruleset.rules.RuleSet`), by scope."""
+
+    def for_scope(self, scope: str) -> Sequence[Rule]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +149,7 @@ class Diagnosis:
         return out
 
 
-def diagnose(reading: Reading, rules) -> list[Diagnosis]:
+def diagnose(reading: Reading, rules: RuleSet) -> list[Diagnosis]:
     """Every diagnosis for every MID Server in ``reading``, most important first.
 
     Each rule runs on each handshake behind a fault boundary: a rule that raises is skipped
@@ -120,8 +164,11 @@ def diagnose(reading: Reading, rules) -> list[Diagnosis]:
 
 
 def leading(diagnoses: Sequence[Diagnosis]) -> list[Diagnosis]:
-    """The top of a sorted list: the first diagnosis, or, when it is one candidate of a
-    differential, the whole leading group of ``possible`` candidates of its severity."""
+    """The top of a sorted list: the first diagnosis, or the leading group of a differential.
+
+    When the first is one candidate of a differential, the top is the whole leading group of
+    ``possible`` candidates of its severity.
+    """
     if not diagnoses:
         return []
     first = diagnoses[0]
@@ -130,7 +177,7 @@ def leading(diagnoses: Sequence[Diagnosis]) -> list[Diagnosis]:
     return [d for d in diagnoses if d.confidence == "possible" and d.severity == first.severity]
 
 
-def sort_key(d: Diagnosis) -> tuple:
+def sort_key(d: Diagnosis) -> tuple[int, int, int, str, tuple[str, int], str]:
     return (
         -severity_rank(d.severity),  # worst first
         Confidence(d.confidence).rank,
@@ -141,7 +188,8 @@ def sort_key(d: Diagnosis) -> tuple:
     )
 
 
-def _matches(rule, facts, where: Location, problems: list[Problem]) -> bool:
+def _matches(rule: Rule, facts: HandshakeFacts | AgentFacts, where: Location,
+             problems: list[Problem]) -> bool:
     try:
         return bool(rule.matches(facts))
     except Exception as exc:  # noqa: BLE001 - one rule's bug costs that rule on this handshake
@@ -151,24 +199,26 @@ def _matches(rule, facts, where: Location, problems: list[Problem]) -> bool:
         return False
 
 
-def _diagnose_server(server: MidServer, rules, problems: list[Problem]) -> list[Diagnosis]:
+def _diagnose_server(server: MidServer, rules: RuleSet, problems: list[Problem]
+                     ) -> list[Diagnosis]:
     agent = server.agent_events
     timeline = Timeline(server.handshakes, agent)
     hits: dict[str, list[tuple[Handshake | None, ev.Event | None]]] = {}
-    by_id = {}
+    by_id: dict[str, Rule] = {}
     for h in timeline.handshakes:
         with boundary(problems, h.start, "deriving the facts of this handshake"):
             facts = derive(h, timeline)
-            fired = [r for r in rules.for_scope("handshake") if _matches(r, facts, h.start, problems)]
+            fired = [r for r in rules.for_scope("handshake")
+                     if _matches(r, facts, h.start, problems)]
             fired = [r for r in fired if not r.gives_way(fired)]  # precedence: ``yields_to``
             for rule in fired:
                 hits.setdefault(rule.id, []).append((h, None))
                 by_id[rule.id] = rule
     for event in agent:
         with boundary(problems, event.where, "deriving the facts of this agent log line"):
-            facts = derive_agent(event, timeline)
+            agent_facts = derive_agent(event, timeline)
             for rule in rules.for_scope("agent"):
-                if _matches(rule, facts, event.where, problems):
+                if _matches(rule, agent_facts, event.where, problems):
                     hits.setdefault(rule.id, []).append((_failed_near(event, timeline), event))
                     by_id[rule.id] = rule
     out = []
@@ -185,11 +235,15 @@ def _diagnose_server(server: MidServer, rules, problems: list[Problem]) -> list[
 
 def _failed_near(event: ev.AgentEvent, timeline: Timeline) -> Handshake | None:
     """The failed handshake an agent-log line most likely stems from (closest before it)."""
-    before = [h for h in timeline.failed_near(event) if h.start_time <= event.time]
+    if event.time is None:  # then no handshake is near it
+        return None
+    before = [h for h in timeline.failed_near(event)
+              if h.start_time is not None and h.start_time <= event.time]
     return before[-1] if before else None
 
 
-def _fold(rule, group: str, found: list[tuple[Handshake | None, ev.Event | None]]) -> Diagnosis:
+def _fold(rule: Rule, group: str,
+          found: list[tuple[Handshake | None, ev.Event | None]]) -> Diagnosis:
     evidence: list[Evidence] = []
     seen: set[tuple[str, int]] = set()
     first_time = None

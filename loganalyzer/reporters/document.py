@@ -135,7 +135,7 @@ def parse_document(reading: Reading, window: dict[str, Any] | None = None) -> di
 
 
 # What "no evidence" tells the user to do; the KB's "Setup MID Server SSL debug" step.
-NO_EVIDENCE = {
+NO_EVIDENCE: dict[str, Any] = {
     "message": "No TLS handshake and no MID Server agent event was logged in what was read, so "
     "there is nothing to judge: this is not a clean bill of health.",
     "fix": [

@@ -9,11 +9,13 @@ is escaped; the only markup comes from this module.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import partial
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loganalyzer import __version__
+from loganalyzer.errors import Problem
 from loganalyzer.reporters import section
 from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.document import (
@@ -33,6 +35,10 @@ from loganalyzer.reporters.document import (
     setup_empty,
 )
 from loganalyzer.reporters.timeline import rows
+
+if TYPE_CHECKING:
+    from loganalyzer.analysis.diagnoses import Diagnosis
+    from loganalyzer.analysis.reading import Reading
 
 _CSS = """
 :root { --err: #b42318; --warn: #b54708; --info: #067647; --ink: #1d2939; --muted: #667085;
@@ -335,9 +341,12 @@ def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
     return out
 
 
-def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
-    """The HTML page of an ``analyze`` (or ``parse``) document; a section that fails to
-    render becomes a placeholder paragraph and an internal problem in ``problems``."""
+def render_document(doc: dict[str, Any], problems: list[Problem] | None = None) -> str:
+    """The HTML page of an ``analyze`` (or ``parse``) document.
+
+    A section that fails to render becomes a placeholder paragraph and an internal problem in
+    ``problems``.
+    """
     inputs = doc.get("inputs", [])
     analysed = "diagnoses" in doc
     setup = is_setup(doc)
@@ -411,7 +420,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
         out.append("</section>")
     for part in doc.get("checked", []):
         out += section(problems, "", f"the {part['title']} summary",
-                       lambda part=part: _checked(part), _placeholder)
+                       partial(_checked, part), _placeholder)
     if not inputs and not setup:
         out.append("<p>No log found in the inputs.</p>")
     if doc.get("problems"):
@@ -449,6 +458,6 @@ def _placeholder(message: str) -> list[str]:
     return [f'<p class="internal">{_e(message)}</p>']
 
 
-def render(reading, diagnoses) -> str:
+def render(reading: Reading, diagnoses: Sequence[Diagnosis]) -> str:
     """The HTML page of a reading and its diagnoses."""
     return render_document(analyze_document(reading, diagnoses))

@@ -6,9 +6,11 @@ Log text goes into code blocks (never interpreted); table cells are escaped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from loganalyzer.errors import Problem
 from loganalyzer.reporters import section
 from loganalyzer.reporters.document import (
     NO_EVIDENCE,
@@ -29,6 +31,10 @@ from loganalyzer.reporters.timeline import (
     rows,
     short_dn,  # noqa: F401  (kept: other modules import it here)
 )
+
+if TYPE_CHECKING:
+    from loganalyzer.analysis.diagnoses import Diagnosis
+    from loganalyzer.analysis.reading import Reading
 
 
 def _cell(text: str) -> str:
@@ -206,9 +212,12 @@ def _timeline(handshakes: list[dict[str, Any]], group: str) -> list[str]:
     return out
 
 
-def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
-    """The Markdown report of an ``analyze`` (or ``parse``) document; a section that fails to
-    render becomes a placeholder line and an internal problem in ``problems``."""
+def render_document(doc: dict[str, Any], problems: list[Problem] | None = None) -> str:
+    """The Markdown report of an ``analyze`` (or ``parse``) document.
+
+    A section that fails to render becomes a placeholder line and an internal problem in
+    ``problems``.
+    """
     inputs = doc.get("inputs", [])
     analysed = "diagnoses" in doc
     setup = is_setup(doc)
@@ -267,7 +276,7 @@ def render_document(doc: dict[str, Any], problems: list | None = None) -> str:
                            lambda: _timeline(handshakes, group), _placeholder)
     for part in doc.get("checked", []):
         out += section(problems, "", f"the {part['title']} summary",
-                       lambda part=part: _checked(part), _placeholder)
+                       partial(_checked, part), _placeholder)
     if doc.get("problems"):
         out += ["## Problems", ""]
         out += [
@@ -284,6 +293,6 @@ def _placeholder(message: str) -> list[str]:
     return [message, ""]
 
 
-def render(reading, diagnoses) -> str:
+def render(reading: Reading, diagnoses: Sequence[Diagnosis]) -> str:
     """The Markdown report of a reading and its diagnoses (kept for callers of the old API)."""
     return render_document(analyze_document(reading, diagnoses))

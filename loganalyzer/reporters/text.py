@@ -8,9 +8,10 @@ colour is the console's business (none when not a terminal or ``NO_COLOR`` is se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from io import StringIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -21,6 +22,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from loganalyzer.errors import Problem
 from loganalyzer.reporters import internal_problems, section
 from loganalyzer.reporters import evidence as ev_mod
 from loganalyzer.reporters.document import (
@@ -41,7 +43,11 @@ from loganalyzer.reporters.document import (
     shorten_left,
     standing,
 )
-from loganalyzer.reporters.timeline import rows, short_dn  # noqa: F401  (short_dn: public name)
+from loganalyzer.reporters.timeline import Row, rows, short_dn  # noqa: F401  (short_dn: public)
+
+if TYPE_CHECKING:
+    from loganalyzer.analysis.diagnoses import Diagnosis
+    from loganalyzer.analysis.reading import MidServer, Reading
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold green"}
 OUTCOME_STYLE = {"completed": "green", "failed": "red", "unknown": "yellow"}
@@ -298,8 +304,10 @@ def _advice(advice: dict[str, Any]) -> Group:
 
 
 def timeline_table(handshakes: list[dict[str, Any]], group: str) -> Table | None:
-    """One row per handshake: when, where, which JVM and thread, to which host, what the
-    instance asked for, what the MID sent, how it ended.
+    """One row per handshake: when, where, JVM and thread, host, asked for, sent, outcome.
+
+    Each row says when, where, which JVM and thread, to which host, what the instance asked
+    for, what the MID sent, and how it ended.
 
     To fit 80 columns, what every row shares (the file, the host) moves into the title.
     """
@@ -343,7 +351,7 @@ def timeline_table(handshakes: list[dict[str, Any]], group: str) -> Table | None
     return table
 
 
-def story(row) -> Text:
+def story(row: Row) -> Text:
     """Requested (with the CA names), sent, outcome: three short lines of one timeline cell."""
     out = Text.assemble(("requested: ", "dim"), row.requested)
     if row.ca_names:
@@ -359,7 +367,7 @@ def story(row) -> Text:
     return out
 
 
-def report(doc: dict[str, Any], problems: list | None = None) -> list[RenderableType]:
+def report(doc: dict[str, Any], problems: list[Problem] | None = None) -> list[RenderableType]:
     """The whole report: ``analyze`` documents get diagnoses, ``parse`` documents only timelines.
 
     A section that fails to render becomes a placeholder line, and an internal problem in
@@ -399,7 +407,7 @@ def report(doc: dict[str, Any], problems: list | None = None) -> list[Renderable
             out.append(table)
     if setup:
         out += [section(problems, "", f"the {part['title']} summary",
-                        lambda part=part: checked_block(part), Text) for part in doc["checked"]]
+                        partial(checked_block, part), _placeholder) for part in doc["checked"]]
     elif not groups.names:
         out.append(
             Text(
@@ -545,7 +553,8 @@ class Hanging:
 
 
 def render(
-    doc: dict[str, Any], width: int = 80, color: bool = False, problems: list | None = None
+    doc: dict[str, Any], width: int = 80, color: bool = False,
+    problems: list[Problem] | None = None,
 ) -> str:
     """The report as a string (for ``-o FILE`` and snapshots)."""
     buffer = StringIO()
@@ -567,7 +576,7 @@ def render(
 # The names other modules used before the reporters read plain documents; they still work.
 
 
-def handshake_tables(reading) -> list[Table]:
+def handshake_tables(reading: Reading) -> list[Table]:
     """One table per MID Server that has handshakes."""
     from loganalyzer.reporters.document import parse_document
 
@@ -575,14 +584,14 @@ def handshake_tables(reading) -> list[Table]:
     return [t for g in groups.names if (t := timeline_table(groups.handshakes(g), g))]
 
 
-def handshake_table(server) -> Table | None:
+def handshake_table(server: MidServer) -> Table | None:
     """The timeline table of one :class:`~loganalyzer.analysis.reading.MidServer`."""
     from loganalyzer.reporters.document import handshake
 
     return timeline_table([handshake(h) for h in server.handshakes], server.group)
 
 
-def diagnosis_panels(diagnoses) -> list[Group]:
+def diagnosis_panels(diagnoses: Iterable[Diagnosis | dict[str, Any]]) -> list[Group]:
     """One block per diagnosis (``Diagnosis`` objects or their ``as_dict()``)."""
     items = [d if isinstance(d, dict) else d.as_dict() for d in diagnoses]
     return [diagnosis_block(d, n, d.get("mid_server", "")) for n, d in enumerate(items, 1)]

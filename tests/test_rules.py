@@ -780,3 +780,13 @@ def test_a_rule_pack_travels_to_scan_workers(tmp_path):
 
     rules = {row["rule"] for row in csv.DictReader(out.open(encoding="utf-8"))}
     assert {"MTLS-900", "MTLS-190", "MTLS-020"} <= rules
+
+
+def test_readme_lists_every_root_cause():
+    """The README's root-cause tables are the public contract: every id, with its source."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`"): line for line in readme.splitlines()
+            if line.startswith("| `") and line.count("|") >= 4}
+    missing = [c for c in CANONICAL_ROOT_CAUSES if c not in rows]
+    assert missing == []
+    assert all(rows[c].rstrip().rstrip("|").split("|")[-1].strip() for c in CANONICAL_ROOT_CAUSES)

@@ -16,6 +16,13 @@ from loganalyzer.cli import (
     severity_rank,
 )
 from loganalyzer.cli.app import app
+from loganalyzer.cli.options import (
+    IGNORE_OPTION,
+    LAST_JVM_OPTION,
+    SELECT_OPTION,
+    SINCE_OPTION,
+    UNTIL_OPTION,
+)
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
 
@@ -61,29 +68,11 @@ def analyze(
         help="A rule pack: a folder of your own rule files, used next to the others (repeat for "
         "several). Their ids must not clash with the shipped ones.",
     ),
-    since: str | None = typer.Option(
-        None, "--since", metavar="WHEN",
-        help="Only handshakes and MID log lines from WHEN on: a time as the log shows it, in its "
-        "local time (2026-11-26 14:09:25), or a duration before the newest event read (30m, 2h, "
-        "1d), so a log from last month works too.",
-    ),
-    until: str | None = typer.Option(
-        None, "--until", metavar="WHEN", help="Only what was logged up to WHEN (as --since).",
-    ),
-    last_jvm: bool = typer.Option(
-        False, "--last-jvm", help="Only the newest JVM start of each MID Server (the wrapper's "
-        "jvm N of its last handshake).",
-    ),
-    select: list[str] = typer.Option(
-        [], "--select", metavar="RULES",
-        help="Only these rules: ids (MTLS-020), id prefixes (MTLS-0) or root causes "
-        "(ca-list-empty), comma-separated or repeated.",
-    ),
-    ignore: list[str] = typer.Option(
-        [], "--ignore", metavar="RULES",
-        help="Leave these rules out (as --select; --ignore wins). A rule that gives way to one "
-        "left out speaks again.",
-    ),
+    since: str | None = SINCE_OPTION,
+    until: str | None = UNTIL_OPTION,
+    last_jvm: bool = LAST_JVM_OPTION,
+    select: list[str] = SELECT_OPTION,
+    ignore: list[str] = IGNORE_OPTION,
 ) -> None:
     """Say why mutual TLS fails: root cause, confidence, evidence, fix, KB section.
 

@@ -8,6 +8,7 @@ import typer
 
 from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat
 from loganalyzer.cli.app import app
+from loganalyzer.cli.options import TIMEOUT_OPTION
 from loganalyzer.cli.output import stderr
 from loganalyzer.cli.selfcheck import (
     CA_BUNDLE_OPTION,
@@ -41,7 +42,7 @@ def instance(
     token_env: str | None = TOKEN_ENV_OPTION,
     proxy: str | None = PROXY_OPTION,
     ca_bundle: str | None = CA_BUNDLE_OPTION,
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
+    timeout: float = TIMEOUT_OPTION,
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,

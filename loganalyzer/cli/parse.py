@@ -8,6 +8,7 @@ import typer
 
 from loganalyzer.cli import EXIT_OK, ReportFormat, problems_exit
 from loganalyzer.cli.app import app
+from loganalyzer.cli.options import LAST_JVM_OPTION, SINCE_OPTION, UNTIL_OPTION
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
 
@@ -29,19 +30,9 @@ def parse(
         "certificate serials with stable pseudonyms.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar on stderr."),
-    since: str | None = typer.Option(
-        None, "--since", metavar="WHEN",
-        help="Only handshakes and MID log lines from WHEN on: a time as the log shows it, in its "
-        "local time (2026-11-26 14:09:25), or a duration before the newest event read (30m, 2h, "
-        "1d), so a log from last month works too.",
-    ),
-    until: str | None = typer.Option(
-        None, "--until", metavar="WHEN", help="Only what was logged up to WHEN (as --since).",
-    ),
-    last_jvm: bool = typer.Option(
-        False, "--last-jvm", help="Only the newest JVM start of each MID Server (the wrapper's "
-        "jvm N of its last handshake).",
-    ),
+    since: str | None = SINCE_OPTION,
+    until: str | None = UNTIL_OPTION,
+    last_jvm: bool = LAST_JVM_OPTION,
 ) -> None:
     """Show the TLS handshakes found: when, where, certificates asked for and sent, outcome.
 

@@ -8,6 +8,7 @@ import typer
 
 from loganalyzer.cli import FailOn, ReportFormat
 from loganalyzer.cli.app import app
+from loganalyzer.cli.options import TIMEOUT_OPTION
 from loganalyzer.cli.selfcheck import (
     CA_BUNDLE_OPTION,
     FAIL_ON_OPTION,
@@ -30,7 +31,7 @@ def probe(
     proxy: str | None = PROXY_OPTION,
     ca_bundle: str | None = CA_BUNDLE_OPTION,
     password_env: str | None = PASSWORD_ENV_OPTION,
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
+    timeout: float = TIMEOUT_OPTION,
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,

@@ -11,6 +11,12 @@ import typer
 
 from loganalyzer.cli import EXIT_ERROR, FailOn, findings_exit, problems_exit
 from loganalyzer.cli.app import app
+from loganalyzer.cli.options import (
+    IGNORE_OPTION,
+    LAST_JVM_OPTION,
+    SELECT_OPTION,
+    UNTIL_OPTION,
+)
 from loganalyzer.cli.output import report_problems, stderr, stdout
 
 if TYPE_CHECKING:
@@ -67,16 +73,10 @@ def scan(
         "time as the logs show it, in their local time (2026-11-26 14:09:25), or a duration "
         "before the newest event of each folder or archive (30m, 2h, 1d), so logs from last "
         "month work too."),
-    until: Optional[str] = typer.Option(
-        None, "--until", metavar="WHEN", help="Only what was logged up to WHEN (as --since)."),
-    last_jvm: bool = typer.Option(
-        False, "--last-jvm", help="Only the newest JVM start of each MID Server."),
-    select: list[str] = typer.Option(
-        [], "--select", metavar="RULES", help="Only these rules: ids (MTLS-020), id prefixes "
-        "(MTLS-0) or root causes (ca-list-empty), comma-separated or repeated."),
-    ignore: list[str] = typer.Option(
-        [], "--ignore", metavar="RULES", help="Leave these rules out (as --select; --ignore "
-        "wins)."),
+    until: Optional[str] = UNTIL_OPTION,
+    last_jvm: bool = LAST_JVM_OPTION,
+    select: list[str] = SELECT_OPTION,
+    ignore: list[str] = IGNORE_OPTION,
 ) -> None:
     """Scan many logs and archives: one row per MID Server log set and root cause.
 

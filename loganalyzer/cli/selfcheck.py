@@ -24,6 +24,7 @@ from loganalyzer.cli import (
     problems_exit,
 )
 from loganalyzer.cli.app import app
+from loganalyzer.cli.options import TIMEOUT_OPTION
 from loganalyzer.cli.output import emit as emit_document
 from loganalyzer.cli.output import report_problems, stderr
 
@@ -189,7 +190,7 @@ def self_check(
     instance_password_env: str | None = INSTANCE_PASSWORD_ENV_OPTION,
     token_env: str | None = TOKEN_ENV_OPTION,
     mid_name: str | None = MID_NAME_OPTION,
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per network step."),
+    timeout: float = TIMEOUT_OPTION,
     format: ReportFormat = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     fail_on: FailOn = FAIL_ON_OPTION,

@@ -11,7 +11,6 @@ the harness's work folder is there).
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from test_dn import CAPTURE_PKI, SAMPLE_HASHES
+from test_reports import _doc
 
 from loganalyzer.analysis.diagnoses import CHAIN_CAUSES, diagnose, short_name, what_is_missing
 from loganalyzer.analysis.facts import Timeline
@@ -32,7 +32,6 @@ from loganalyzer.jsse import events as ev
 from loganalyzer.jsse.dn import normalise
 from loganalyzer.reporters import html as html_report
 from loganalyzer.reporters import markdown, text
-from loganalyzer.reporters.document import analyze_document
 from loganalyzer.reporters.redaction import redact_document
 from loganalyzer.ruleset.rules import load_rules
 
@@ -40,16 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules()
 FIELDS = {"accepted", "chain", "alias", "source", "upload", "keys"}
 SOURCES = {"sent", "keystore", "other handshake", ""}
-
-
-def _doc(name: str) -> dict:
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        reading = read([f"sample_logs/{name}"])
-    finally:
-        os.chdir(cwd)
-    return analyze_document(reading, diagnose(reading, RULES))
 
 
 DOCS = {p.parent.name: _doc(p.parent.name)

@@ -59,6 +59,16 @@ def _plain(params: list[Any], ctx: Any) -> list[Any]:
     return params
 
 
+def _direct(params: list[Any]) -> list[Any]:
+    """The parameters, converting plain values without pydantic (see cli/coercion.py)."""
+    try:
+        from loganalyzer.cli.coercion import install
+    except ImportError:  # a typer without those internals converts every value itself
+        return params
+    install(params)
+    return params
+
+
 @contextlib.contextmanager
 def _unpadded() -> Iterator[None]:
     """Help written off a terminal loses the spaces rich pads its lines with."""
@@ -77,7 +87,7 @@ class PlainCommand(TyperCommand):
     """A subcommand whose help shows plain metavars (see :func:`plain_metavar`)."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        return _plain(super().get_params(ctx), ctx)
+        return _direct(_plain(super().get_params(ctx), ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         with _unpadded():
@@ -88,7 +98,7 @@ class PlainGroup(TyperGroup):
     """A command with subcommands whose help shows plain metavars."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        return _plain(super().get_params(ctx), ctx)
+        return _direct(_plain(super().get_params(ctx), ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         with _unpadded():

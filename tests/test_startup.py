@@ -49,6 +49,7 @@ def test_analyze_imports_nothing_it_does_not_use() -> None:
     unused = ("pydantic", "pandas", "pyarrow", "dask", "distributed", "cryptography", "OpenSSL",
               "jks", "pyasn1", "requests", "yaml")
     assert not sorted(m for m in imported if m.split(".")[0] in unused)
+    assert "importlib.metadata" not in imported  # with the e-mail parser it reads versions with
 
 
 # ---------------------------------------------------------------------------------------------

@@ -541,11 +541,9 @@ def _disk_file(directory: Path) -> Path:
 
 def _disk_key(directory: Path) -> str:
     """The hash of the rule files and of the loader's code; "" when they cannot be read."""
-    from importlib.metadata import version  # already imported by _rule_engine
-
     digest = hashlib.sha256(f"{_CACHE_FORMAT} {sys.version} {directory}".encode())
     try:
-        digest.update(version("rule-engine").encode())
+        digest.update(str(rule_engine.__version__).encode())
         for module in _LOADER_MODULES:  # what decides whether a rule is valid
             source = sys.modules[module].__file__
             if source:

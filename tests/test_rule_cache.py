@@ -40,3 +40,19 @@ def test_an_unwritable_cache_folder_costs_nothing_but_time(tmp_path: Path) -> No
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder would be")
     assert _load(blocker).split()[0] == str(len(rules_mod.load_rules().rules))
+
+
+def test_cached_rules_explain_as_loaded_rules(tmp_path: Path, monkeypatch) -> None:
+    """The cache keeps no compiled ``explain`` pattern; each compiles when first searched."""
+    monkeypatch.setenv("LOGANALYZER_CACHE_DIR", str(tmp_path))
+    directory = rules_mod._resolve(None)
+    fresh = rules_mod._load_folder(directory)
+    key = "a key"
+    rules_mod._to_disk(directory, key, fresh)
+    cached = rules_mod._from_disk(directory, key)
+    assert cached is not None and [r.id for r in cached] == [r.id for r in fresh]
+    texts = [text for r in fresh for text in r.explain]
+    assert len(texts) > 20
+    for text in [*texts, "UNABLE TO VALIDATE the certificate from ca", "nothing to match"]:
+        assert ([r.id for r in rules_mod.match_text(cached, text)]
+                == [r.id for r in rules_mod.match_text(fresh, text)])

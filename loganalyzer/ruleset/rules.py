@@ -254,7 +254,7 @@ class Rule:
     explain: tuple[str, ...]
     compiled: RuleEngineRule | None = field(repr=False)
     path: Path = field(repr=False)
-    patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
+    patterns: tuple[re.Pattern[str] | _LazyPattern, ...] = field(default=(), repr=False)
     yields_to: tuple[str, ...] = ()
     detail: str | None = None
 
@@ -501,8 +501,7 @@ def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
 
 @lru_cache(maxsize=16)
 def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> RuleSet:
-    del signature  # part of the cache key only
-    key = _disk_key(directory) if _shipped(directory) else ""
+    key = _disk_key(directory, signature) if _shipped(directory) else ""
     cached = _from_disk(directory, key) if key else None
     if cached is not None:
         return cached
@@ -517,8 +516,9 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
 # every start. A valid rule set is kept in the user's cache folder, keyed by the hash of the
 # rule files' bytes and of the code that validates them; the compiled rule-engine rules do not
 # pickle, so a ``when`` is compiled again when its rule is first matched (only the scopes a run
-# judges). Any failure to read or write the cache only costs that time. Only the shipped folder
-# is kept: a rule pack is small, and a pack being written changes with every run.
+# judges), and an ``explain`` pattern when first searched. Any failure to read or write the
+# cache only costs that time. Only the shipped folder is kept: a rule pack is small, and a pack
+# being written changes with every run.
 
 _CACHE_FORMAT = 1
 _LOADER_MODULES = (__name__, "loganalyzer.analysis.facts", "loganalyzer.analysis.setup_facts",
@@ -539,8 +539,12 @@ def _disk_file(directory: Path) -> Path:
     return cache_dir() / "rules" / f"{name}.pickle"
 
 
-def _disk_key(directory: Path) -> str:
-    """The hash of the rule files and of the loader's code; "" when they cannot be read."""
+def _disk_key(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
+    """The hash of the rule files and of the loader's code; "" when they cannot be read.
+
+    The files are those ``signature`` lists (as :func:`rule_files` finds them), so the folder
+    is not walked twice.
+    """
     digest = hashlib.sha256(f"{_CACHE_FORMAT} {sys.version} {directory}".encode())
     try:
         digest.update(str(rule_engine.__version__).encode())
@@ -548,9 +552,9 @@ def _disk_key(directory: Path) -> str:
             source = sys.modules[module].__file__
             if source:
                 digest.update(Path(source).read_bytes())
-        for path in rule_files(directory):
-            digest.update(str(path.relative_to(directory)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+        for name, _, _ in signature:
+            digest.update(name.encode() + b"\0")
+            digest.update((directory / name).read_bytes() + b"\0")
     except Exception:  # noqa: BLE001 - no key, no cache
         return ""
     return digest.hexdigest()
@@ -563,8 +567,9 @@ def _from_disk(directory: Path, key: str) -> RuleSet | None:
         if stored_key != key or not isinstance(ruleset, RuleSet):
             return None
         rules = tuple(
-            replace(r, compiled=_Deferred(r.when, r.scope))
-            if r.scope != "text" and r.when is not None else r
+            replace(r, compiled=_Deferred(r.when, r.scope)
+                    if r.scope != "text" and r.when is not None else None,
+                    patterns=tuple(_LazyPattern(p) for p in r.explain))
             for r in ruleset.rules)
         return RuleSet(rules, directory, ())
     except Exception:  # noqa: BLE001 - missing, stale or broken: load the files instead
@@ -589,8 +594,28 @@ class _Deferred:
         return bool(self._rule.matches(facts))
 
 
+class _LazyPattern:
+    """A cached rule's ``explain`` pattern, compiled when first searched.
+
+    Only ``explain`` searches them; compiling all of them as the cache was read cost every
+    ``analyze`` 9 ms. The loader compiled each (with re.IGNORECASE) before the rule was cached.
+    """
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, re.IGNORECASE)
+        return self._compiled.search(text)
+
+
 def _to_disk(directory: Path, key: str, ruleset: RuleSet) -> None:
-    plain = RuleSet(tuple(replace(r, compiled=None) for r in ruleset.rules), directory, ())
+    plain = RuleSet(tuple(replace(r, compiled=None, patterns=()) for r in ruleset.rules),
+                    directory, ())
     target = _disk_file(directory)
     temporary = ""
     try:

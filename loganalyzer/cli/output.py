@@ -17,11 +17,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
-from rich.console import Console
-
 from loganalyzer.errors import Location, LogAnalyzerError, Problem
 
 if TYPE_CHECKING:
+    # imported where a console is made: a JSON report with nothing to say on stderr needs none
+    # (rich.console is a tenth of analyze's start-up)
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from loganalyzer.analysis.reading import Reading
@@ -36,6 +37,8 @@ def _no_color() -> bool | None:
 
 def stdout() -> Console:
     """The console of the report: off a terminal its lines lose the spaces rich pads them with."""
+    from rich.console import Console
+
     if sys.stdout.isatty():
         return Console(no_color=_no_color(), soft_wrap=False)
     # a text stream as rich uses one (write, flush, encoding); typeshed's IO[str] is wider
@@ -79,6 +82,8 @@ class Unpadded(io.TextIOBase):
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, no_color=_no_color())
 
 
@@ -210,27 +215,42 @@ class ByteProgress:
     """The ``on_bytes`` hook of :func:`loganalyzer.analysis.reading.read`, drawn as a bar on stderr.
 
     The bar appears once the input is known to be large (or, when its size is unknown, once that
-    much was read), so small inputs never flash one.
+    much was read), so small inputs never flash one. Only then are the inputs measured and is
+    stderr asked (by rich) whether it is a terminal: importing rich.console is a tenth of
+    ``analyze``'s start-up, and a small input never needs it.
     """
 
-    def __init__(self, console: Console, total: int | None, transient: bool) -> None:
-        self.console = console
-        self.total = total
-        self.transient = transient
+    def __init__(self, paths: list[str], forced: bool) -> None:
+        self.paths = paths
+        self.forced = forced
+        # On a real terminal the bar vanishes when done; forced into a file, its last state stays.
+        self.transient = not forced
+        self.total: int | None = None
         self.done = 0
+        self._measured = False
+        self._off = False  # stderr is no terminal: no bar
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
     def __call__(self, n: int) -> None:
         self.done += n
         if self._progress is None or self._task is None:
+            if self._off:
+                return
+            if not self._measured:
+                self.total, self._measured = estimate_bytes(self.paths), True
             if max(self.total or 0, self.done) < PROGRESS_THRESHOLD:
                 return
-            self._progress, self._task = self._start()
+            started = self._start()
+            if started is None:
+                self._off = True
+                return
+            self._progress, self._task = started
         self._progress.update(self._task, completed=self.done)
 
-    def _start(self) -> tuple[Progress, TaskID]:
-        """The bar, started, and its task."""
+    def _start(self) -> tuple[Progress, TaskID] | None:
+        """The bar, started, and its task; None when stderr is no terminal (and not forced)."""
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -240,13 +260,17 @@ class ByteProgress:
             TransferSpeedColumn,
         )
 
+        console = Console(stderr=True, no_color=_no_color(),
+                          force_terminal=True if self.forced else None)
+        if not self.forced and not console.is_terminal:
+            return None
         bar = Progress(
             TextColumn("Reading logs"),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
-            console=self.console,
+            console=console,
             transient=self.transient,
         )
         task = bar.add_task("read", total=self.total)
@@ -269,12 +293,7 @@ def progress(paths: list[str], quiet: bool) -> ByteProgress | None:
     setting = os.environ.get(PROGRESS_ENV, "auto").strip().lower()
     if quiet or setting in ("never", "0", "off", "no"):
         return None
-    forced = setting in ("always", "1", "on", "yes")
-    console = Console(stderr=True, no_color=_no_color(), force_terminal=True if forced else None)
-    if not forced and not console.is_terminal:
-        return None
-    # On a real terminal the bar vanishes when done; forced into a file, its last state stays.
-    return ByteProgress(console, estimate_bytes(paths), transient=not forced)
+    return ByteProgress(paths, forced=setting in ("always", "1", "on", "yes"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,29 +27,44 @@ ROOT = Path(__file__).resolve().parent.parent
 SMALL_LOG = ROOT / "sample_logs" / "jdk17-tls12-success-lptm"  # benchmarks/run.py's start-up
 
 
-def _imported(*args: str) -> set[str]:
-    """The modules a fresh ``loganalyzer ARGS`` process has imported when it ends."""
+def _imported(cache: Path, *args: str) -> set[str]:
+    """The modules a fresh ``loganalyzer ARGS`` process has imported when it ends.
+
+    It runs twice with ``cache`` as the cache folder: the first run fills it (loading the rule
+    files imports what a cached rule set does not need), the second is the one measured.
+    """
     code = ("import sys, runpy\n"
             "sys.argv = ['loganalyzer', *sys.argv[1:]]\n"
             "try:\n"
             "    runpy.run_module('loganalyzer', run_name='__main__')\n"
             "finally:\n"
             "    sys.stderr.write('\\nMODULES ' + ' '.join(sys.modules) + '\\n')\n")
-    env = {**os.environ, "LOGANALYZER_PROGRESS": "never"}
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    env = {**os.environ, "LOGANALYZER_PROGRESS": "never", "LOGANALYZER_CACHE_DIR": str(cache)}
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                              text=True, env=env, timeout=120)
     assert done.returncode in (0, 1), done.stderr[-2000:]
     listed = done.stderr.rsplit("MODULES ", 1)[-1].split()
     assert "loganalyzer.analysis.diagnoses" in listed  # the list is real
     return set(listed)
 
 
-def test_analyze_imports_nothing_it_does_not_use() -> None:
-    imported = _imported("analyze", str(SMALL_LOG), "-f", "json")
+def test_analyze_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    imported = _imported(tmp_path, "analyze", str(SMALL_LOG), "-f", "json")
     unused = ("pydantic", "pandas", "pyarrow", "dask", "distributed", "cryptography", "OpenSSL",
               "jks", "pyasn1", "requests", "yaml")
     assert not sorted(m for m in imported if m.split(".")[0] in unused)
     assert "importlib.metadata" not in imported  # with the e-mail parser it reads versions with
+    assert "loganalyzer.analysis.setup_facts" not in imported  # only self-check judges a set-up
+
+
+def test_the_rules_name_the_scopes_of_the_setup_facts() -> None:
+    """The rule loader names them itself, so that judging logs never imports the set-up facts."""
+    from loganalyzer.analysis.setup_facts import SETUP_FACT_CLASSES
+    from loganalyzer.ruleset.rules import SETUP_SCOPES, fact_class
+
+    assert SETUP_SCOPES == tuple(SETUP_FACT_CLASSES)
+    assert all(fact_class(scope) is SETUP_FACT_CLASSES[scope] for scope in SETUP_SCOPES)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import pickle
 import re
@@ -29,11 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loganalyzer.analysis.facts import FACT_VALUES, AgentFacts, HandshakeFacts
-from loganalyzer.analysis.setup_facts import (
-    SETUP_EVIDENCE,
-    SETUP_FACT_CLASSES,
-    SETUP_FACT_VALUES,
-)
 from loganalyzer.errors import Location, RuleLoadError
 from loganalyzer.ruleset._rule_engine import rule_engine  # noqa: I001  (imports it with cached tables)
 from loganalyzer.ruleset.predicates import PREDICATES
@@ -126,8 +122,9 @@ SETUP_ONLY_ROOT_CAUSES = frozenset({
 })
 
 #: Setup scopes: certificate files, config.xml, the live endpoint, and their cross-check
-#: (facts: :mod:`loganalyzer.analysis.setup_facts`).
-SETUP_SCOPES = tuple(SETUP_FACT_CLASSES)
+#: (facts: ``SETUP_FACT_CLASSES`` of :mod:`loganalyzer.analysis.setup_facts`, which names the
+#: same scopes). Named here, so that judging logs never imports the set-up facts.
+SETUP_SCOPES = ("certs", "config", "probe", "cross-check", "instance")
 SCOPES = ("handshake", "agent", "text", *SETUP_SCOPES)  # text: explain only, no log shows it
 KB_ARTICLE = "MID Server Mutual Authentication"
 ID_PATTERN = re.compile(r"^MTLS-\d{3}$")
@@ -148,10 +145,25 @@ EVIDENCE: dict[str, str] = {
     "finished": "the Finished messages of a completed handshake",
 }
 
-#: Values the string facts can take, so that a mistyped literal fails at load time.
-FACT_CLASSES: dict[str, type] = {"handshake": HandshakeFacts, "agent": AgentFacts,
-                                  **SETUP_FACT_CLASSES}
-_FACT_VALUES: dict[str, dict[str, frozenset[str]]] = {**FACT_VALUES, **SETUP_FACT_VALUES}
+_LOG_FACT_CLASSES: dict[str, type] = {"handshake": HandshakeFacts, "agent": AgentFacts}
+
+
+def fact_class(scope: str) -> type:
+    """The facts dataclass the rules of ``scope`` are written against."""
+    if scope in SETUP_SCOPES:
+        from loganalyzer.analysis.setup_facts import SETUP_FACT_CLASSES
+
+        return SETUP_FACT_CLASSES[scope]
+    return _LOG_FACT_CLASSES[scope]
+
+
+def _fact_values(scope: str) -> dict[str, frozenset[str]]:
+    """Values the string facts of ``scope`` can take, so that a mistyped literal fails at load."""
+    if scope in SETUP_SCOPES:
+        from loganalyzer.analysis.setup_facts import SETUP_FACT_VALUES
+
+        return SETUP_FACT_VALUES.get(scope, {})
+    return FACT_VALUES.get(scope, {})
 
 # field name -> (required, description) ; "required" may depend on scope (checked below)
 FIELDS: dict[str, str] = {
@@ -549,9 +561,9 @@ def _disk_key(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> s
     try:
         digest.update(str(rule_engine.__version__).encode())
         for module in _LOADER_MODULES:  # what decides whether a rule is valid
-            source = sys.modules[module].__file__
-            if source:
-                digest.update(Path(source).read_bytes())
+            spec = importlib.util.find_spec(module)  # found, not imported (set-up facts)
+            if spec is not None and spec.origin:
+                digest.update(Path(spec.origin).read_bytes())
         for name, _, _ in signature:
             digest.update(name.encode() + b"\0")
             digest.update((directory / name).read_bytes() + b"\0")
@@ -820,7 +832,12 @@ class _Validator:
                 known_names = ", ".join(PREDICATES) or "none"
                 self.error("predicate", f"{predicate!r} is not registered in "
                            f"loganalyzer/ruleset/predicates.py (known: {known_names})")
-            known = SETUP_EVIDENCE[scope] if scope in SETUP_SCOPES else EVIDENCE
+            if scope in SETUP_SCOPES:
+                from loganalyzer.analysis.setup_facts import SETUP_EVIDENCE
+
+                known = SETUP_EVIDENCE[scope]
+            else:
+                known = EVIDENCE
             for item in evidence:
                 if item not in known:
                     self.error("evidence", f"{item!r} is not a kind of evidence for scope "
@@ -839,7 +856,7 @@ class _Validator:
 
     def _template(self, detail: str, scope: str) -> str | None:
         """A detail template whose every ``{placeholder}`` is a fact of the scope."""
-        names = {f.name for f in dataclass_fields(FACT_CLASSES[scope])}
+        names = {f.name for f in dataclass_fields(fact_class(scope))}
         try:
             used = [name for _, name, _, _ in _FORMATTER.parse(detail) if name is not None]
         except ValueError as exc:
@@ -848,7 +865,7 @@ class _Validator:
         for name in used:
             if name not in names:
                 self.error("detail", f"{{{name}}} is not a fact of scope {scope} "
-                           f"(a field of {FACT_CLASSES[scope].__name__})")
+                           f"(a field of {fact_class(scope).__name__})")
         return detail
 
     def _kb(self) -> KbRef | None:
@@ -887,7 +904,7 @@ class _Validator:
             compiled = rule_engine.Rule(when, context=_context(scope))
         except rule_engine.errors.SymbolResolutionError as exc:
             hint = f" (did you mean {exc.suggestion!r}?)" if exc.suggestion else ""
-            cls = FACT_CLASSES[scope].__name__
+            cls = fact_class(scope).__name__
             self.error("when", f"unknown fact {exc.symbol_name!r} for scope {scope} "
                        f"(a field of {cls}){hint}")
             return None
@@ -906,7 +923,7 @@ class _Validator:
 @lru_cache(maxsize=None)
 def _context(scope: str) -> Any:
     return rule_engine.Context(
-        type_resolver=rule_engine.type_resolver_from_dataclass(FACT_CLASSES[scope]),
+        type_resolver=rule_engine.type_resolver_from_dataclass(fact_class(scope)),
         resolver=rule_engine.resolve_attribute,
     )
 
@@ -928,7 +945,7 @@ def _literal_problems(node: Any, scope: str) -> Iterator[str]:
 
     That is a string literal a fact can never equal, and a ``$builtin`` that does not exist.
     """
-    values = _FACT_VALUES.get(scope, {})
+    values = _fact_values(scope)
 
     def symbol(n: Any) -> str | None:
         if isinstance(n, re_ast.SymbolExpression) and n.scope is None:

@@ -1,12 +1,13 @@
 """Redaction: a report document in, the same document out with identifying values pseudonymised.
 
 A customer can forward a redacted report: instance names, host names, IP addresses, user names,
-e-mail addresses, DN attribute values, certificate serials and record sys_ids become pseudonyms
-such as ``instance-1.service-now.com``, ``host-2.example``, ``ip-1``, ``user-1``, ``CN=cn-3``,
-``serial-2`` and ``sys_id-1``. The same value gets the same pseudonym everywhere in the report
-(host names and DN values compare case-insensitively, as TLS compares them; a host name inside a
-DN is a host name), so the evidence still shows which CA name matches which issuer. Pseudonyms
-are numbered in order of first appearance, so two different values never share one.
+e-mail addresses, DN attribute values, OpenSSL name hashes, certificate serials and record
+sys_ids become pseudonyms such as ``instance-1.service-now.com``, ``host-2.example``, ``ip-1``,
+``user-1``, ``CN=cn-3``, ``hash-1``, ``serial-2`` and ``sys_id-1``. The same value gets the
+same pseudonym everywhere in the report (host names and DN values compare case-insensitively, as
+TLS compares them; a host name inside a DN is a host name), so the evidence still shows which CA
+name matches which issuer. Pseudonyms are numbered in order of first appearance, so two
+different values never share one.
 
 It works on the plain document (:mod:`loganalyzer.reporters.document`), after the diagnosis:
 diagnoses are unchanged by construction. Their rule-authored fields (title, meaning, fix, KB,
@@ -108,6 +109,9 @@ _USER_PATH = re.compile(
     r"(?P<value>[^/\\\s:'\"]+)"
 )
 # A ServiceNow record's sys_id: 32 hex digits (a SHA-256 fingerprint is 64, and stays)
+# An OpenSSL subject or issuer hash (``openssl x509 -hash``) names its DN as surely as the DN:
+# the hash of a public CA's name is one command away.
+_DN_HASH = re.compile(r"(?i)(?P<lead>\bhash\s*[:=]?\s*)(?P<value>[0-9a-f]{8})(?![0-9a-z])")
 _SYS_ID = re.compile(r"(?<![0-9A-Fa-f:])[0-9a-f]{32}(?![0-9A-Fa-f:])")
 _HEX_DUMP = re.compile(r"^(?P<lead>\s*[0-9A-Fa-f]{4,8}:\s)(?:[0-9A-Fa-f]{2}\s){2,}.*$")
 
@@ -185,6 +189,12 @@ class Redactor:
         key = re.sub(r"[^0-9a-f]", "", value.lower()).lstrip("0") or "0"
         return self._name("serial", key, value, lambda n: f"serial-{n}", bare=False)
 
+    def dn_hash(self, value: str) -> str:
+        """An OpenSSL name hash: the same DN's hash gets the same pseudonym everywhere."""
+        if not re.fullmatch(r"[0-9a-fA-F]{8}", value):
+            return self.text(value)
+        return self._name("hash", value.lower(), value, lambda n: f"hash-{n}", bare=False)
+
     def sys_id(self, value: str) -> str:
         """A record's sys_id: it names one record of one customer's instance."""
         return self._name("sys_id", value.lower(), value, lambda n: f"sys_id-{n}", bare=False)
@@ -232,6 +242,7 @@ class Redactor:
             s = m.group("lead") + hold("[hex dump redacted]")
         s = _SERIAL.sub(lambda m: m.group("lead") + hold(self.serial(m.group("value"))), s)
         s = _SYS_ID.sub(lambda m: hold(self.sys_id(m.group())), s)
+        s = _DN_HASH.sub(lambda m: m.group("lead") + hold(self.dn_hash(m.group("value"))), s)
         s = _DN_ATOM.sub(lambda m: self._atom(m, hold), s)
         s = _URL.sub(lambda m: self._url(m, hold), s)
         s = _EMAIL.sub(lambda m: hold(self.email(m.group())), s)
@@ -296,6 +307,8 @@ class Redactor:
             return self.serial(value)
         if key in _USER_FIELDS:
             return self.user(value)
+        if key is not None and key.endswith("_hash"):
+            return self.dn_hash(value)
         if in_list_of in _WHOLE_VALUE_LISTS:
             return self.whole(value)
         return self.text(value)

@@ -302,3 +302,20 @@ def test_scan_workers_get_the_window_and_the_selection(capsys, monkeypatch, tmp_
     assert "auth-user-null" not in {r["root_cause"] for r in pooled}
     assert table([r for r in pooled if r["input"] == RESTART]) == {
         "client-cert-expired": (1, 2, "jvm 2")}
+
+
+def test_scan_states_the_window_and_the_selection_it_used(capsys, monkeypatch, tmp_path):
+    """Above the printed table; on stderr, after the summary, when the table goes to a file."""
+    args = ("--since", "3s", "--last-jvm", "--select", "MTLS-0,auth-user-null")
+    code, out, _ = run_cli(capsys, monkeypatch, "scan", "-q", "-j", "1", *args, RESTART)
+    first = " ".join(out.split("  root cause")[0].split())
+    assert first.startswith("Window: since 3s before the newest event of each log set, "
+                            "newest JVM start only of each MID Server · Rules: --select "
+                            "MTLS-0,auth-user-null (")
+    assert first.endswith(" log rules)")
+    code, out, _ = run_cli(capsys, monkeypatch, "scan", "-q", "-j", "1", RESTART)
+    assert not out.startswith("Window") and "Rules:" not in out
+    table_file = tmp_path / "t.csv"
+    code, _, err = run_cli(capsys, monkeypatch, "scan", "-j", "1", "-o", str(table_file),
+                           "--until", "2026-11-26 14:20:05", RESTART)
+    assert err.rstrip().splitlines()[-1] == "Window: until 2026-11-26 14:20:05.000"

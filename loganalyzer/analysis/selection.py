@@ -110,6 +110,20 @@ class Window:
                                  "is empty")
         return cls(low, high, last_jvm)
 
+    def stated(self) -> dict[str, Any]:
+        """The window as given, for a report over many log sets.
+
+        ``each``: a duration counts back from each log set's own newest event.
+        """
+        stated: dict[str, Any] = {"each": True, "last_jvm": self.last_jvm}
+        for name, bound in (("since", self.since), ("until", self.until)):
+            stated[name] = _stamp(bound.time) if bound is not None else None
+        durations = {name: b.text for name, b in (("since", self.since), ("until", self.until))
+                     if b is not None and b.before_newest is not None}
+        if durations:
+            stated["durations"] = durations
+        return stated
+
     def apply(self, reading: Reading) -> tuple[Reading, dict[str, Any]]:
         """A reading with what lies inside the window, and the window as the report states it.
 

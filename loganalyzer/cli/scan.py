@@ -105,6 +105,7 @@ def scan(
 
     window = Window.of(since, until, last_jvm)
     selection = Selection.of(select, ignore)
+    scope = _scope(window, selection, rules_dir, extra_rules)
     runner = make_executor(executor.value, jobs, scheduler, worker_timeout)
     rules: RuleSource = (str(rules_dir) if rules_dir else None,
                          tuple(str(p) for p in extra_rules))
@@ -122,13 +123,15 @@ def scan(
                           f"{exc.strerror or exc}", highlight=False, markup=False)
             raise typer.Exit(EXIT_ERROR)
     else:
-        _print_table(result.table)
+        _print_table(result.table, scope)
     # inputs that could not be read, bugs contained, and notices that name what was left out
     # (a FIFO, a device, a link out of the tree); files skipped as not logs are only counted
     report_problems([p for p in result.problems if p.kind in ("input", "internal", "notice")],
                     console)
     if not quiet:
         _print_summary(batch.summary(result), output, console)
+        if output is not None and scope:
+            console.print(scope, highlight=False, markup=False, soft_wrap=True)
     if problems_exit(result.problems) is not None:
         raise typer.Exit(EXIT_ERROR)
     raise typer.Exit(findings_exit(result.table["severity"], fail_on))
@@ -162,11 +165,26 @@ def _with_progress(paths: list[str], runner: SerialExecutor | PoolExecutor | Das
                           selection=selection)
 
 
-def _print_table(table: pd.DataFrame) -> None:
+def _scope(window: Window | None, selection: Selection | None, rules_dir: Path | None,
+           extra_rules: list[Path]) -> str:
+    """The window and rule selection the scan uses, in one line ("" when it uses all)."""
+    if window is None and selection is None:
+        return ""
+    from loganalyzer.reporters.document import scope_line
+    from loganalyzer.ruleset.rules import load_rules
+
+    doc: dict[str, object] = {"window": window.stated() if window else None}
+    if selection is not None:
+        doc["selection"] = selection.describe(load_rules(rules_dir, extra=extra_rules))
+    return scope_line(doc)
+
+
+def _print_table(table: pd.DataFrame, scope: str = "") -> None:
     """The table on stdout at the console's width (80 when piped).
 
-    One heading per MID Server, then a line per root cause with its first evidence; a path too
-    long for its place loses its left end.
+    The window and rule selection first, when narrowed; then one heading per MID Server and a
+    line per root cause with its first evidence; a path too long for its place loses its left
+    end.
     """
     from itertools import groupby
 
@@ -175,6 +193,8 @@ def _print_table(table: pd.DataFrame) -> None:
     from loganalyzer.reporters.document import relative, shorten_left
 
     console = stdout()
+    if scope:
+        console.print(Text(scope), soft_wrap=False)
     if not len(table):
         console.print("No diagnosis in the inputs.")
         return

@@ -204,9 +204,16 @@ def scope_line(doc: dict[str, Any]) -> str:
     window = doc.get("window")
     if window:
         durations = window.get("durations", {})
-        told = [f"{name} {window.get(name) or 'no event'}"
-                + (f" ({durations[name]} before the newest event)" if name in durations else "")
-                for name in ("since", "until") if window.get(name) or name in durations]
+        if window.get("each"):  # a batch: each log set counts back from its own newest event
+            told = [f"{name} {window.get(name) or durations[name] + ' before the newest event'}"
+                    for name in ("since", "until") if window.get(name) or name in durations]
+        else:
+            told = [f"{name} {window.get(name) or 'no event'}"
+                    + (f" ({durations[name]} before the newest event)" if name in durations
+                       else "") for name in ("since", "until") if window.get(name) or
+                    name in durations]
+        if window.get("each") and durations:
+            told[-1] += " of each log set"
         if window.get("last_jvm"):
             jvms = window.get("jvms", [])
             told.append("newest JVM start only" + (_jvm_told(jvms[0]) if len(jvms) == 1

@@ -18,6 +18,7 @@ import argparse
 import calendar
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -448,6 +449,43 @@ KEYSTORES = {
                                    "mid-2026 (leaf mid-lab-01, good), each with the client chain"),
     "zurich": ("mid-zurich.p12", "key + leaf mid-lab-zürich (L=Zürich) + client issuing CA + client root"),
 }
+MID_CERTIFICATES = "mid-certificates.pem"
+
+
+def write_mid_certificates(cap: Capture, out_dir: Path) -> str | None:
+    """The public part of the MID's keystore, as a customer attaches it to a case.
+
+    ``openssl pkcs12 -nokeys`` prints every certificate of the keystore with its bag attributes
+    (the alias is the friendlyName); no private key leaves the PKI. None: the capture has no
+    keystore.
+    """
+    ks_file = KEYSTORES[cap.keystore][0]
+    target = out_dir / MID_CERTIFICATES
+    if ks_file is None:
+        target.unlink(missing_ok=True)
+        return None
+    run(["openssl", "pkcs12", "-in", ks_file, "-nokeys", "-passin", f"pass:{PASSWORD}",
+         "-out", str(target)], cwd=PKI)
+    return MID_CERTIFICATES
+
+
+def same_pki(out_dir: Path) -> bool:
+    """Whether a capture was made with the PKI in work/pki.
+
+    Its server.out (``s_server -msg``) dumps the server's Certificate message: the capture
+    used this PKI when the DER of one of its server certificates is in that dump.
+    """
+    dump = "".join(re.findall(r"^    ((?:[0-9a-f]{2} ?)+)$",
+                              (out_dir / "server.out").read_text(errors="replace"), re.M))
+    dump = dump.replace(" ", "")
+    for pem in PKI.glob("server*.pem"):
+        der = run(["openssl", "x509", "-in", str(pem), "-outform", "DER"], text=False,
+                  stderr=subprocess.DEVNULL).stdout
+        if der and der[4:64].hex() in dump:  # past the outer SEQUENCE header
+            return True
+    return False
+
+
 SSL_CONTEXTS = {
     "own": "built by MidSim from the keystore and truststore files (KeyManagerFactory, TrustManagerFactory)",
     "default": "the JVM default (SSLContext.getDefault()), configured with javax.net.ssl.* system properties",
@@ -757,6 +795,7 @@ def run_capture(cap: Capture, out_root: Path) -> dict:
             if not text.endswith("\n"):
                 fh.write("\n")
 
+    write_mid_certificates(cap, out_dir)
     jvms, client_conns = parse_client_results(run_dir / "client-result.tsv")
     expected = build_expected(cap, server_texts, jvms, client_conns, out_dir)
     (out_dir / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n")
@@ -813,6 +852,7 @@ def build_expected(cap: Capture, server_texts, jvms, client_conns, out_dir: Path
         "jvm_count": len(jvms),
         "wrapper_jvm_ids": jvm_ids,
         "client_keystore": KEYSTORES[cap.keystore][1],
+        "client_certificates": MID_CERTIFICATES if (out_dir / MID_CERTIFICATES).exists() else None,
         "client_truststore": TRUSTSTORES[cap.truststore][1],
         "key_manager_algorithm": "SunX509 (KeyManagerFactory.getDefaultAlgorithm())",
         "ssl_context": SSL_CONTEXTS[cap.context],
@@ -929,6 +969,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output root (default: sample_logs/)")
     ap.add_argument("--fresh-pki", action="store_true", help="recreate the PKI even with --only")
     ap.add_argument("--no-readme", action="store_true", help="do not regenerate README.md")
+    ap.add_argument("--certificates-only", action="store_true",
+                    help=f"only (re)write each capture's {MID_CERTIFICATES} and its expected.json "
+                         "fields, from the PKI the logs were made with")
     args = ap.parse_args(argv)
 
     if args.list:
@@ -943,6 +986,24 @@ def main(argv: list[str] | None = None) -> int:
         if not selected:
             print(f"no capture matches {args.only}; use --list", file=sys.stderr)
             return 2
+
+    if args.certificates_only:
+        for cap in selected:
+            out_dir = args.out / cap.name
+            expected_file = out_dir / "expected.json"
+            exp = json.loads(expected_file.read_text(encoding="utf-8"))
+            if same_pki(out_dir):
+                name = write_mid_certificates(cap, out_dir)
+            else:  # made with an earlier PKI, whose keystores are gone: recapture it instead
+                log(f"{cap.name}: server.out shows no certificate of the current PKI; skipped")
+                (out_dir / MID_CERTIFICATES).unlink(missing_ok=True)
+                name = None
+            exp["client_certificates"] = name
+            exp["files"] = sorted(p.name for p in out_dir.iterdir())
+            expected_file.write_text(json.dumps(exp, indent=2, ensure_ascii=False) + "\n")
+        if not args.no_readme:
+            readme.write_readme(args.out)
+        return 0
 
     ensure_wrapper()
     for major in sorted({c.jdk for c in selected}):

@@ -3,14 +3,18 @@
 On every sample with one of those root causes, the diagnosis opens with one sentence naming the
 CA names the instance accepts, the chain the MID Server holds (with OpenSSL hashes) and what to
 upload to sys_ca_certificate; its ``missing`` field (the README's JSON contract) holds the same,
-and the text, Markdown and HTML reports show both. The hashes are openssl's: the capture PKI's
-certificates behind the samples (``test_dn.SAMPLE_HASHES``, and the certificates themselves when
-the harness's work folder is there).
+and the text, Markdown and HTML reports show both. Where the log does not show the chain, the
+sentence says so; given the MID Server's certificates (``analyze --certs``, each sample's
+``mid-certificates.pem``: ``openssl pkcs12 -nokeys`` of the keystore the capture used) it names
+the missing CAs from them. The hashes are openssl's: the capture PKI's certificates behind the
+samples (``test_dn.SAMPLE_HASHES``, and the certificates themselves when the harness's work
+folder is there).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -18,18 +22,25 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 from rich.console import Console
 from test_dn import CAPTURE_PKI, SAMPLE_HASHES
 from test_reports import _doc
 
-from loganalyzer.analysis.diagnoses import CHAIN_CAUSES, diagnose, short_name, what_is_missing
+from loganalyzer.analysis.diagnoses import (
+    CHAIN_CAUSES,
+    HeldKey,
+    diagnose,
+    short_name,
+    what_is_missing,
+)
 from loganalyzer.analysis.facts import Timeline
 from loganalyzer.analysis.handshakes import Handshake, KeyManagerView
 from loganalyzer.analysis.reading import read
 from loganalyzer.errors import Location
 from loganalyzer.ingest.records import Thread
 from loganalyzer.jsse import events as ev
-from loganalyzer.jsse.dn import normalise
+from loganalyzer.jsse.dn import dn_hash, normalise
 from loganalyzer.reporters import html as html_report
 from loganalyzer.reporters import markdown, text
 from loganalyzer.reporters.redaction import redact_document
@@ -38,7 +49,8 @@ from loganalyzer.ruleset.rules import load_rules
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules()
 FIELDS = {"accepted", "chain", "alias", "source", "upload", "keys"}
-SOURCES = {"sent", "keystore", "other handshake", ""}
+SOURCES = {"sent", "keystore", "other handshake", "certs", ""}
+PEM = "mid-certificates.pem"
 
 
 DOCS = {p.parent.name: _doc(p.parent.name)
@@ -87,8 +99,8 @@ def test_the_sentence_names_the_accepted_and_the_missing_cas(name: str, d: dict)
         covered = {normalise(n) for n in accepted}
         assert not any(normalise(c["issuer"]) in covered for c in m["chain"])
     else:
-        assert "the MID Server's chain is not in the log (add keymanager to javax.net.debug" in (
-            sentence)
+        assert "the MID Server's chain is not in the log (add keymanager to javax.net.debug, or " \
+            "give its certificate files with --certs)" in sentence
 
 
 @pytest.mark.parametrize(("name", "d"), ALL, ids=_ids(ALL))
@@ -148,6 +160,15 @@ def test_the_redacted_sentence_keeps_its_shape_and_no_name() -> None:
     assert re.fullmatch(r"The instance accepts certificates issued by \[CN=cn-\d+\]; .* upload "
                         r"\[CN=cn-\d+\] and \[CN=cn-\d+\] to sys_ca_certificate\.", d["detail"])
     assert "Acme" not in str(d["missing"])
+    # an OpenSSL name hash names its DN as surely: pseudonymised too, consistently
+    original = next(x for x in DOCS[name]["diagnoses"] if x["rule"] == d["rule"])["missing"]
+    hashes = {c[k] for c in original["chain"] for k in ("subject_hash", "issuer_hash")}
+    assert not any(h in json.dumps(doc) for h in hashes)
+    assert re.search(r"\(hash hash-\d+\)", d["detail"])
+    chain = d["missing"]["chain"]
+    assert all(below["issuer_hash"] == above["subject_hash"] and
+               re.fullmatch(r"hash-\d+", below["subject_hash"])
+               for below, above in zip(chain, chain[1:]))
 
 
 # ----------------------------------------------------------------------------- the JSON field
@@ -179,6 +200,139 @@ def test_the_readme_documents_the_field() -> None:
     paragraph = next(p for p in readme.split("\n\n") if p.startswith("Each diagnosis has `root"))
     assert "`missing`" in paragraph
     assert all(f"`{field}`" in paragraph for field in FIELDS | {"subject_hash", "issuer_hash"})
+
+
+# ----------------------------------------------------------------------------- --certs
+
+
+NO_CHAIN = [(name, d) for name, d in ALL if not d["missing"]["chain"]]
+WITH_PEM = [(name, d) for name, d in NO_CHAIN if (ROOT / "sample_logs" / name / PEM).is_file()]
+
+
+def test_every_sample_without_a_logged_chain_comes_with_the_mid_certificates() -> None:
+    """Unless its MID Server had no keystore at all, as the default-context captures."""
+    assert len(NO_CHAIN) >= 15
+    for name, _ in NO_CHAIN:
+        expected = json.loads((ROOT / "sample_logs" / name / "expected.json").read_text())
+        if expected["client_keystore"].startswith("none"):
+            assert expected["client_certificates"] is None, name
+        else:
+            assert expected["client_certificates"] == PEM, name
+            assert (ROOT / "sample_logs" / name / PEM).is_file(), name
+    assert len(WITH_PEM) >= len(NO_CHAIN) - 2
+
+
+def _openssl_chain(pem: Path) -> list[tuple[str, str]]:
+    """(subject hash, issuer hash) of each certificate in ``pem``, as openssl prints them."""
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
+                        pem.read_text(encoding="utf-8"), re.S)
+    out = []
+    for block in blocks:
+        got = subprocess.run(["openssl", "x509", "-noout", "-hash", "-issuer_hash"], input=block,
+                             capture_output=True, text=True, check=True).stdout.split()
+        out.append((got[0], got[1]))
+    return out
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+@pytest.mark.parametrize(("name", "d"), WITH_PEM, ids=_ids(WITH_PEM))
+def test_with_the_mid_certificates_every_format_names_the_missing_cas(
+        name: str, d: dict, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``analyze LOGS --certs mid-certificates.pem``, through the real entry point."""
+    monkeypatch.chdir(ROOT)
+    folder = f"sample_logs/{name}"
+    outs = {}
+    for fmt in ("json", "text", "markdown", "html"):
+        code, out, err = run_cli(capsys, monkeypatch, "analyze", folder, "--certs",
+                                 f"{folder}/{PEM}", "-f", fmt)
+        assert code in (0, 1, 3), err
+        assert "error" not in err, err
+        outs[fmt] = out
+    doc = json.loads(outs["json"])
+    assert [x["rule"] for x in doc["diagnoses"]] == [x["rule"] for x in DOCS[name]["diagnoses"]]
+    got = next(x for x in doc["diagnoses"] if x["rule"] == d["rule"])
+    m, sentence = got["missing"], got["detail"]
+    assert m["source"] == "certs" and m["chain"]
+    assert m["accepted"] == d["missing"]["accepted"]
+    # what to upload, worked out from openssl's hashes alone: every issuer in the file's chain
+    # that the CA names do not cover
+    accepted = {dn_hash(a) for a in m["accepted"]}
+    chain = _openssl_chain(ROOT / folder / PEM)
+    assert [(c["subject_hash"], c["issuer_hash"]) for c in m["chain"]] == chain[:len(m["chain"])]
+    want = list(dict.fromkeys(issuer for _, issuer in chain[:len(m["chain"])]
+                              if issuer not in accepted))
+    assert [dn_hash(u) for u in m["upload"]] == want
+    # one sentence: the accepted names (or that none was named), the chain, what to upload
+    assert sentence.count(". ") == 0 and sentence.endswith(".")
+    if m["accepted"]:
+        assert sentence.startswith("The instance accepts certificates issued by ")
+        assert all(short_name(a) in sentence for a in m["accepted"][:3])
+    else:
+        assert sentence.startswith("The instance asked for a client certificate but named no "
+                                   "CA it accepts; ")
+    assert f"the chain in {PEM} is " in sentence
+    if want:
+        assert sentence.endswith(f"upload {_names_text(m['upload'])} to sys_ca_certificate.")
+    else:  # the CA names cover the chain: this candidate is not the cause (an EC key is)
+        assert sentence.endswith("its issuers are all named, so nothing is missing from "
+                                 "sys_ca_certificate.")
+    names = m["accepted"][:3] + m["upload"]
+    plain = " ".join(outs["text"].split())
+    assert " ".join(sentence.split()) in plain
+    md = re.sub(r"\\(.)", r"\1", outs["markdown"])
+    assert f"**{sentence}**" in md
+    page = html.unescape(re.sub(r"<[^>]+>", " ", outs["html"]))
+    assert " ".join(sentence.split()) in " ".join(page.split())
+    for n in names:
+        assert " ".join(n.split()) in plain and f"`{n}`" in outs["markdown"] and n in page
+
+
+def _names_text(dns: list[str]) -> str:
+    shown = [short_name(d) for d in dns]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def test_certs_never_replace_a_chain_the_log_shows(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The log says what the JVM held; a file given beside it only fills what the log lacks."""
+    name, d = next((n, d) for n, d in ALL if d["missing"]["source"] == "keystore")
+    other = next(n for n, _ in WITH_PEM)
+    monkeypatch.chdir(ROOT)
+    code, out, _ = run_cli(capsys, monkeypatch, "analyze", f"sample_logs/{name}", "--certs",
+                           f"sample_logs/{other}/{PEM}", "-f", "json")
+    got = next(x for x in json.loads(out)["diagnoses"] if x["rule"] == d["rule"])
+    assert got["missing"] == d["missing"] and got["detail"] == d["detail"]
+
+
+def test_an_unreadable_certificate_file_is_a_problem_and_the_report_is_still_written(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    name, _ = WITH_PEM[0]
+    bad = tmp_path / "garbage.pem"
+    bad.write_bytes(b"\x00\x01 not a certificate")
+    monkeypatch.chdir(ROOT)
+    code, out, err = run_cli(capsys, monkeypatch, "analyze", f"sample_logs/{name}", "--certs",
+                             str(bad), "-f", "json")
+    assert code == 2
+    assert "garbage.pem" in err and "Traceback" not in err
+    assert json.loads(out)["diagnoses"]
+
+
+def test_a_held_key_judged_across_clocks_is_not_called_expired_within_the_zone_margin() -> None:
+    """A file's UTC against a log's local time: a bound within 14 hours cannot be told."""
+    from datetime import timedelta
+
+    leaf = ev.CertInfo(subject="CN=mid", issuer="CN=Acme Issuing",
+                       not_before=datetime(2025, 1, 1), not_after=datetime(2026, 1, 1, 6))
+    h = _handshake(("CN=Other Root",), {})
+    for hours, problems in ((-20, []), (5, []), (13, []), (15, ["expired"])):
+        held = HeldKey("", "mid.pem", (leaf,))
+        h2 = Handshake(path=h.path, thread=h.thread, start=h.start, end=h.end,
+                       start_time=leaf.not_after + timedelta(hours=hours), request=h.request,
+                       cert_requested=True)
+        _, m = what_is_missing("ca-chain-incomplete", [h2], Timeline([h2]), [held])
+        assert m is not None and m["keys"][0]["fits"] == (not problems), hours
 
 
 # ----------------------------------------------------------------------------- the hashes

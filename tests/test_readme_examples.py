@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SAMPLE = ROOT / "sample_logs" / "jdk21-tls12-ca-mismatch-tm"
 OTHER = ROOT / "sample_logs" / "jdk25-tls13-success-tm"
+CERTS = ROOT / "sample_logs" / "jdk17-tls13-ca-mismatch-lputm" / "mid-certificates.pem"
 
 
 def readme_commands() -> list[str]:
@@ -75,6 +76,7 @@ def stand_ins(tmp_path_factory):
     shutil.copy2(base / "case.zip", base / "uploads" / "a.zip")
     with tarfile.open(base / "case-123.tar.gz", "w:gz") as t:
         t.add(OTHER, arcname="mid2")
+    shutil.copy2(CERTS, base / "mid.pem")  # a MID Server's certificates, as a case brings them
     pki = _pki(base)
     (base / "agent" / "config.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<parameters>\n'

@@ -8,14 +8,15 @@ rule gives way to which on the same handshake is said once, in each rule's ``yie
 A diagnosis whose fix is uploading CA certificates or keeping the right key
 (:data:`CHAIN_CAUSES`) also says, in one sentence (``detail``) and as a structured field
 (``missing``), which CA names the instance accepts, the chain the MID Server holds (leaf to root,
-with OpenSSL's subject and issuer hashes) and what to upload to ``sys_ca_certificate``.
+with OpenSSL's subject and issuer hashes) and what to upload to ``sys_ca_certificate``. When
+the log does not show that chain, the MID Server's certificate files can (``analyze --certs``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from loganalyzer.analysis.facts import AgentFacts, HandshakeFacts, Timeline, derive, derive_agent
@@ -36,6 +37,9 @@ CHAIN_CAUSES = frozenset({"ca-chain-incomplete", "ca-list-empty", "wrong-key-cho
 SENTENCE_NAMES = 3  # accepted CA names the sentence lists; the rest it counts
 # The alias the MID Server's mutual authentication presents (ServiceNow docs, manage-certificates).
 MID_ALIAS = "defaultsecuritykeypairhandle"
+# A certificate file's times are UTC and a log's are local, in a zone the log may not name:
+# the widest gap between the two (UTC-12 to UTC+14).
+ZONE_MARGIN = timedelta(hours=14)
 
 # Which events a rule's ``evidence`` names pull out of a handshake.
 EVIDENCE_EVENTS: dict[str, tuple[type[ev.Event], ...]] = {
@@ -149,16 +153,18 @@ class Diagnosis:
         return out
 
 
-def diagnose(reading: Reading, rules: RuleSet) -> list[Diagnosis]:
+def diagnose(reading: Reading, rules: RuleSet, held: Sequence[HeldKey] = ()) -> list[Diagnosis]:
     """Every diagnosis for every MID Server in ``reading``, most important first.
 
     Each rule runs on each handshake behind a fault boundary: a rule that raises is skipped
     for that handshake and reported in ``reading.problems`` as ``internal``; the others run.
+    ``held``: keys read from the MID Server's certificate files, for naming what is missing
+    where the log shows no chain (they never change which rules fire).
     """
     out: list[Diagnosis] = []
     for server in reading.servers:
         with boundary(reading.problems, Location(server.group), "diagnosing this MID Server"):
-            out.extend(_diagnose_server(server, rules, reading.problems))
+            out.extend(_diagnose_server(server, rules, reading.problems, held))
     out.sort(key=sort_key)
     return out
 
@@ -199,8 +205,8 @@ def _matches(rule: Rule, facts: HandshakeFacts | AgentFacts, where: Location,
         return False
 
 
-def _diagnose_server(server: MidServer, rules: RuleSet, problems: list[Problem]
-                     ) -> list[Diagnosis]:
+def _diagnose_server(server: MidServer, rules: RuleSet, problems: list[Problem],
+                     held: Sequence[HeldKey] = ()) -> list[Diagnosis]:
     agent = server.agent_events
     timeline = Timeline(server.handshakes, agent)
     hits: dict[str, list[tuple[Handshake | None, ev.Event | None]]] = {}
@@ -229,7 +235,7 @@ def _diagnose_server(server: MidServer, rules: RuleSet, problems: list[Problem]
             if diagnosis.root_cause in CHAIN_CAUSES:  # a bug here costs the sentence only
                 with boundary(problems, Location(server.group), f"naming what is missing ({rid})"):
                     diagnosis.detail, diagnosis.missing = what_is_missing(
-                        diagnosis.root_cause, [h for h, _ in found if h], timeline)
+                        diagnosis.root_cause, [h for h, _ in found if h], timeline, held)
     return out
 
 
@@ -314,6 +320,18 @@ def _evidence_lines(event: ev.Event) -> list[Evidence]:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldKey:
+    """A key pair read from the MID Server's certificate files, not from the log.
+
+    ``alias`` is its keystore alias ("" for PEM files); ``path`` the file its leaf came from.
+    """
+
+    alias: str
+    path: str
+    chain: tuple[ev.CertInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Key:
     """A key the MID Server's JVM holds (dumped by its key manager, or a chain it sent)."""
 
@@ -321,34 +339,41 @@ class _Key:
     chain: tuple[ev.CertInfo, ...]
     presented: bool  # its chain is the one sent in the handshake
     problems: tuple[str, ...]  # why the instance refuses its leaf: expired, not for client auth
-    # where the log shows the chain: ``sent`` (in this handshake), ``keystore`` (the key
-    # manager's dump), ``other handshake`` (sent by the same JVM in another one)
+    # where the chain was seen: ``sent`` (in this handshake), ``keystore`` (the key manager's
+    # dump), ``other handshake`` (sent by the same JVM in another one), ``certs`` (a file)
     origin: str
+    path: str = ""  # for ``certs``: the file
 
 
-def what_is_missing(cause: str, handshakes: Sequence[Handshake],
-                    timeline: Timeline) -> tuple[str, dict[str, Any] | None]:
+def what_is_missing(cause: str, handshakes: Sequence[Handshake], timeline: Timeline,
+                    held: Sequence[HeldKey] = ()) -> tuple[str, dict[str, Any] | None]:
     """The sentence and the ``missing`` field of a diagnosis of one of :data:`CHAIN_CAUSES`.
 
     Taken from the handshake that shows most (a CertificateRequest, then a chain). The chain is
     the one sent, else the keystore's (``defaultsecuritykeypairhandle`` first); for
-    ``wrong-key-chosen`` it is the fitting key's. What to upload: the issuers of that chain that
-    the CA names do not cover. A chain the log does not show is said to be unknown.
+    ``wrong-key-chosen`` it is the fitting key's. When the log shows no chain at all, the keys
+    ``held`` in the certificate files given stand in for it; without them the chain is said to
+    be unknown. What to upload: the issuers of that chain that the CA names do not cover.
     """
     if not handshakes:
         return "", None
     h = max(handshakes, key=lambda x: (x.request is not None, bool(timeline.known_chains(x))))
     listed = h.request is not None and h.request.ca_state == "listed"
     accepted = list(h.ca_names) if listed else []
-    keys = _keys(h, timeline)
+    keys = _keys(h, timeline) or [
+        _Key(k.alias, k.chain, False, _leaf_problems(k.chain[0], h, ZONE_MARGIN), "certs",
+             k.path)
+        for k in held if k.chain]
     chosen = _chain_of_interest(cause, keys)
     chain = chosen.chain if chosen else ()
     covered = {normalise(n) for n in accepted}
     upload: list[str] = []
-    for c in chain:
-        if normalise(c.issuer) not in covered and all(normalise(u) != normalise(c.issuer)
-                                                      for u in upload):
-            upload.append(c.issuer)
+    # a chain of CAs only (a CA bundle given without the leaf): its first CA issued the leaf
+    issuers = ([chain[0].subject] if chain and chain[0].is_ca else []) + [c.issuer for c in chain]
+    for issuer in issuers:
+        if normalise(issuer) not in covered and all(normalise(u) != normalise(issuer)
+                                                    for u in upload):
+            upload.append(issuer)
     missing: dict[str, Any] = {
         "accepted": accepted,
         "chain": [{"subject": c.subject, "issuer": c.issuer, "subject_hash": dn_hash(c.subject),
@@ -376,12 +401,19 @@ def _keys(h: Handshake, timeline: Timeline) -> list[_Key]:
     return out
 
 
-def _leaf_problems(leaf: ev.CertInfo, h: Handshake) -> tuple[str, ...]:
+def _leaf_problems(leaf: ev.CertInfo, h: Handshake,
+                   margin: timedelta = timedelta(0)) -> tuple[str, ...]:
+    """Why the instance refuses ``leaf``, judged at the handshake's time.
+
+    ``margin``: how far apart the two clocks may be (a file's UTC against a log's local time);
+    a validity bound within it of the handshake is no problem, as it cannot be told.
+    """
     problems = []
-    if leaf.valid_at(h.start_time) is False:
-        late = h.start_time is not None and leaf.not_before is not None \
-            and leaf.not_before > h.start_time
-        problems.append("not valid yet" if late else "expired")
+    when, start, end = h.start_time, leaf.not_before, leaf.not_after
+    if when is not None and start is not None and when < start - margin:
+        problems.append("not valid yet")
+    elif when is not None and end is not None and when > end + margin:
+        problems.append("expired")
     if leaf.allows_client_auth is False:
         problems.append("not for client authentication")
     return tuple(problems)
@@ -424,6 +456,11 @@ def _names(dns: Sequence[str], limit: int = 0) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
+def _file_name(path: str) -> str:
+    """The last part of a path, whichever separator it uses (the sentence stays short)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1] or "the certificate files"
+
+
 def _links(chain: Sequence[dict[str, str]]) -> str:
     """``[CN=leaf] (hash 1a2b3c4d) <- [CN=issuer] (hash ...)``: leaf first, as issued."""
     return " <- ".join(f"{short_name(c['subject'])} (hash {c['subject_hash'] or '?'})"
@@ -443,8 +480,8 @@ def _sentence(cause: str, h: Handshake, missing: dict[str, Any], keys: Sequence[
     if cause == "wrong-key-chosen":
         return _wrong_key_sentence(ca, missing, keys, chosen)
     if not chain:
-        held = ("the MID Server's chain is not in the log (add keymanager to javax.net.debug to "
-                "see it)")
+        held = ("the MID Server's chain is not in the log (add keymanager to javax.net.debug, or "
+                "give its certificate files with --certs)")
         todo = ("upload the intermediate and root CA certificates that issued the MID Server's "
                 "certificate to sys_ca_certificate")
         if accepted:
@@ -453,8 +490,9 @@ def _sentence(cause: str, h: Handshake, missing: dict[str, Any], keys: Sequence[
                     "sys_ca_certificate")
     else:
         whose = {"sent": "the chain the MID Server sent",
-                 "other handshake": "the chain the MID Server sent in another handshake"}.get(
-            missing["source"], "the MID Server's chain")
+                 "other handshake": "the chain the MID Server sent in another handshake",
+                 "certs": f"the chain in {_file_name(chosen.path if chosen else '')}",
+                 }.get(missing["source"], "the MID Server's chain")
         if missing["alias"] and missing["source"] != "sent":
             whose = f"{whose} (key {missing['alias']})"
         held = f"{whose} is {_links(chain)}"

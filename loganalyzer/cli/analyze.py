@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -24,6 +25,11 @@ from loganalyzer.cli.options import (
     UNTIL_OPTION,
 )
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
+from loganalyzer.cli.selfcheck import PASSWORD_ENV_OPTION, passwords
+
+if TYPE_CHECKING:
+    from loganalyzer.analysis.diagnoses import HeldKey
+    from loganalyzer.errors import Problem
 
 
 @app.command()
@@ -73,6 +79,12 @@ def analyze(
     last_jvm: bool = LAST_JVM_OPTION,
     select: list[str] = SELECT_OPTION,
     ignore: list[str] = IGNORE_OPTION,
+    certs: list[str] = typer.Option(
+        [], "--certs", metavar="FILE",
+        help="The MID Server's certificate files or keystore (PEM, DER, PKCS#12, JKS; repeat "
+        "for several): where the log does not show its chain, the missing CA is named from "
+        "them."),
+    password_env: str | None = PASSWORD_ENV_OPTION,
 ) -> None:
     """Say why mutual TLS fails: root cause, confidence, evidence, fix, KB section.
 
@@ -101,12 +113,14 @@ def analyze(
     selection = Selection.of(select, ignore)
     loaded = load_rules(rules_dir, extra=extra_rules)
     rules = selection.apply(loaded) if selection else loaded
+    held, cert_problems = _held_keys(certs, password_env) if certs else ([], [])
     reading = read_inputs(paths, quiet)
+    reading.problems[:0] = cert_problems
     stated = None
     if window:
         reading, stated = window.apply(reading)
     diagnoses = [
-        d for d in diagnose(reading, rules)
+        d for d in diagnose(reading, rules, held)
         if severity_rank(d.severity) >= min_severity.rank
     ]
     document = analyze_document(reading, diagnoses, stated,
@@ -119,3 +133,14 @@ def analyze(
     if document["verdict"] in ("no-evidence", "inconclusive"):
         raise typer.Exit(EXIT_NO_EVIDENCE)
     raise typer.Exit(findings_exit((d.severity for d in diagnoses), fail_on))
+
+
+def _held_keys(files: list[str], password_env: str | None) -> tuple[list[HeldKey], list[Problem]]:
+    """The key pairs in the MID Server's certificate files, and what could not be read."""
+    from loganalyzer.selfcheck import certs
+
+    password, ask = passwords(password_env)
+    bundle = certs.load(files, password=password, ask=ask)
+    if not bundle.certs:
+        return [], bundle.problems
+    return certs.held_keys(certs.check(bundle)), bundle.problems

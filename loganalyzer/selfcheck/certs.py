@@ -52,6 +52,9 @@ from loganalyzer.vocabulary import ANY_EKU_OID, CLIENT_AUTH_OID, EKU_LONG, tri
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import hashes
 
+    from loganalyzer.analysis.diagnoses import HeldKey
+    from loganalyzer.jsse.events import CertInfo
+
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a certificate file is kilobytes; anything this big is not one
 EXPIRY_WARNING_DAYS = 30
 
@@ -1309,3 +1312,49 @@ def _write(path: Path, data: bytes, mode: int) -> None:
             fh.write(data)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}", Location(str(path))) from None
+
+
+# ----------------------------------------------------------------------------- keys for analyze
+
+
+def cert_info(cert: Cert) -> CertInfo:
+    """A certificate as the log's events describe one, for reasoning beside logged chains.
+
+    Times are naive UTC, as logged times are naive: a few hours off at worst, which matters
+    only within hours of an expiry.
+    """
+    from loganalyzer.jsse.events import CertInfo
+    from loganalyzer.vocabulary import EKU_SHORT
+
+    try:
+        usages = cert.x509.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        eku = tuple(EKU_SHORT.get(o.dotted_string, o.dotted_string) for o in usages)
+    except x509.ExtensionNotFound:
+        eku = ()
+    return CertInfo(
+        subject=cert.subject, issuer=cert.issuer, serial=format(cert.x509.serial_number, "x"),
+        not_before=cert.not_before.replace(tzinfo=None),
+        not_after=cert.not_after.replace(tzinfo=None), eku=eku, is_ca=cert.is_ca,
+        public_key=cert.key_text)
+
+
+def held_keys(report: CertReport) -> list[HeldKey]:
+    """The MID Server's key pairs in the files, each with its chain leaf to root.
+
+    A keystore gives one per private-key entry, with its alias, in ``keytool -list`` order;
+    PEM, DER or PKCS#7 files give the leaf the checks chose, with the chain built from them.
+    """
+    from loganalyzer.analysis.diagnoses import HeldKey
+
+    bundle = report.bundle
+    out = []
+    for entry in keytool_list(bundle.entries):
+        if entry.kind != PRIVATE_KEY_ENTRY or entry.cert is None:
+            continue
+        chain = entry.chain if len(entry.chain) > 1 else _issuers_up(entry.cert, bundle.certs)
+        out.append(HeldKey(entry.alias, entry.where.path,
+                           tuple(cert_info(c) for c in chain)))
+    if not out and report.leaf is not None:
+        built = [link.cert for link in report.chain] or [report.leaf]
+        out.append(HeldKey("", report.leaf.where.path, tuple(cert_info(c) for c in built)))
+    return out

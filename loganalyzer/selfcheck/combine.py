@@ -250,7 +250,12 @@ def run(*, logs: Sequence[str] = (), cert_files: Sequence[str] = (), config: str
 
         with boundary(result.problems, Location(logs[0]), "the log analysis"):
             result.logs, result.reading = read_logs(logs)
-            log_diagnoses = diagnose(result.reading, rules)
+            held = []
+            if result.certs is not None:  # names the missing CA where the log lacks the chain
+                from loganalyzer.selfcheck.certs import held_keys
+
+                held = held_keys(result.certs)
+            log_diagnoses = diagnose(result.reading, rules, held)
             result.problems.extend(result.reading.problems)
             for d in log_diagnoses:
                 d.sources = ["logs"]

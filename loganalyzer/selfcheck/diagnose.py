@@ -82,6 +82,8 @@ def one_per_root_cause(diagnoses: Sequence[Diagnosis]) -> list[Diagnosis]:
                         lead.evidence.append(e)
                 if other.detail and other.detail not in details:
                     details.append(other.detail)
+                if lead.missing is None:  # the log's account of what is missing, kept
+                    lead.missing = other.missing
                 lead.handshakes += other.handshakes
                 lead.sources += [s for s in other.sources if s not in lead.sources]
                 if lead.first_seen is None:

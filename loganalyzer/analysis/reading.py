@@ -1,6 +1,7 @@
 """Reads inputs into handshakes: sources -> records -> events -> handshakes, per MID Server.
 
-One file is the unit of work (``read_file``), so batch scans can run files on many cores;
+One file is the unit of work (``read_file``), so batch scans can run files on many cores, and
+one large plain file is itself scanned on every core (:mod:`loganalyzer.ingest.split`);
 ``read`` puts the files of each MID Server (same folder) together, oldest rotation first.
 """
 
@@ -16,8 +17,8 @@ from loganalyzer.analysis import handshakes as hs_mod
 from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.ingest.lines import LineDecoder, decode_text
-from loganalyzer.ingest.records import Record
-from loganalyzer.ingest.scanner import scan
+from loganalyzer.ingest.records import Dialect, Record
+from loganalyzer.ingest.scanner import ScanResult, scan
 from loganalyzer.ingest.sources import ByteStream, Item, Source, iter_sources
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse import stacktraces
@@ -92,22 +93,34 @@ ProgressHook = Callable[[int], None]
 
 
 def read_file(
-    source: Source, stream: ByteStream, on_bytes: ProgressHook | None = None
+    source: Source, stream: ByteStream, on_bytes: ProgressHook | None = None, *,
+    jobs: int = 1, split_bytes: int | None = None,
 ) -> FileReading:
     """Read one log: a MID agent log into agent events, anything else into handshakes.
 
     ``on_bytes`` is told how many bytes were read as reading goes on (for progress bars).
     Every record is interpreted behind a fault boundary: a bug in one handler costs that
     record (an ``internal`` problem naming it), never the file.
+
+    With ``jobs`` above 1, a plain file of ``split_bytes`` or more (default
+    :data:`~loganalyzer.ingest.split.SPLIT_MIN_BYTES`) is scanned on that many processes
+    (:func:`~loganalyzer.ingest.split.split_scan`), with the same result.
     """
     if source.role == "agent":
         return _read_agent(source, stream, on_bytes)
     legacy, unified = LegacyDialect(), UnifiedDialect()
     dialects = (unified, legacy, MidLineDialect(), stacktraces.AppExceptionDialect())
-    result = scan(stream, source.path, dialects, on_bytes=on_bytes,
-                  file_path=_plain_file(source, stream))
+    file_path = _plain_file(source, stream)
+    split_problems: list[Problem] = []
+    result = None
+    if jobs > 1 and file_path is not None:
+        result = _split(source, stream, dialects, file_path, jobs, split_bytes, on_bytes,
+                        split_problems)
+    if result is None:
+        result = scan(stream, source.path, dialects, on_bytes=on_bytes, file_path=file_path)
     reading = FileReading(source, result.layout, result.lines, result.bytes, result.seen)
     problems = reading.problems
+    problems.extend(split_problems)
     problems.extend(result.problems)
     interpreter = Interpreter(problems)
     events: list[ev.Event] = []
@@ -142,6 +155,42 @@ def read_file(
     with boundary(problems, Location(source.path), "grouping events into handshakes"):
         reading.handshakes = hs_mod.build_set([reading.jsse])[0]
     return reading
+
+
+def _split(
+    source: Source, stream: ByteStream, dialects: Sequence[Dialect], file_path: str, jobs: int,
+    split_bytes: int | None, on_bytes: ProgressHook | None, problems: list[Problem],
+) -> ScanResult | None:
+    """The file scanned on ``jobs`` processes when it is large enough, else None (scan it here).
+
+    A bug in splitting is an ``internal`` problem at the file, which is then scanned here.
+    """
+    from loganalyzer.ingest.split import split_scan
+
+    if not _large(source, stream, split_bytes):
+        return None
+    try:
+        return split_scan(stream, source.path, dialects, file_path, jobs, on_bytes=on_bytes)
+    except Exception as exc:  # noqa: BLE001 - the file is still read, in this process
+        if debug_enabled():
+            raise
+        problems.append(internal_problem(Location(source.path), "splitting the file", exc))
+        stream.seek(0)
+        return None
+
+
+def _large(source: Source, stream: ByteStream, split_bytes: int | None) -> bool:
+    """Whether ``stream`` reads a plain file large enough to be split (see :func:`read_file`)."""
+    file_path = _plain_file(source, stream)
+    if file_path is None or source.role == "agent":
+        return False
+    from loganalyzer.ingest.split import SPLIT_MIN_BYTES
+
+    try:
+        return os.path.getsize(file_path) >= (
+            SPLIT_MIN_BYTES if split_bytes is None else split_bytes)
+    except OSError:
+        return False
 
 
 def _origin(record: Record) -> str:
@@ -308,14 +357,29 @@ def _join_rotated(files: list[FileReading], problems: list[Problem]) -> None:
 
 
 def read(
-    paths: Sequence[str], stdin: BinaryIO | None = None, on_bytes: ProgressHook | None = None
+    paths: Sequence[str], stdin: BinaryIO | None = None, on_bytes: ProgressHook | None = None,
+    *, jobs: int | None = None, split_bytes: int | None = None,
 ) -> Reading:
-    """Read every input named in ``paths``; bad inputs become problems, never exceptions."""
-    return read_items(iter_sources(paths, stdin=stdin), on_bytes)
+    """Read every input named in ``paths``; bad inputs become problems, never exceptions.
+
+    A large plain file is scanned on ``jobs`` processes (see :func:`read_file`); by default
+    ``LOGANALYZER_JOBS`` from the environment, else every core this process may use.
+    ``jobs=1`` reads everything in this process.
+    """
+    from loganalyzer.ingest.split import usable_jobs
+
+    return read_items(iter_sources(paths, stdin=stdin), on_bytes, jobs=usable_jobs(jobs),
+                      split_bytes=split_bytes)
 
 
-def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> Reading:
-    """Read what :mod:`loganalyzer.ingest.sources` yields (a batch task's share of the inputs)."""
+def read_items(
+    items: Iterable[Item], on_bytes: ProgressHook | None = None, *, jobs: int = 1,
+    split_bytes: int | None = None,
+) -> Reading:
+    """Read what :mod:`loganalyzer.ingest.sources` yields (a batch task's share of the inputs).
+
+    ``jobs`` and ``split_bytes``: see :func:`read_file` (a batch task reads in one process).
+    """
     reading = Reading()
     by_group: dict[str, MidServer] = {}
     for item in items:
@@ -328,7 +392,13 @@ def read_items(items: Iterable[Item], on_bytes: ProgressHook | None = None) -> R
         source, stream = item
         head = _Head(stream) if source.role == "wrapper" else None
         try:
-            file_reading = read_file(source, stream if head is None else head, on_bytes)
+            given = stream if head is None else head
+            # only a file to split is given the options, so read_file keeps its plain form
+            if jobs > 1 and _large(source, given, split_bytes):
+                file_reading = read_file(source, given, on_bytes, jobs=jobs,
+                                         split_bytes=split_bytes)
+            else:
+                file_reading = read_file(source, given, on_bytes)
             if head is not None and file_reading.jsse is not None:
                 file_reading.jsse.head = head.lines(file_reading.layout)
         except Exception as exc:  # noqa: BLE001 - one file's bug must not cost the others

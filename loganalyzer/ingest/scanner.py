@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -45,6 +45,45 @@ class ScanResult:
     layout: str = ""
     lines: int = 0
     bytes: int = 0
+    # Only a scan of one part of a file (see :class:`Part`) fills these.
+    marks: list[Mark] = field(default_factory=list)
+    stopped: Mark | None = None
+    foreign: tuple[str, ...] = ()  # the foreign prefixes learned, at the end
+    mixed: int = 0  # the last body line whose JVM number was not in its record's frame
+    split: str = ""  # how a split file was read (see :func:`.split.split_scan`); "" in one scan
+
+
+Mark = tuple[int, int, int, int, int, int, int]
+"""A part's state where it takes a candidate line afresh: (offset and number of that line, seen
+so far, JVM counter, foreign prefixes learned, records, problems), see :class:`Part`."""
+
+JVM_BASE = 1 << 40
+"""The JVM counter of a part that does not know where the JVM count stands at its start.
+
+Numbers at or above it are counted from the part's start; ``jvm N`` prefixes (at most nine
+digits) set numbers below it. The merge turns the first kind into the file's numbers.
+"""
+MAX_MARKS = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The share of one file a process scans when the file is split (:mod:`.split`).
+
+    The scan begins at ``offset``, the start of line ``lineno``, with the JVM counter at ``jvm``
+    (0 or :data:`JVM_BASE`), and ``located`` must be given. It ends where it is about to take a
+    candidate line afresh (not as the line that ended a record) at or after ``stop``: its state
+    there is ``ScanResult.stopped``. With ``marks`` it notes that state at every candidate it
+    takes afresh (the first :data:`MAX_MARKS`), so the merge can find where the scan of the part
+    before it stopped and go on from there: from a candidate taken afresh in the same state,
+    two scans go the same way.
+    """
+
+    offset: int
+    lineno: int
+    jvm: int = 0
+    stop: int | None = None
+    marks: bool = False
 
 
 class _Reader:
@@ -234,12 +273,16 @@ def scan(
     layout: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
     file_path: str | None = None,
+    located: Located | None = None,
+    part: Part | None = None,
 ) -> ScanResult:
     """Cut the records of ``dialects`` out of ``stream``; never raises for bad content.
 
     ``on_bytes`` is called with the size of every block read (for progress bars). When
     ``file_path`` names the plain file ``stream`` reads, and it is large, GNU grep finds the
-    candidate lines (see :func:`grep_candidates`) and the reader jumps from one to the next.
+    candidate lines (see :func:`grep_candidates`) and the reader jumps from one to the next;
+    ``located`` gives them found already (:mod:`.split` finds them a range per core). ``part``
+    scans one share of the file only (see :class:`Part`).
     """
     result = ScanResult(path)
     reader = _Reader(stream, path, result.problems, on_bytes)
@@ -255,13 +298,26 @@ def scan(
     # Dialects that can tell from the raw bytes that a line opens a record they would drop.
     # One that offers ``drops`` offers the rest of :class:`Dropping`.
     droppers = [cast(Dropping, d) for d in dialects if hasattr(d, "drops")]
-    located = grep_candidates(file_path, patterns, droppers) if file_path else None
+    if located is None and file_path:
+        located = grep_candidates(file_path, patterns, droppers)
     jvms = JvmCounter()
     pending: Line | None = None  # a line already read that must be looked at afresh
     pending_raw: tuple[int, bytes] | None = None  # the same, not decoded yet
+    stop: int | None = None
+    marking = False
+    if part is not None:
+        if located is None:
+            raise ValueError("a part is scanned from located candidates")
+        reader.jump(part.offset, part.lineno)
+        jvms.current = part.jvm
+        stop, marking = part.stop, part.marks
+
+    def mark(at: tuple[int, int]) -> Mark:
+        return (at[0], at[1], result.seen, jvms.current, len(decoder.foreign),
+                len(result.records), len(result.problems))
 
     def lines() -> Iterator[Line]:
-        nonlocal pending, pending_raw
+        nonlocal pending, pending_raw, marking
         while True:
             if pending is not None:
                 line, pending = pending, None
@@ -282,6 +338,12 @@ def scan(
                     result.seen += located.dropped_between(here, None if nxt is None else nxt[0])
                     if nxt is None:
                         return
+                    if stop is not None and nxt[0] >= stop:
+                        result.stopped = mark(nxt)
+                        return
+                    if marking:
+                        result.marks.append(mark(nxt))
+                        marking = len(result.marks) < MAX_MARKS
                     reader.jump(*nxt)
                 got = reader.next_line()
                 if got is None:
@@ -327,6 +389,18 @@ def scan(
         """
         return decoder.split(decode_text(raw))[1]
 
+    # A part whose JVM count starts unknown: a body line whose number is not in the frame of its
+    # record's (see JVM_BASE) may be judged differently than in one scan of the whole file
+    framed = part is not None and part.jvm >= JVM_BASE
+    opened = 0  # the JVM number of the record whose body is read
+    decode_body = _decode
+    if framed:
+        def decode_body(got: tuple[int, bytes]) -> Line:
+            line = _decode(got)
+            if (line.jvm >= JVM_BASE) != (opened >= JVM_BASE):
+                result.mixed = line.lineno
+            return line
+
     for line in lines():
         for dialect in dialects:
             try:  # a fault boundary per candidate line; free in CPython until it raises
@@ -334,8 +408,10 @@ def scan(
                 if record is None:
                     continue
                 if dialect.wants_body(record):
-                    record, pending = _collect_body(reader, dialect, record, _decode, _message,
-                                                    decoder.messages)
+                    if framed:
+                        opened = record.thread.jvm
+                    record, pending = _collect_body(reader, dialect, record, decode_body,
+                                                    _message, decoder.messages)
                 result.seen += 1
                 if not hasattr(dialect, "keeps_record") or dialect.keeps_record(record):
                     result.records.append(record)
@@ -351,6 +427,8 @@ def scan(
     else:
         result.lines, result.bytes = located.lines, located.size
         reader.report_to(located.size)
+    if part is not None:
+        result.foreign = decoder.foreign
     return result
 
 
@@ -419,36 +497,16 @@ def grep_candidates(
         return None
     if mode == "never" or not grep or not wc or (mode != "always" and size < GREP_MIN_BYTES):
         return None
-    env = {**os.environ, "LC_ALL": "C"}
+    env = grep_env()
     offsets, numbers = array("q"), array("q")  # compact: a dense log has ~1,400 per MB
     dropped = array("q")
-    command = [grep, "-n", "-b", "-a", "-E", "-e", _ere(patterns), file_path]
-    sh = shutil.which("sh")
-    if sh and os.name == "posix":  # the limit is set in a shell that then becomes grep
-        command = [sh, "-c", f'ulimit -v {GREP_MEMORY >> 10} 2>/dev/null; exec "$0" "$@"',
-                   *command]
     try:
         counter = subprocess.Popen([wc, "-l", file_path], stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, env=env)
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              env=env) as found:
+        with subprocess.Popen(grep_command(grep, patterns, file_path), stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, env=env) as found:
             assert found.stdout is not None  # stdout=PIPE
-            for line in found.stdout:
-                # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
-                lineno, offset, _ = line[:48].split(b":", 2)
-                if droppers and len(line) <= MAX_LINE:
-                    # the line as the reader hands it out: without its newline
-                    raw = line[len(lineno) + len(offset) + 2 :].removesuffix(b"\n")
-                    verdict = ""
-                    for dropper in droppers:  # the first verdict counts, as in the scan
-                        verdict = dropper.drops(raw)
-                        if verdict:
-                            break
-                    if verdict == "alone":
-                        dropped.append(int(offset))
-                        continue
-                numbers.append(int(lineno))
-                offsets.append(int(offset))
+            read_grep(found.stdout, droppers, offsets, numbers, dropped)
         counted, _ = counter.communicate()
     except (OSError, ValueError):
         return None
@@ -461,6 +519,59 @@ def grep_candidates(
             f.seek(size - 1)
             lines += f.read(1) != b"\n"  # a last line without its newline
     return Located(candidates, lines, size, dropped)
+
+
+def grep_env() -> dict[str, str]:
+    """The environment grep runs in: bytes, not characters (``-b`` counts bytes either way)."""
+    return {**os.environ, "LC_ALL": "C"}
+
+
+def grep_command(grep: str, patterns: Sequence[bytes], *args: str) -> list[str]:
+    """``grep -n -b`` for the prefilter union, with ``args`` after it, under GREP_MEMORY."""
+    command = [grep, "-n", "-b", "-a", "-E", "-e", _ere(patterns), *args]
+    sh = shutil.which("sh")
+    if sh and os.name == "posix":  # the limit is set in a shell that then becomes grep
+        command = [sh, "-c", f'ulimit -v {GREP_MEMORY >> 10} 2>/dev/null; exec "$0" "$@"',
+                   *command]
+    return command
+
+
+def read_grep(
+    output: Iterable[bytes], droppers: Sequence[Dropping], offsets: array[int],
+    numbers: array[int], dropped: array[int], base: int = 0, limit: int | None = None,
+    sentinel: bytes = b"", union: re.Pattern[bytes] | None = None,
+) -> int:
+    """Fill ``offsets``, ``numbers`` and ``dropped`` (see :class:`Located`) from grep's lines.
+
+    ``base`` is added to each offset. With ``limit``, the first line at or past it (a sentinel
+    line appended to the input, see :mod:`.split`) ends the reading and its number is returned
+    (else 0); a line before it holding ``sentinel`` is a candidate only if ``union`` finds a
+    match in it.
+    """
+    for line in output:
+        # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
+        lineno, offset, _ = line[:48].split(b":", 2)
+        at = int(offset)
+        if limit is not None:
+            if at >= limit:
+                return int(lineno)
+            if sentinel in line and union is not None and union.search(
+                    line, len(lineno) + len(offset) + 2) is None:
+                continue
+        if droppers and len(line) <= MAX_LINE:
+            # the line as the reader hands it out: without its newline
+            raw = line[len(lineno) + len(offset) + 2 :].removesuffix(b"\n")
+            verdict = ""
+            for dropper in droppers:  # the first verdict counts, as in the scan
+                verdict = dropper.drops(raw)
+                if verdict:
+                    break
+            if verdict == "alone":
+                dropped.append(at + base)
+                continue
+        numbers.append(int(lineno))
+        offsets.append(at + base)
+    return 0
 
 
 def _ere(patterns: Sequence[bytes]) -> str:

@@ -1,0 +1,442 @@
+"""One large plain file on all cores, with the records one scan of it gives.
+
+A plain (uncompressed, seekable) file of :data:`SPLIT_MIN_BYTES` or more, read with more than one
+job, is scanned by :func:`split_scan` in two rounds on a pool of processes:
+
+1. Candidate lines. The file is cut into one byte range per job, each cut at the end of a line.
+   Per range GNU grep finds the candidate lines with their numbers and offsets, as
+   :func:`~loganalyzer.ingest.scanner.grep_candidates` does for a whole file. The range reaches
+   grep through a pipe the kernel fills from the page cache (``splice``, no copy through
+   Python), followed by a sentinel line whose number tells how many lines the range holds, so no
+   process counts newlines. With each range's offset and the lines before it added, the ranges
+   together are the whole file's :class:`~loganalyzer.ingest.scanner.Located`.
+2. Records. When there are enough candidate lines to pay for it (a dense log), they are shared
+   out evenly and each process scans its share (a :class:`~loganalyzer.ingest.scanner.Part`):
+   from its first candidate, reading on past its share's end to finish the record open there,
+   up to the first candidate line it takes afresh. The next part must have taken that same line
+   afresh in the same state (its marks say so): from there the two scans go alike, so the next
+   part's records from that line on are the file's. JVM numbers a part counted from its own
+   start are shifted to the file's count. With few candidates (a sparse log) this process scans
+   them all: reading them costs less than a second round.
+
+What cannot be carried across a cut exactly makes this process scan the file's candidates
+itself, so the result is always the one scan's: a record reaching beyond the next part's marks,
+a foreign prefix learned in one part, a JVM number of the other frame read inside a record's
+body. A range grep cannot read (a line too long for it) or a worker that fails leave the file to
+the one scan as well; neither is an error of the input.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from loganalyzer.errors import debug_enabled
+from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
+from loganalyzer.ingest.records import Dialect, Dropping, Record
+from loganalyzer.ingest.scanner import (
+    BLOCK,
+    JVM_BASE,
+    Located,
+    Mark,
+    Part,
+    ScanResult,
+    compile_union,
+    grep_command,
+    grep_env,
+    read_grep,
+    scan,
+)
+from loganalyzer.ingest.streams import ByteStream
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+SPLIT_MIN_BYTES = 256 << 20
+"""A plain file this large is split across the jobs (when there is more than one)."""
+PARALLEL_MIN_CANDIDATES = 4000
+"""Fewer candidate lines than this are scanned in this process after the first round."""
+_FIND_SLICE = 1 << 20  # bytes spliced into grep's pipe at a time
+_PIPE_SIZE = 1 << 20  # what the pipe to grep is asked to hold (Linux lets anyone have 1 MiB)
+
+
+def usable_jobs(jobs: int | None = None) -> int:
+    """``jobs``, else ``LOGANALYZER_JOBS`` from the environment, else the cores there are to use.
+
+    The cores are those of the process's CPU affinity where the platform tells it (``taskset``
+    and container limits count), else all of them.
+    """
+    if jobs is None:
+        setting = os.environ.get("LOGANALYZER_JOBS", "").strip()
+        if setting.isdecimal() and int(setting) > 0:
+            return int(setting)
+        try:
+            return len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            return os.cpu_count() or 1
+    return max(1, jobs)
+
+
+class _Executor(Protocol):
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]: ...
+
+
+@dataclass(slots=True)
+class Found:
+    """The candidate lines of one byte range (offsets in the file, numbers in the range)."""
+
+    offsets: array[int] = field(default_factory=lambda: array("q"))
+    numbers: array[int] = field(default_factory=lambda: array("q"))
+    dropped: array[int] = field(default_factory=lambda: array("q"))
+    lines: int = 0
+
+
+def split_scan(
+    stream: ByteStream,
+    path: str,
+    dialects: Sequence[Dialect],
+    file_path: str,
+    jobs: int,
+    *,
+    on_bytes: Callable[[int], None] | None = None,
+    min_candidates: int | None = None,
+    cuts: Sequence[int] | None = None,
+    shares: Sequence[int] | None = None,
+    executor: _Executor | None = None,
+) -> ScanResult | None:
+    """Scan the plain file ``file_path`` (which ``stream`` reads) on ``jobs`` processes.
+
+    Gives what :func:`~loganalyzer.ingest.scanner.scan` of ``stream`` gives, with ``split``
+    saying how it was read; or None without having read ``stream`` when the file cannot be split
+    (no grep, ``LOGANALYZER_GREP=never``, a range grep cannot read, a worker failed in the first
+    round): the caller then scans it as usual.
+
+    For tests: ``cuts`` are the byte offsets to cut the ranges at (each moved to the next line
+    start), ``shares`` the indices of the candidate lines the parts of the second round begin at,
+    ``min_candidates`` how many make a second round worth it (default:
+    :data:`PARALLEL_MIN_CANDIDATES`), and ``executor`` runs the rounds
+    (default: a pool of ``jobs`` processes, forked where the platform allows).
+    """
+    grep = shutil.which("grep")
+    if not grep or os.environ.get("LOGANALYZER_GREP", "auto") == "never":
+        return None
+    try:
+        size = os.path.getsize(file_path)
+    except OSError:
+        return None
+    ranges = _ranges(file_path, size, jobs, cuts)
+    if len(ranges) < 2:
+        return None
+    patterns = [d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern]
+    droppers = [cast(Dropping, d) for d in dialects if hasattr(d, "drops")]
+    try:
+        pool = executor if executor is not None else _pool(min(jobs, len(ranges)))
+    except (OSError, ValueError):  # no processes to be had: one scan
+        return None
+    try:
+        found = _first_round(pool, file_path, ranges, patterns, droppers, on_bytes)
+        if found is None:
+            return None
+        offsets, numbers, dropped, lines = found
+        n = len(offsets)
+        starts = sorted({i for i in (shares or []) if 0 < i < n})
+        if min_candidates is None:
+            min_candidates = PARALLEL_MIN_CANDIDATES
+        if shares is None and jobs > 1 and n >= max(min_candidates, 2 * jobs):
+            starts = [n * k // jobs for k in range(1, jobs)]
+        how = f"{len(ranges)} ranges"
+        if not starts:
+            result = scan(stream, path, dialects, located=Located(zip(offsets, numbers), lines,
+                                                                   size, dropped))
+            result.split = f"{how}; {n} candidate lines scanned here"
+            return result
+        stream.read(BLOCK)  # as one scan reads the head: a wrapper stream keeps a copy of it
+        merged = _second_round(pool, file_path, path, dialects, offsets, numbers, dropped,
+                               lines, size, [0, *starts])
+    finally:
+        if executor is None:
+            cast(Any, pool).shutdown(wait=True, cancel_futures=True)
+    if isinstance(merged, ScanResult):
+        merged.split = f"{how}, {len(starts) + 1} parts"
+        return merged
+    stream.seek(0)
+    result = scan(stream, path, dialects, located=Located(zip(offsets, numbers), lines, size,
+                                                          dropped))
+    result.split = f"{how}; {n} candidate lines scanned here: {merged}"
+    return result
+
+
+def _ranges(file_path: str, size: int, parts: int, cuts: Sequence[int] | None
+            ) -> list[tuple[int, int]]:
+    """Byte ranges covering the file, each ending at a line's end (or the file's)."""
+    wanted = list(cuts) if cuts is not None else [size * k // parts for k in range(1, parts)]
+    bounds = [0]
+    with open(file_path, "rb") as f:
+        for at in sorted(wanted):
+            if at <= bounds[-1] or at >= size:
+                continue
+            f.seek(at - 1)  # a cut right after a newline stays where it is
+            while True:
+                block = f.read(BLOCK)
+                if not block:
+                    end = size
+                    break
+                newline = block.find(b"\n")
+                if newline >= 0:
+                    end = f.tell() - len(block) + newline + 1
+                    break
+            if bounds[-1] < end < size:
+                bounds.append(end)
+    bounds.append(size)
+    return list(zip(bounds, bounds[1:]))
+
+
+def _first_round(
+    pool: _Executor, file_path: str, ranges: list[tuple[int, int]], patterns: list[bytes],
+    droppers: list[Dropping], on_bytes: Callable[[int], None] | None,
+) -> tuple[array[int], array[int], array[int], int] | None:
+    """The whole file's candidate lines, found a range per process (see the module docstring)."""
+    found: list[Found] = []
+    try:
+        futures = [pool.submit(find_range, file_path, start, end, patterns, droppers)
+                   for start, end in ranges]
+        for (start, end), future in zip(ranges, futures):
+            part = future.result()
+            if part is None:
+                return None
+            found.append(part)
+            if on_bytes is not None:
+                on_bytes(end - start)
+    except Exception:  # noqa: BLE001 - a worker that failed (or died) leaves it to one scan
+        if debug_enabled():
+            raise
+        return None
+    offsets, numbers, dropped = array("q"), array("q"), array("q")
+    lines = 0
+    for part in found:
+        offsets.extend(part.offsets)
+        numbers.extend(map(lines.__add__, part.numbers))
+        dropped.extend(part.dropped)
+        lines += part.lines
+    return offsets, numbers, dropped, lines
+
+
+def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
+               droppers: Sequence[Dropping] = ()) -> Found | None:
+    """The candidate lines of bytes ``start`` to ``end`` of a file (a line starts at each).
+
+    None when grep cannot read the range (it fails, or a line is too long for its memory).
+    """
+    grep = shutil.which("grep")
+    if grep is None:
+        return None
+    token = "loganalyzer-range-end-" + os.urandom(8).hex()
+    fd = os.open(file_path, os.O_RDONLY)
+    try:
+        last = os.pread(fd, 1, end - 1) if end > start else b"\n"
+        # a last line without its newline gets one, so the sentinel is a line of its own
+        tail = (b"" if last == b"\n" else b"\n") + token.encode() + b"\n"
+        read_end, write_end = os.pipe()
+        try:
+            _grow_pipe(write_end)
+            found = subprocess.Popen(grep_command(grep, patterns, "-e", token), stdin=read_end,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=grep_env())
+        except BaseException:
+            os.close(write_end)
+            raise
+        finally:
+            os.close(read_end)
+        import threading
+
+        feeder = threading.Thread(target=_feed, args=(fd, write_end, start, end, tail),
+                                  daemon=True)
+        feeder.start()
+        result = Found()
+        with found:
+            assert found.stdout is not None  # stdout=PIPE
+            sentinel = read_grep(found.stdout, droppers, result.offsets, result.numbers,
+                                 result.dropped, base=start, limit=end - start,
+                                 sentinel=token.encode(), union=compile_union(patterns))
+            for _ in found.stdout:  # nothing follows the sentinel; grep ends
+                pass
+        feeder.join()
+    finally:
+        os.close(fd)
+    if found.returncode not in (0, 1) or not sentinel:
+        return None
+    result.lines = sentinel - 1
+    return result
+
+
+def _grow_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE)
+    except (ImportError, OSError):  # not Linux, or a lower limit: the default size works too
+        pass
+
+
+def _feed(fd: int, pipe: int, start: int, end: int, tail: bytes) -> None:
+    """Write bytes ``start`` to ``end`` of ``fd`` and then ``tail`` into ``pipe``; close it."""
+    try:
+        at = start
+        splice = getattr(os, "splice", None)
+        while at < end and splice is not None:
+            try:
+                moved = splice(fd, pipe, min(_FIND_SLICE, end - at), offset_src=at)
+            except BrokenPipeError:
+                return  # grep is gone: its exit status tells
+            except OSError:
+                splice = None  # a file system splice does not serve: copy instead
+                break
+            if not moved:
+                return  # the file got shorter; grep's sentinel count says what was read
+            at += moved
+        while at < end:
+            chunk = os.pread(fd, min(_FIND_SLICE, end - at), at)
+            if not chunk:
+                return
+            _write_all(pipe, chunk)
+            at += len(chunk)
+        _write_all(pipe, tail)
+    except BrokenPipeError:
+        return
+    finally:
+        os.close(pipe)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _second_round(
+    pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect],
+    offsets: array[int], numbers: array[int], dropped: array[int], lines: int, size: int,
+    starts: list[int],
+) -> ScanResult | str:
+    """The records, a share of the candidates per process, merged; or why they do not join."""
+    try:
+        results = _run_parts(pool, file_path, path, dialects, offsets, numbers, dropped, lines,
+                             size, starts)
+    except Exception as exc:  # noqa: BLE001 - a worker failed (or died): one scan reads it
+        if debug_enabled():
+            raise
+        return f"a worker failed ({type(exc).__name__}: {exc})"
+    return merge(path, results)
+
+
+def _run_parts(
+    pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect],
+    offsets: array[int], numbers: array[int], dropped: array[int], lines: int, size: int,
+    starts: list[int],
+) -> list[ScanResult]:
+    n = len(offsets)
+    futures = []
+    for k, first in enumerate(starts):
+        # a part may read on into the next share to finish its last record, not further
+        upto = starts[k + 2] if k + 2 < len(starts) else n
+        low = 0 if k == 0 else bisect_left(dropped, offsets[first])
+        high = bisect_left(dropped, offsets[upto]) if upto < n else len(dropped)
+        part = Part(0, 1) if k == 0 else Part(offsets[first], numbers[first], JVM_BASE,
+                                              marks=True)
+        if k + 1 < len(starts):
+            part = replace(part, stop=offsets[starts[k + 1]])
+        futures.append(pool.submit(
+            scan_part, file_path, path, dialects,
+            Located(iter(()), lines, size, dropped[low:high]),
+            offsets[first:upto], numbers[first:upto], part))
+    return [future.result() for future in futures]
+
+
+def scan_part(file_path: str, path: str, dialects: Sequence[Dialect], located: Located,
+              offsets: array[int], numbers: array[int], part: Part) -> ScanResult:
+    """Scan one part of a file (in a worker process): see :class:`Part`."""
+    located.candidates = zip(offsets, numbers)
+    with open(file_path, "rb") as stream:
+        return scan(stream, path, dialects, located=located, part=part)
+
+
+def merge(path: str, parts: Sequence[ScanResult]) -> ScanResult | str:
+    """The scans of consecutive parts as one scan of the file, or why they do not join.
+
+    Part k+1 joins part k where part k stopped: a candidate line part k+1 took afresh in the same
+    state (foreign prefixes learned, the JVM count once its numbers are shifted; see
+    :class:`~loganalyzer.ingest.scanner.Part`). Its records, problems and count of records seen
+    from there on are the file's.
+    """
+    first = parts[0]
+    out = ScanResult(path, list(first.records), first.seen, list(first.problems), first.layout,
+                     first.lines, first.bytes)
+    state, foreign = first.stopped, first.foreign
+    for k, part in enumerate(parts[1:], 1):
+        if state is None:
+            return f"part {k} ran past the candidates it was given"
+        mark = _mark_at(part.marks, state[0])
+        if mark is None:
+            return f"part {k + 1} did not take line {state[1]} afresh"
+        if len(foreign) != mark[4] or part.foreign[: mark[4]] != foreign:
+            return f"a foreign prefix was learned before line {state[1]}"
+        if part.mixed >= mark[1]:
+            return f"line {part.mixed} set a JVM number inside a record's body"
+        jvm, counted = state[3], mark[3]
+        if counted < JVM_BASE and counted != jvm:
+            return f"JVM {counted} at line {mark[1]} in part {k + 1}, {jvm} in part {k}"
+        shift = jvm - counted
+        records = part.records[mark[5]:]
+        if counted >= JVM_BASE:
+            records = [_shifted(r, shift) for r in records]
+        out.records.extend(records)
+        out.problems.extend(part.problems[mark[6]:])
+        out.seen += part.seen - mark[2]
+        if k + 1 < len(parts):
+            state, foreign = part.stopped, part.foreign
+            if state is not None and state[3] >= JVM_BASE:
+                state = (*state[:3], state[3] + shift, *state[4:])
+    return out
+
+
+def _mark_at(marks: list[Mark], offset: int) -> Mark | None:
+    i = bisect_left(marks, offset, key=lambda m: m[0])
+    return marks[i] if i < len(marks) and marks[i][0] == offset else None
+
+
+def _shifted(record: Record, shift: int) -> Record:
+    jvm = record.thread.jvm
+    if jvm < JVM_BASE:
+        return record
+    return replace(record, thread=replace(record.thread, jvm=jvm + shift))
+
+
+class InlineExecutor:
+    """Runs each task at once in this process: the rounds without a pool (for tests)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - handed over as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _pool(jobs: int) -> _Executor:
+    """A pool of ``jobs`` processes, forked where the platform allows (they start at once)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() \
+        and sys.platform != "darwin" else None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))

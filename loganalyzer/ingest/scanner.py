@@ -63,7 +63,7 @@ JVM_BASE = 1 << 40
 Numbers at or above it are counted from the part's start; ``jvm N`` prefixes (at most nine
 digits) set numbers below it. The merge turns the first kind into the file's numbers.
 """
-MAX_MARKS = 1 << 16
+MAX_MARKS = 1 << 12
 
 
 @dataclass(frozen=True, slots=True)

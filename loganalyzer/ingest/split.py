@@ -61,6 +61,8 @@ if TYPE_CHECKING:
 
 SPLIT_MIN_BYTES = 256 << 20
 """A plain file this large is split across the jobs (when there is more than one)."""
+RANGE_BYTES = 64 << 20
+"""About the size of the ranges of the first round: at least one per job, at most four."""
 PARALLEL_MIN_CANDIDATES = 4000
 """Fewer candidate lines than this are scanned in this process after the first round."""
 _FIND_SLICE = 1 << 20  # bytes spliced into grep's pipe at a time
@@ -131,7 +133,8 @@ def split_scan(
         size = os.path.getsize(file_path)
     except OSError:
         return None
-    ranges = _ranges(file_path, size, jobs, cuts)
+    # more ranges than processes: a process slowed by other work on the machine takes fewer
+    ranges = _ranges(file_path, size, max(jobs, min(size // RANGE_BYTES, 4 * jobs)), cuts)
     if len(ranges) < 2:
         return None
     patterns = [d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern]

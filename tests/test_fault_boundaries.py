@@ -229,5 +229,8 @@ def test_debug_lets_the_exception_through(capsys, monkeypatch) -> None:
 
     monkeypatch.setattr(loganalyzer.jsse.unified.Interpreter, "events", events)
     monkeypatch.setattr(sys, "argv", ["loganalyzer", "--debug", "analyze", str(CA_MISMATCH)])
+    # --debug sets LOGANALYZER_DEBUG in this process; set here, it is taken away again after
+    # the test instead of letting every later test's contained bugs escape
+    monkeypatch.setenv("LOGANALYZER_DEBUG", "0")
     with pytest.raises(Boom):
         main()

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from loganalyzer.analysis.diagnoses import diagnose
 from loganalyzer.analysis.reading import read
+from loganalyzer.errors import DEBUG_ENV
 from loganalyzer.ingest import split
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
 from loganalyzer.ingest.scanner import JVM_BASE, Located, Part, ScanResult, grep_candidates, scan
@@ -41,6 +42,12 @@ _RULES = load_rules()
 
 pytestmark = pytest.mark.skipif(not (shutil.which("grep") and hasattr(os, "splice")),
                                 reason="GNU grep and os.splice (Linux) are needed to split")
+
+
+@pytest.fixture(autouse=True)
+def _no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failures are contained here; ``--debug`` (set by a CLI test before) would raise them."""
+    monkeypatch.delenv(DEBUG_ENV, raising=False)
 
 
 def _dialects() -> tuple:

@@ -20,12 +20,13 @@ from loganalyzer.cli.app import app
 from loganalyzer.cli.options import (
     IGNORE_OPTION,
     LAST_JVM_OPTION,
+    PASSWORD_ENV_OPTION,
     SELECT_OPTION,
     SINCE_OPTION,
     UNTIL_OPTION,
+    passwords,
 )
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
-from loganalyzer.cli.selfcheck import PASSWORD_ENV_OPTION, passwords
 
 if TYPE_CHECKING:
     from loganalyzer.analysis.diagnoses import HeldKey
@@ -126,7 +127,8 @@ def analyze(
     document = analyze_document(reading, diagnoses, stated,
                                 selection.describe(loaded) if selection else None)
     problems = reading.problems + emit(document, format.value, output, redact)
-    report_problems(problems, stderr(), redact, document)
+    if problems:  # a clean run never makes the error console (nor imports rich for it)
+        report_problems(problems, stderr(), redact, document)
     failed = problems_exit(problems)
     if failed is not None:
         raise typer.Exit(failed)

@@ -8,14 +8,13 @@ import typer
 
 from loganalyzer.cli import FailOn, ReportFormat
 from loganalyzer.cli.app import app
+from loganalyzer.cli.options import PASSWORD_ENV_OPTION, passwords
 from loganalyzer.cli.selfcheck import (
     FAIL_ON_OPTION,
     FORMAT_OPTION,
     OUTPUT_OPTION,
-    PASSWORD_ENV_OPTION,
     REDACT_OPTION,
     emit,
-    passwords,
 )
 
 

@@ -10,6 +10,7 @@ from loganalyzer.cli import EXIT_ERROR, FailOn, ReportFormat
 from loganalyzer.cli.app import app
 from loganalyzer.cli.options import TIMEOUT_OPTION
 from loganalyzer.cli.output import stderr
+from loganalyzer.cli.options import passwords
 from loganalyzer.cli.selfcheck import (
     CA_BUNDLE_OPTION,
     FAIL_ON_OPTION,
@@ -21,7 +22,6 @@ from loganalyzer.cli.selfcheck import (
     TOKEN_ENV_OPTION,
     USER_ENV_OPTION,
     emit,
-    passwords,
     proxy_address,
     table_api_credentials,
 )

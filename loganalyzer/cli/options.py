@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
+
 import typer
+
+from loganalyzer.cli import EXIT_ERROR
 
 SINCE_OPTION = typer.Option(
     None, "--since", metavar="WHEN",
@@ -28,3 +34,31 @@ IGNORE_OPTION = typer.Option(
     "left out speaks again.",
 )
 TIMEOUT_OPTION = typer.Option(10.0, "--timeout", help="Seconds per network step.")
+
+PASSWORD_ENV_OPTION = typer.Option(
+    None, "--password-env", metavar="VAR",
+    help="Environment variable holding the password of PKCS#12 files and encrypted keys "
+         "(otherwise asked for on a terminal).")
+
+
+def passwords(
+    password_env: str | None,
+) -> tuple[bytes | None, Callable[[str], bytes | None] | None]:
+    """(password, ask): from the named variable, or a hidden prompt when stdin is a terminal."""
+    if password_env:
+        value = os.environ.get(password_env)
+        if value is None:
+            from loganalyzer.cli.output import stderr
+
+            stderr().print(f"loganalyzer: error: --password-env: the variable {password_env} "
+                           "is not set", markup=False, highlight=False)
+            raise typer.Exit(EXIT_ERROR)
+        return value.encode(), None
+    if not sys.stdin.isatty():
+        return None, None
+
+    def ask(what: str) -> bytes | None:
+        return str(typer.prompt(f"Password of {what}", hide_input=True, default="",
+                                show_default=False, err=True)).encode()
+
+    return None, ask

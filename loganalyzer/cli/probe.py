@@ -9,16 +9,15 @@ import typer
 from loganalyzer.cli import FailOn, ReportFormat
 from loganalyzer.cli.app import app
 from loganalyzer.cli.options import TIMEOUT_OPTION
+from loganalyzer.cli.options import PASSWORD_ENV_OPTION, passwords
 from loganalyzer.cli.selfcheck import (
     CA_BUNDLE_OPTION,
     FAIL_ON_OPTION,
     FORMAT_OPTION,
     OUTPUT_OPTION,
-    PASSWORD_ENV_OPTION,
     PROXY_OPTION,
     REDACT_OPTION,
     emit,
-    passwords,
     proxy_address,
 )
 

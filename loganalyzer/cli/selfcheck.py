@@ -6,9 +6,7 @@ sources and the exit-code policy (the same as ``analyze``).
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +22,7 @@ from loganalyzer.cli import (
     problems_exit,
 )
 from loganalyzer.cli.app import app
-from loganalyzer.cli.options import TIMEOUT_OPTION
+from loganalyzer.cli.options import PASSWORD_ENV_OPTION, TIMEOUT_OPTION, passwords
 from loganalyzer.cli.output import emit as emit_document
 from loganalyzer.cli.output import report_problems, stderr
 
@@ -69,33 +67,6 @@ def proxy_address(text: str | None) -> tuple[str, int] | None:
     except ProbeError as exc:
         stderr().print(f"loganalyzer: error: --proxy: {exc}", markup=False, highlight=False)
         raise typer.Exit(EXIT_ERROR) from None
-
-
-PASSWORD_ENV_OPTION = typer.Option(
-    None, "--password-env", metavar="VAR",
-    help="Environment variable holding the password of PKCS#12 files and encrypted keys "
-         "(otherwise asked for on a terminal).")
-
-
-def passwords(
-    password_env: str | None,
-) -> tuple[bytes | None, Callable[[str], bytes | None] | None]:
-    """(password, ask): from the named variable, or a hidden prompt when stdin is a terminal."""
-    if password_env:
-        value = os.environ.get(password_env)
-        if value is None:
-            stderr().print(f"loganalyzer: error: --password-env: the variable {password_env} "
-                           "is not set", markup=False, highlight=False)
-            raise typer.Exit(EXIT_ERROR)
-        return value.encode(), None
-    if not sys.stdin.isatty():
-        return None, None
-
-    def ask(what: str) -> bytes | None:
-        return str(typer.prompt(f"Password of {what}", hide_input=True, default="",
-                                show_default=False, err=True)).encode()
-
-    return None, ask
 
 
 # -- the instance's records (Table API): credentials from the environment, ~/.netrc or a prompt,

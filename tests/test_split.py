@@ -23,7 +23,7 @@ from hypothesis import Phase, event, given, settings
 from hypothesis import strategies as st
 
 from loganalyzer.analysis.diagnoses import diagnose
-from loganalyzer.analysis.reading import read
+from loganalyzer.analysis.reading import interpret_records, read
 from loganalyzer.errors import DEBUG_ENV
 from loganalyzer.ingest import split
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
@@ -164,6 +164,15 @@ def test_any_cuts_give_the_one_scan(small: tuple[Path, ScanResult, int], cuts: l
         return
     assert _key(got) == _key(one)
     event(got.split.split(";")[-1].split(":")[0].strip())  # joined, or why not
+    if "parts" in got.split:  # the records read into events where they were cut
+        with open(log, "rb") as stream:
+            parted = split.split_scan(stream, str(log), _dialects(), str(log), 4,
+                                      cuts=[int(c * size) for c in cuts],
+                                      shares=[int(s * n) for s in shares],
+                                      executor=split.InlineExecutor(),
+                                      interpret=interpret_records)
+        assert parted is not None and parted.done == interpret_records(one.records)
+        assert [r.message for r in parted.records] == [r.message for r in one.records]
 
 
 def test_ranges_hold_every_line_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

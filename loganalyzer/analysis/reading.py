@@ -11,14 +11,14 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from loganalyzer.analysis import handshakes as hs_mod
 from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
 from loganalyzer.ingest.lines import LineDecoder, decode_text
 from loganalyzer.ingest.records import Dialect, Record
-from loganalyzer.ingest.scanner import ScanResult, scan
+from loganalyzer.ingest.scanner import Interpreted, ScanResult, scan
 from loganalyzer.ingest.sources import ByteStream, Item, Source, iter_sources
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse import stacktraces
@@ -126,7 +126,13 @@ def read_file(
     events: list[ev.Event] = []
     legacy_records = []
     mid_lines: list[tuple[int, str]] = []
-    for record in result.records:
+    done = result.done  # what the processes a split file was cut by read already
+    for i, record in enumerate(result.records):
+        if done and done[i] is not None:
+            found, errors = cast(Interpreted, done[i])
+            events.extend(found)
+            problems.extend(errors)
+            continue
         try:  # inline, not ``boundary``: this loop runs once per record of a dense log
             if record.dialect == "unified":
                 events.extend(interpreter.events(record))
@@ -170,13 +176,40 @@ def _split(
     if not _large(source, stream, split_bytes):
         return None
     try:
-        return split_scan(stream, source.path, dialects, file_path, jobs, on_bytes=on_bytes)
+        return split_scan(stream, source.path, dialects, file_path, jobs, on_bytes=on_bytes,
+                          interpret=interpret_records)
     except Exception as exc:  # noqa: BLE001 - the file is still read, in this process
         if debug_enabled():
             raise
         problems.append(internal_problem(Location(source.path), "splitting the file", exc))
         stream.seek(0)
         return None
+
+
+def interpret_records(records: list[Record]) -> list[Interpreted | None]:
+    """The events of each record that is read alone (unified, app), as :func:`read_file` reads it.
+
+    None for the others (legacy, mid), which are read together. Runs in the process that cut a
+    split file's part (see :func:`~loganalyzer.ingest.split.split_scan`).
+    """
+    out: list[Interpreted | None] = []
+    for record in records:
+        if record.dialect in ("legacy", "mid"):
+            out.append(None)
+            continue
+        problems: list[Problem] = []
+        try:
+            if record.dialect == "unified":
+                found = Interpreter(problems).events(record)
+            else:
+                found = [stacktraces.interpret(record)]
+        except Exception as exc:  # noqa: BLE001 - one odd record costs one record
+            if debug_enabled():
+                raise
+            found = []
+            problems.append(internal_problem(record.where, _origin(record), exc))
+        out.append((list(found), problems))
+    return out
 
 
 def _large(source: Source, stream: ByteStream, split_bytes: int | None) -> bool:

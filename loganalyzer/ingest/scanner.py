@@ -16,7 +16,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import cast
+from typing import Any, cast
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder, decode_text
@@ -51,6 +51,14 @@ class ScanResult:
     foreign: tuple[str, ...] = ()  # the foreign prefixes learned, at the end
     mixed: int = 0  # the last body line whose JVM number was not in its record's frame
     split: str = ""  # how a split file was read (see :func:`.split.split_scan`); "" in one scan
+    # A split file's records as its workers interpreted them, one entry per record (None: left
+    # to the caller); empty when nothing was interpreted. See :func:`.split.split_scan`.
+    done: list[Interpreted | None] = field(default_factory=list)
+
+
+Interpreted = tuple[list[Any], list[Problem]]
+"""What a record was read into where it was cut: its events (each with a ``thread``) and the
+problems reading it found."""
 
 
 Mark = tuple[int, int, int, int, int, int, int]

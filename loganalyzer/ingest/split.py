@@ -36,7 +36,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from loganalyzer.errors import debug_enabled
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
@@ -44,6 +44,7 @@ from loganalyzer.ingest.records import Dialect, Dropping, Record
 from loganalyzer.ingest.scanner import (
     BLOCK,
     JVM_BASE,
+    Interpreted,
     Located,
     Mark,
     Part,
@@ -112,6 +113,7 @@ def split_scan(
     cuts: Sequence[int] | None = None,
     shares: Sequence[int] | None = None,
     executor: _Executor | None = None,
+    interpret: Callable[[list[Record]], list[Interpreted | None]] | None = None,
 ) -> ScanResult | None:
     """Scan the plain file ``file_path`` (which ``stream`` reads) on ``jobs`` processes.
 
@@ -119,6 +121,11 @@ def split_scan(
     saying how it was read; or None without having read ``stream`` when the file cannot be split
     (no grep, ``LOGANALYZER_GREP=never``, a range grep cannot read, a worker failed in the first
     round): the caller then scans it as usual.
+
+    ``interpret`` (a function a pool can pickle by name) reads a part's records into events in
+    its worker, where they are cut, one entry per record (None: left to the caller); the
+    result's ``done`` then holds them, and the records read so only as their header and thread
+    (the last one whole). The events' JVM numbers are shifted as the records' are.
 
     For tests: ``cuts`` are the byte offsets to cut the ranges at (each moved to the next line
     start), ``shares`` the indices of the candidate lines the parts of the second round begin at,
@@ -139,9 +146,15 @@ def split_scan(
         return None
     patterns = [d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern]
     droppers = [cast(Dropping, d) for d in dialects if hasattr(d, "drops")]
+    import gc
+
+    # The workers are forked: with this process's objects frozen, their collections pass over
+    # them, instead of touching (and so copying) every page of the heap they share with it
+    gc.freeze()
     try:
         pool = executor if executor is not None else _pool(min(jobs, len(ranges)))
     except (OSError, ValueError):  # no processes to be had: one scan
+        gc.unfreeze()
         return None
     try:
         found = _first_round(pool, file_path, ranges, patterns, droppers, on_bytes)
@@ -162,10 +175,11 @@ def split_scan(
             return result
         stream.read(BLOCK)  # as one scan reads the head: a wrapper stream keeps a copy of it
         merged = _second_round(pool, file_path, path, dialects, offsets, numbers, dropped,
-                               lines, size, [0, *starts])
+                               lines, size, [0, *starts], interpret)
     finally:
         if executor is None:
             cast(Any, pool).shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
     if isinstance(merged, ScanResult):
         merged.split = f"{how}, {len(starts) + 1} parts"
         return merged
@@ -326,12 +340,12 @@ def _write_all(fd: int, data: bytes) -> None:
 def _second_round(
     pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect],
     offsets: array[int], numbers: array[int], dropped: array[int], lines: int, size: int,
-    starts: list[int],
+    starts: list[int], interpret: Callable[[list[Record]], list[Interpreted | None]] | None,
 ) -> ScanResult | str:
     """The records, a share of the candidates per process, merged; or why they do not join."""
     try:
         results = _run_parts(pool, file_path, path, dialects, offsets, numbers, dropped, lines,
-                             size, starts)
+                             size, starts, interpret)
     except Exception as exc:  # noqa: BLE001 - a worker failed (or died): one scan reads it
         if debug_enabled():
             raise
@@ -342,7 +356,7 @@ def _second_round(
 def _run_parts(
     pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect],
     offsets: array[int], numbers: array[int], dropped: array[int], lines: int, size: int,
-    starts: list[int],
+    starts: list[int], interpret: Callable[[list[Record]], list[Interpreted | None]] | None,
 ) -> list[ScanResult]:
     n = len(offsets)
     futures = []
@@ -358,16 +372,27 @@ def _run_parts(
         futures.append(pool.submit(
             scan_part, file_path, path, dialects,
             Located(iter(()), lines, size, dropped[low:high]),
-            offsets[first:upto], numbers[first:upto], part))
+            offsets[first:upto], numbers[first:upto], part, interpret))
     return [future.result() for future in futures]
 
 
-def scan_part(file_path: str, path: str, dialects: Sequence[Dialect], located: Located,
-              offsets: array[int], numbers: array[int], part: Part) -> ScanResult:
-    """Scan one part of a file (in a worker process): see :class:`Part`."""
+def scan_part(
+    file_path: str, path: str, dialects: Sequence[Dialect], located: Located,
+    offsets: array[int], numbers: array[int], part: Part,
+    interpret: Callable[[list[Record]], list[Interpreted | None]] | None = None,
+) -> ScanResult:
+    """Scan one part of a file (in a worker process): see :class:`Part` and :func:`split_scan`."""
     located.candidates = zip(offsets, numbers)
     with open(file_path, "rb") as stream:
-        return scan(stream, path, dialects, located=located, part=part)
+        result = scan(stream, path, dialects, located=located, part=part)
+    if interpret is not None and result.records:
+        result.done = interpret(result.records)
+        last = len(result.records) - 1
+        # what was read needs no body to travel back; the last record may go on in the next
+        # file of a rotated set, which the caller reads its body for
+        result.records = [r if d is None or i == last else replace(r, body=())
+                          for i, (r, d) in enumerate(zip(result.records, result.done))]
+    return result
 
 
 def merge(path: str, parts: Sequence[ScanResult]) -> ScanResult | str:
@@ -380,7 +405,7 @@ def merge(path: str, parts: Sequence[ScanResult]) -> ScanResult | str:
     """
     first = parts[0]
     out = ScanResult(path, list(first.records), first.seen, list(first.problems), first.layout,
-                     first.lines, first.bytes)
+                     first.lines, first.bytes, done=list(first.done))
     state, foreign = first.stopped, first.foreign
     for k, part in enumerate(parts[1:], 1):
         if state is None:
@@ -400,6 +425,12 @@ def merge(path: str, parts: Sequence[ScanResult]) -> ScanResult | str:
         if counted >= JVM_BASE:
             records = [_shifted(r, shift) for r in records]
         out.records.extend(records)
+        if out.done or part.done:
+            done = part.done[mark[5]:]
+            if counted >= JVM_BASE:
+                done = [None if d is None else ([_shifted(e, shift) for e in d[0]], d[1])
+                        for d in done]
+            out.done.extend(done)
         out.problems.extend(part.problems[mark[6]:])
         out.seen += part.seen - mark[2]
         if k + 1 < len(parts):
@@ -414,11 +445,15 @@ def _mark_at(marks: list[Mark], offset: int) -> Mark | None:
     return marks[i] if i < len(marks) and marks[i][0] == offset else None
 
 
-def _shifted(record: Record, shift: int) -> Record:
-    jvm = record.thread.jvm
-    if jvm < JVM_BASE:
-        return record
-    return replace(record, thread=replace(record.thread, jvm=jvm + shift))
+_T = TypeVar("_T")
+
+
+def _shifted(item: _T, shift: int) -> _T:
+    """A record or event with its JVM number counted from a part's start moved by ``shift``."""
+    thread = cast(Any, item).thread
+    if thread.jvm < JVM_BASE:
+        return item
+    return cast(_T, replace(cast(Any, item), thread=replace(thread, jvm=thread.jvm + shift)))
 
 
 class InlineExecutor:

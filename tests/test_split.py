@@ -206,6 +206,11 @@ def test_ranges_hold_every_line_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
         lines += found.lines
     assert list(whole.candidates) == list(zip(offsets, numbers))
     assert list(whole.dropped) == dropped and whole.lines == lines
+    monkeypatch.delattr(os, "splice")  # not Linux: the range is copied into grep's pipe
+    start, end = ranges[1]
+    copied = split.find_range(str(log), start, end, patterns, droppers)
+    assert copied is not None and copied.lines == text.count(b"\n", start, end)
+    assert list(copied.offsets) == [o for o in offsets if start <= o < end]
 
 
 def test_a_failing_worker_leaves_the_file_to_one_scan(tmp_path: Path,

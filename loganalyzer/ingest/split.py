@@ -3,8 +3,9 @@
 A plain (uncompressed, seekable) file of :data:`SPLIT_MIN_BYTES` or more, read with more than one
 job, is scanned by :func:`split_scan` in two rounds on a pool of processes:
 
-1. Candidate lines. The file is cut into one byte range per job, each cut at the end of a line.
-   Per range GNU grep finds the candidate lines with their numbers and offsets, as
+1. Candidate lines. The file is cut into byte ranges at line ends (one to four per job, so a
+   process slowed by other work takes fewer), and the processes take them in turn. Per range
+   GNU grep finds the candidate lines with their numbers and offsets, as
    :func:`~loganalyzer.ingest.scanner.grep_candidates` does for a whole file. The range reaches
    grep through a pipe the kernel fills from the page cache (``splice``, no copy through
    Python), followed by a sentinel line whose number tells how many lines the range holds, so no
@@ -16,8 +17,9 @@ job, is scanned by :func:`split_scan` in two rounds on a pool of processes:
    up to the first candidate line it takes afresh. The next part must have taken that same line
    afresh in the same state (its marks say so): from there the two scans go alike, so the next
    part's records from that line on are the file's. JVM numbers a part counted from its own
-   start are shifted to the file's count. With few candidates (a sparse log) this process scans
-   them all: reading them costs less than a second round.
+   start are shifted to the file's count. A part also reads the records it cut into events
+   (``interpret``), so they travel back without their bodies. With few candidates (a sparse
+   log) this process scans them all: reading them costs less than a second round.
 
 What cannot be carried across a cut exactly makes this process scan the file's candidates
 itself, so the result is always the one scan's: a record reaching beyond the next part's marks,
@@ -303,7 +305,11 @@ def _grow_pipe(fd: int) -> None:
 
 
 def _feed(fd: int, pipe: int, start: int, end: int, tail: bytes) -> None:
-    """Write bytes ``start`` to ``end`` of ``fd`` and then ``tail`` into ``pipe``; close it."""
+    """Write bytes ``start`` to ``end`` of ``fd`` and then ``tail`` into ``pipe``; close it.
+
+    Never raises (it runs in a thread of its own): whatever stops it early keeps the sentinel
+    line from grep, so the range is not taken.
+    """
     try:
         at = start
         splice = getattr(os, "splice", None)
@@ -316,7 +322,7 @@ def _feed(fd: int, pipe: int, start: int, end: int, tail: bytes) -> None:
                 splice = None  # a file system splice does not serve: copy instead
                 break
             if not moved:
-                return  # the file got shorter; grep's sentinel count says what was read
+                return  # the file got shorter: no sentinel, the range is not taken
             at += moved
         while at < end:
             chunk = os.pread(fd, min(_FIND_SLICE, end - at), at)
@@ -325,7 +331,7 @@ def _feed(fd: int, pipe: int, start: int, end: int, tail: bytes) -> None:
             _write_all(pipe, chunk)
             at += len(chunk)
         _write_all(pipe, tail)
-    except BrokenPipeError:
+    except OSError:  # grep is gone (its exit status tells), or the file cannot be read
         return
     finally:
         os.close(pipe)

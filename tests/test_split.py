@@ -27,7 +27,16 @@ from loganalyzer.analysis.reading import interpret_records, read
 from loganalyzer.errors import DEBUG_ENV
 from loganalyzer.ingest import split
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
-from loganalyzer.ingest.scanner import JVM_BASE, Located, Part, ScanResult, grep_candidates, scan
+from loganalyzer.ingest.scanner import (
+    JVM_BASE,
+    Located,
+    Part,
+    ScanResult,
+    _ere,
+    compile_union,
+    grep_candidates,
+    scan,
+)
 from loganalyzer.jsse import stacktraces
 from loganalyzer.jsse.legacy import LegacyDialect
 from loganalyzer.jsse.unified import UnifiedDialect
@@ -211,6 +220,21 @@ def test_ranges_hold_every_line_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
     copied = split.find_range(str(log), start, end, patterns, droppers)
     assert copied is not None and copied.lines == text.count(b"\n", start, end)
     assert list(copied.offsets) == [o for o in offsets if start <= o < end]
+
+
+def test_grep_takes_the_lines_the_scanner_takes(tmp_path: Path) -> None:
+    r"""The prefilter union, as grep runs it on each range, picks the lines re picks.
+
+    On every line of the captures and field shapes; ``[^\n]`` once meant "not n" to grep.
+    """
+    log = _joined(tmp_path / "all.log", SAMPLES + FIELD)
+    patterns = [d.prefilter.pattern for d in _dialects()] + [LIFECYCLE_PREFILTER.pattern]
+    found = split.find_range(str(log), 0, log.stat().st_size, patterns)
+    assert found is not None
+    union = compile_union(patterns)
+    lines = log.read_bytes().split(b"\n")
+    assert list(found.numbers) == [i for i, line in enumerate(lines, 1) if union.search(line)]
+    assert "\\n" not in _ere(patterns)
 
 
 def test_a_failing_worker_leaves_the_file_to_one_scan(tmp_path: Path,

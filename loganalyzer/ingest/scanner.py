@@ -583,10 +583,14 @@ def read_grep(
 
 
 def _ere(patterns: Sequence[bytes]) -> str:
-    """The prefilter union as a POSIX extended regex (the patterns use only what translates)."""
+    r"""The prefilter union as a POSIX extended regex (the patterns use only what translates).
+
+    ``[^\n]`` is ``.``: grep matches within one line, and in brackets POSIX reads ``\n`` as a
+    backslash and an ``n`` (so ``[^\n]*`` stopped at any ``n``).
+    """
     text = b"|".join(patterns).decode()
     for python, posix in (("(?:", "("), (r"\S", "[^[:space:]]"), (r"\w", "[[:alnum:]_]"),
-                          (r"\|", "[|]")):
+                          (r"\|", "[|]"), (r"[^\n]", ".")):
         text = text.replace(python, posix)
     return text
 

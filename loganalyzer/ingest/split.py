@@ -40,9 +40,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from loganalyzer.errors import debug_enabled
+from loganalyzer.errors import Location, debug_enabled
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
-from loganalyzer.ingest.records import Dialect, Dropping, Record
+from loganalyzer.ingest.records import Dialect, Dropping, Record, Thread
 from loganalyzer.ingest.scanner import (
     BLOCK,
     JVM_BASE,
@@ -126,8 +126,8 @@ def split_scan(
 
     ``interpret`` (a function a pool can pickle by name) reads a part's records into events in
     its worker, where they are cut, one entry per record (None: left to the caller); the
-    result's ``done`` then holds them, and the records read so only as their header and thread
-    (the last one whole). The events' JVM numbers are shifted as the records' are.
+    result's ``done`` then holds them, and :data:`READ` stands in for each record read so (the
+    last one stays whole). The events' JVM numbers are shifted as the records' are.
 
     For tests: ``cuts`` are the byte offsets to cut the ranges at (each moved to the next line
     start), ``shares`` the indices of the candidate lines the parts of the second round begin at,
@@ -394,11 +394,15 @@ def scan_part(
     if interpret is not None and result.records:
         result.done = interpret(result.records)
         last = len(result.records) - 1
-        # what was read needs no body to travel back; the last record may go on in the next
-        # file of a rotated set, which the caller reads its body for
-        result.records = [r if d is None or i == last else replace(r, body=())
+        # a record read into events travels back as one shared stand-in (a few bytes each); the
+        # last one whole, since the next file of a rotated set may hold its rest
+        result.records = [r if d is None or i == last else READ
                           for i, (r, d) in enumerate(zip(result.records, result.done))]
     return result
+
+
+READ = Record("", Location(""), 0, Thread(0, ""), None, "", "", "")
+"""Stands in for each record a part read into events (see ``ScanResult.done``)."""
 
 
 def merge(path: str, parts: Sequence[ScanResult]) -> ScanResult | str:

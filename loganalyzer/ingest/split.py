@@ -151,12 +151,15 @@ def split_scan(
     import gc
 
     # The workers are forked: with this process's objects frozen, their collections pass over
-    # them, instead of touching (and so copying) every page of the heap they share with it
+    # them, instead of touching (and so copying) every page of the heap they share with it.
+    # Thawed again after, unless someone else froze objects before (thawing would take theirs).
+    thaw = gc.get_freeze_count() == 0
     gc.freeze()
     try:
         pool = executor if executor is not None else _pool(min(jobs, len(ranges)))
     except (OSError, ValueError):  # no processes to be had: one scan
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
         return None
     try:
         found = _first_round(pool, file_path, ranges, patterns, droppers, on_bytes)
@@ -181,7 +184,8 @@ def split_scan(
     finally:
         if executor is None:
             cast(Any, pool).shutdown(wait=True, cancel_futures=True)
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
     if isinstance(merged, ScanResult):
         merged.split = f"{how}, {len(starts) + 1} parts"
         return merged

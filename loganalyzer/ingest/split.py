@@ -152,9 +152,10 @@ def split_scan(
 
     # The workers are forked: with this process's objects frozen, their collections pass over
     # them, instead of touching (and so copying) every page of the heap they share with it.
-    # Thawed again after, unless someone else froze objects before (thawing would take theirs).
+    # Not where someone else froze objects before: thawing after would thaw theirs too.
     thaw = gc.get_freeze_count() == 0
-    gc.freeze()
+    if thaw:
+        gc.freeze()
     try:
         pool = executor if executor is not None else _pool(min(jobs, len(ranges)))
     except (OSError, ValueError):  # no processes to be had: one scan

@@ -332,3 +332,25 @@ def test_jobs_come_from_the_argument_the_environment_or_the_cores(
     assert split.usable_jobs(None) >= 1
     monkeypatch.delenv("LOGANALYZER_JOBS")
     assert split.usable_jobs(None) == len(os.sched_getaffinity(0))
+
+
+def test_analyze_jobs_option_reaches_the_split(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``analyze --jobs N`` through the real entry point: N parts, the one-process report."""
+    from cli_helpers import run_cli
+
+    log = _joined(tmp_path / "wrapper.log", SAMPLES)
+    how = _how(monkeypatch)
+    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1 << 20)  # the samples joined are ~5 MB
+    monkeypatch.setattr(split, "PARALLEL_MIN_CANDIDATES", 0)
+    monkeypatch.delenv("LOGANALYZER_JOBS", raising=False)
+    outs = []
+    for jobs in ("1", "2"):
+        code, out, err = run_cli(capsys, monkeypatch, "analyze", "-q", "-f", "json", "--jobs",
+                                 jobs, str(log))
+        assert code == 1, err
+        outs.append(out)
+    assert outs[0] == outs[1]
+    assert how == ["2 ranges, 2 parts"]  # --jobs 1 never splits
+    code, _, err = run_cli(capsys, monkeypatch, "analyze", "--jobs", "0", str(log))
+    assert code == 2 and "--jobs" in err

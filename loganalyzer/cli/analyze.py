@@ -19,6 +19,7 @@ from loganalyzer.cli import (
 from loganalyzer.cli.app import app
 from loganalyzer.cli.options import (
     IGNORE_OPTION,
+    JOBS_OPTION,
     LAST_JVM_OPTION,
     PASSWORD_ENV_OPTION,
     SELECT_OPTION,
@@ -86,6 +87,7 @@ def analyze(
         "for several): where the log does not show its chain, the missing CA is named from "
         "them."),
     password_env: str | None = PASSWORD_ENV_OPTION,
+    jobs: int | None = JOBS_OPTION,
 ) -> None:
     """Say why mutual TLS fails: root cause, confidence, evidence, fix, KB section.
 
@@ -115,7 +117,7 @@ def analyze(
     loaded = load_rules(rules_dir, extra=extra_rules)
     rules = selection.apply(loaded) if selection else loaded
     held, cert_problems = _held_keys(certs, password_env) if certs else ([], [])
-    reading = read_inputs(paths, quiet)
+    reading = read_inputs(paths, quiet, jobs)
     reading.problems[:0] = cert_problems
     stated = None
     if window:

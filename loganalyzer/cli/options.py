@@ -34,6 +34,11 @@ IGNORE_OPTION = typer.Option(
     "left out speaks again.",
 )
 TIMEOUT_OPTION = typer.Option(10.0, "--timeout", help="Seconds per network step.")
+JOBS_OPTION = typer.Option(
+    None, "--jobs", "-j", min=1, metavar="N",
+    help="Processes for one plain log file of 256 MB or more (default: LOGANALYZER_JOBS, else "
+    "every core; 1 reads in this process).",
+)
 
 PASSWORD_ENV_OPTION = typer.Option(
     None, "--password-env", metavar="VAR",

@@ -300,16 +300,19 @@ def progress(paths: list[str], quiet: bool) -> ByteProgress | None:
 # The steps every reporting command shares
 
 
-def read_inputs(paths: list[str], quiet: bool) -> Reading:
-    """Read ``paths`` (``-`` is stdin), with a progress bar on stderr when one is wanted."""
+def read_inputs(paths: list[str], quiet: bool, jobs: int | None = None) -> Reading:
+    """Read ``paths`` (``-`` is stdin), with a progress bar on stderr when one is wanted.
+
+    ``jobs``: processes for one large file (None: ``LOGANALYZER_JOBS``, else every core).
+    """
     from loganalyzer.analysis.reading import read
 
     stdin = sys.stdin.buffer if "-" in paths else None
     hook = progress(paths, quiet)
     if hook is None:
-        return read(paths, stdin=stdin)
+        return read(paths, stdin=stdin, jobs=jobs)
     with hook:
-        return read(paths, stdin=stdin, on_bytes=hook)
+        return read(paths, stdin=stdin, on_bytes=hook, jobs=jobs)
 
 
 def emit(doc: dict[str, Any], fmt: str, output: Path | None, redact: bool) -> list[Problem]:

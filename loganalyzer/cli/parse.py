@@ -8,7 +8,7 @@ import typer
 
 from loganalyzer.cli import EXIT_OK, ReportFormat, problems_exit
 from loganalyzer.cli.app import app
-from loganalyzer.cli.options import LAST_JVM_OPTION, SINCE_OPTION, UNTIL_OPTION
+from loganalyzer.cli.options import JOBS_OPTION, LAST_JVM_OPTION, SINCE_OPTION, UNTIL_OPTION
 from loganalyzer.cli.output import emit, read_inputs, report_problems, stderr
 
 
@@ -33,6 +33,7 @@ def parse(
     since: str | None = SINCE_OPTION,
     until: str | None = UNTIL_OPTION,
     last_jvm: bool = LAST_JVM_OPTION,
+    jobs: int | None = JOBS_OPTION,
 ) -> None:
     """Show the TLS handshakes found: when, where, certificates asked for and sent, outcome.
 
@@ -47,7 +48,7 @@ def parse(
     from loganalyzer.reporters.document import parse_document
 
     window = Window.of(since, until, last_jvm)
-    reading = read_inputs(paths, quiet)
+    reading = read_inputs(paths, quiet, jobs)
     stated = None
     if window:
         reading, stated = window.apply(reading)

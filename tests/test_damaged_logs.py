@@ -375,10 +375,11 @@ def summary(h, at=lambda n: n) -> tuple:
     )
 
 
-# facts that by design look at other handshakes or at the agent log
+# facts that by design look at other handshakes or at the agent log (the km_* ones read the
+# chains the same JVM sent in any handshake: Timeline.known_chains)
 _ACROSS = ("earlier_cert_sent", "earlier_completed", "later_cert_sent", "concurrent_threads",
            "agent_kinds", "policy_checks_off", "km_aliases", "km_chain_covered", "km_self_signed",
-           "km_eku_ok", "km_expired")
+           "km_eku_ok", "km_expired", "km_key_unsupported")
 
 
 def _judged(reading) -> dict[tuple, tuple[dict, frozenset]]:

@@ -118,11 +118,15 @@ class Window:
         stated: dict[str, Any] = {"each": True, "last_jvm": self.last_jvm}
         for name, bound in (("since", self.since), ("until", self.until)):
             stated[name] = _stamp(bound.time) if bound is not None else None
-        durations = {name: b.text for name, b in (("since", self.since), ("until", self.until))
-                     if b is not None and b.before_newest is not None}
-        if durations:
-            stated["durations"] = durations
+        if self.durations:
+            stated["durations"] = self.durations
         return stated
+
+    @property
+    def durations(self) -> dict[str, str]:
+        """The bounds given as durations, as typed (``{"since": "2h"}``)."""
+        return {name: b.text for name, b in (("since", self.since), ("until", self.until))
+                if b is not None and b.before_newest is not None}
 
     def apply(self, reading: Reading) -> tuple[Reading, dict[str, Any]]:
         """A reading with what lies inside the window, and the window as the report states it.
@@ -155,10 +159,8 @@ class Window:
                 files.append(replace(f, handshakes=handshakes, agent_events=agent))
             servers.append(MidServer(server.group, files))
         stated: dict[str, Any] = {"since": _stamp(since), "until": _stamp(until)}
-        given = {name: b.text for name, b in (("since", self.since), ("until", self.until))
-                 if b is not None and b.before_newest is not None}
-        if given:
-            stated["durations"] = given
+        if self.durations:
+            stated["durations"] = self.durations
             stated["newest"] = _stamp(newest)
         stated["last_jvm"] = self.last_jvm
         if self.last_jvm:

@@ -23,6 +23,7 @@ from loganalyzer.analysis.facts import AgentFacts, HandshakeFacts, Timeline, der
 from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.analysis.reading import MidServer, Reading
 from loganalyzer.errors import Location, Problem, boundary, debug_enabled, internal_problem
+from loganalyzer.ingest.names import basename
 from loganalyzer.jsse import events as ev
 from loganalyzer.jsse.dn import atom_type, atoms, dn_hash, normalise
 from loganalyzer.vocabulary import Confidence, severity_rank
@@ -456,11 +457,6 @@ def _names(dns: Sequence[str], limit: int = 0) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _file_name(path: str) -> str:
-    """The last part of a path, whichever separator it uses (the sentence stays short)."""
-    return path.replace("\\", "/").rsplit("/", 1)[-1] or "the certificate files"
-
-
 def _links(chain: Sequence[dict[str, str]]) -> str:
     """``[CN=leaf] (hash 1a2b3c4d) <- [CN=issuer] (hash ...)``: leaf first, as issued."""
     return " <- ".join(f"{short_name(c['subject'])} (hash {c['subject_hash'] or '?'})"
@@ -491,7 +487,8 @@ def _sentence(cause: str, h: Handshake, missing: dict[str, Any], keys: Sequence[
     else:
         whose = {"sent": "the chain the MID Server sent",
                  "other handshake": "the chain the MID Server sent in another handshake",
-                 "certs": f"the chain in {_file_name(chosen.path if chosen else '')}",
+                 "certs": "the chain in " + (basename(chosen.path if chosen else "")
+                                             or "the certificate files"),
                  }.get(missing["source"], "the MID Server's chain")
         if missing["alias"] and missing["source"] != "sent":
             whose = f"{whose} (key {missing['alias']})"

@@ -67,7 +67,7 @@ _WRAPPER_NAME = re.compile(r"^wrapper", re.IGNORECASE)
 
 def is_log_name(name: str) -> bool:
     """True when a file name looks like a log worth reading (see the module docstring)."""
-    base = _basename(name)
+    base = basename(name)
     if base.startswith("._"):
         return False
     return bool(_LOG_NAME.match(base))
@@ -75,10 +75,11 @@ def is_log_name(name: str) -> bool:
 
 def is_archive_name(name: str) -> bool:
     """True for names of archives and compressed files (.zip, .tar, .tar.gz, .tgz, .gz, ...)."""
-    return bool(_ARCHIVE_NAME.search(_basename(name)))
+    return bool(_ARCHIVE_NAME.search(basename(name)))
 
 
-def _basename(name: str) -> str:
+def basename(name: str) -> str:
+    """The last part of a path or member name, whichever separator it uses."""
     return name.replace("\\", "/").rstrip("/").rpartition("/")[2]
 
 
@@ -93,7 +94,7 @@ def strip_compression(name: str) -> str:
 
 def role_of(name: str) -> str:
     """``wrapper``, ``agent`` or ``log`` from a file name."""
-    base = _basename(name)
+    base = basename(name)
     if _AGENT_NAME.match(base):
         return "agent"
     if _WRAPPER_NAME.match(base):
@@ -103,7 +104,7 @@ def role_of(name: str) -> str:
 
 def rotation_of(name: str) -> int:
     """N of ``wrapper.log.N`` / ``wrapper.log.N.gz`` / ``agent0.log.N``; 0 otherwise."""
-    m = _ROTATION.match(strip_compression(_basename(name)))
+    m = _ROTATION.match(strip_compression(basename(name)))
     return int(m["n"]) if m else 0
 
 
@@ -112,7 +113,7 @@ def order_key(name: str) -> tuple[str, int, int, str]:
 
     Files of different families (``agent0.log.*``, ``wrapper.log.*``) sort by family name.
     """
-    base = strip_compression(_basename(name))
+    base = strip_compression(basename(name))
     m = _ROTATION.match(base)
     if m:
         return (m["family"].lower(), 0, -int(m["n"]), base)
@@ -140,7 +141,7 @@ def unsafe_member_name(name: str) -> bool:
 
 def junk_member(name: str) -> bool:
     """Metadata that macOS adds to an archive: ``__MACOSX/`` folders, ``._`` resource forks."""
-    return name.startswith("__MACOSX/") or "/__MACOSX/" in name or _basename(name).startswith("._")
+    return name.startswith("__MACOSX/") or "/__MACOSX/" in name or basename(name).startswith("._")
 
 
 def member_dir(name: str) -> str:

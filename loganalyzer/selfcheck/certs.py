@@ -154,13 +154,19 @@ class Cert:
         return self.x509.not_valid_after_utc
 
     @property
-    def eku(self) -> tuple[str, ...] | None:
-        """Extended Key Usage names as openssl prints them; ``None`` without the extension."""
+    def eku_oids(self) -> tuple[str, ...] | None:
+        """Extended Key Usage OIDs (dotted); ``None`` without the extension."""
         try:
             ext = self.x509.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return None
-        return tuple(EKU_LONG.get(oid.dotted_string, oid.dotted_string) for oid in ext)
+        return tuple(oid.dotted_string for oid in ext)
+
+    @property
+    def eku(self) -> tuple[str, ...] | None:
+        """Extended Key Usage names as openssl prints them; ``None`` without the extension."""
+        oids = self.eku_oids
+        return None if oids is None else tuple(EKU_LONG.get(o, o) for o in oids)
 
     @property
     def key_text(self) -> str:
@@ -1326,11 +1332,7 @@ def cert_info(cert: Cert) -> CertInfo:
     from loganalyzer.jsse.events import CertInfo
     from loganalyzer.vocabulary import EKU_SHORT
 
-    try:
-        usages = cert.x509.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        eku = tuple(EKU_SHORT.get(o.dotted_string, o.dotted_string) for o in usages)
-    except x509.ExtensionNotFound:
-        eku = ()
+    eku = tuple(EKU_SHORT.get(o, o) for o in cert.eku_oids or ())
     return CertInfo(
         subject=cert.subject, issuer=cert.issuer, serial=format(cert.x509.serial_number, "x"),
         not_before=cert.not_before.replace(tzinfo=None),

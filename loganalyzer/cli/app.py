@@ -85,26 +85,23 @@ def _unpadded() -> Iterator[None]:
     stream.flush()
 
 
-class PlainCommand(TyperCommand):
-    """A subcommand whose help shows plain metavars (see :func:`plain_metavar`)."""
+class _PlainHelp:
+    """Help with plain metavars (see :func:`plain_metavar`) and no padding, for either class."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        return _direct(_plain(super().get_params(ctx), ctx))
+        return _direct(_plain(super().get_params(ctx), ctx))  # type: ignore[misc]
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         with _unpadded():
-            super().format_help(ctx, formatter)
+            super().format_help(ctx, formatter)  # type: ignore[misc]
 
 
-class PlainGroup(TyperGroup):
+class PlainCommand(_PlainHelp, TyperCommand):
+    """A subcommand whose help shows plain metavars."""
+
+
+class PlainGroup(_PlainHelp, TyperGroup):
     """A command with subcommands whose help shows plain metavars."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _direct(_plain(super().get_params(ctx), ctx))
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        with _unpadded():
-            super().format_help(ctx, formatter)
 
 
 def plain_help(typer_app: typer.Typer) -> None:

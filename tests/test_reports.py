@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from snapshot_files import check_snapshot
 
 from loganalyzer.analysis.diagnoses import diagnose
 from loganalyzer.analysis.reading import read
@@ -57,18 +58,7 @@ def _doc(name: str) -> dict:
 
 
 def _check_snapshot(name: str, got: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-        return
-    assert path.exists(), (
-        f"no snapshot {path.name}: run UPDATE_SNAPSHOTS=1 python -m pytest {__file__}"
-    )
-    want = path.read_text(encoding="utf-8")
-    assert got == want, (
-        f"{path.name} differs; if the change is meant, UPDATE_SNAPSHOTS=1 and review the diff"
-    )
+    check_snapshot(SNAPSHOTS / name, got)
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

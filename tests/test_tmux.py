@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from snapshot_files import check_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = ROOT / "tests" / "snapshots" / "tmux"
@@ -61,16 +62,8 @@ def capture(args: list[str], cwd: Path, tmp_path: Path, timeout: float = 240) ->
     return int(done.read_text()), pane.stdout.rstrip("\n") + "\n"
 
 
-def check_snapshot(name: str, got: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-        return
-    assert path.exists(), f"no snapshot {path.name}: run UPDATE_SNAPSHOTS=1 pytest {__file__}"
-    assert got == path.read_text(encoding="utf-8"), (
-        f"{path.name} differs; if the change is meant, UPDATE_SNAPSHOTS=1 and review the diff"
-    )
+def _check_snapshot(name: str, got: str) -> None:
+    check_snapshot(SNAPSHOTS / name, got)
 
 
 def readable(text: str) -> None:
@@ -92,7 +85,7 @@ def test_analyze_two_mid_servers(tmp_path: Path) -> None:
     assert lines[-1] == "2 MID Servers: 2 error · 2 of 2 TLS handshakes failed"
     assert screen.count("wrapper.log:263  Fatal (HANDSHAKE_FAILURE)") == 1  # evidence once
     assert "A side effect: see diagnoses 1–3, the possible causes." in screen
-    check_snapshot("analyze.txt", screen)
+    _check_snapshot("analyze.txt", screen)
 
 
 def test_rules_list(tmp_path: Path) -> None:
@@ -104,7 +97,7 @@ def test_rules_list(tmp_path: Path) -> None:
     ids = re.findall(r"^(MTLS-\d{3})  ", screen, re.M)
     assert ids == [r.id for r in load_rules()]
     assert "encryption-keys-mismatch-misleading" in screen  # the longest root cause, whole
-    check_snapshot("rules-list.txt", screen)
+    _check_snapshot("rules-list.txt", screen)
 
 
 def test_scan(tmp_path: Path) -> None:
@@ -120,7 +113,7 @@ def test_scan(tmp_path: Path) -> None:
     headings = [line for line in screen.splitlines() if line.startswith("…")]
     assert [h[-13:] for h in headings] == ["mid-server-01", "mid-server-02"]
     assert all(len(h) == WIDTH for h in headings)
-    check_snapshot("scan.txt", screen)
+    _check_snapshot("scan.txt", screen)
 
 
 def test_self_check(tmp_path: Path) -> None:
@@ -130,4 +123,4 @@ def test_self_check(tmp_path: Path) -> None:
     readable(screen)
     # a config parameter too long for the label column gets a line of its own, whole
     assert "\nmid.ssl.bootstrap.default.check_cert_revocation\n" in screen
-    check_snapshot("self-check.txt", screen)
+    _check_snapshot("self-check.txt", screen)

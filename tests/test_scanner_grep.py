@@ -31,22 +31,14 @@ def _doc(folder: Path) -> str:
 
 
 @needs_grep
-@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
-def test_grep_path_equals_in_process_path(folder: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("source", FOLDERS + FIELD,
+                         ids=[f.name for f in FOLDERS] + [f"field-{f.name}" for f in FIELD])
+def test_grep_path_equals_in_process_path(source: Path, monkeypatch) -> None:
+    """Every sample folder, and every field shape read as a file of its own."""
     monkeypatch.setenv("LOGANALYZER_GREP", "never")
-    in_process = _doc(folder)
+    in_process = _doc(source)
     monkeypatch.setenv("LOGANALYZER_GREP", "always")
-    located = _doc(folder)
-    assert located == in_process
-
-
-@needs_grep
-@pytest.mark.parametrize("log", FIELD, ids=[f.name for f in FIELD])
-def test_grep_path_equals_in_process_path_on_field_shapes(log: Path, monkeypatch) -> None:
-    monkeypatch.setenv("LOGANALYZER_GREP", "never")
-    in_process = _doc(log)
-    monkeypatch.setenv("LOGANALYZER_GREP", "always")
-    assert _doc(log) == in_process
+    assert _doc(source) == in_process
 
 
 def test_every_sample_and_field_shape_is_compared() -> None:

@@ -385,14 +385,25 @@ def compare_dense(rev: str, dense: Path, runs: int) -> None:
     """The dense log analysed by revision ``rev`` and by this checkout, in turn, on one core.
 
     ``rev`` is checked out as a git worktree under the (ignored) corpus folder and imported
-    from there through PYTHONPATH, with this interpreter and its installed dependencies.
+    from there through PYTHONPATH, with this interpreter and its installed dependencies; the
+    worktree is removed afterwards, even when a run fails.
     """
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], check=True,
                             capture_output=True, text=True).stdout.strip()
     tree = corpus_mod.CORPUS / f"baseline-{commit}"  # by commit: HEAD or a branch moves on
-    if not tree.exists():
+    created = not tree.exists()
+    if created:
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), commit],
                        check=True, capture_output=True)
+    try:
+        _compare_dense(rev, tree, dense, runs)
+    finally:
+        if created:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+                           check=False, capture_output=True)
+
+
+def _compare_dense(rev: str, tree: Path, dense: Path, runs: int) -> None:
     warm(dense)
     times: dict[str, list[float]] = {rev: [], "this checkout": []}
     for _ in range(runs):

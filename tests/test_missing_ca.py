@@ -305,6 +305,27 @@ def test_certs_never_replace_a_chain_the_log_shows(capsys: pytest.CaptureFixture
     assert got["missing"] == d["missing"] and got["detail"] == d["detail"]
 
 
+def test_where_the_log_hides_the_ca_names_nothing_is_called_missing(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A public excerpt (WSO2 product-ei#5550, tests/field) that shows no CertificateRequest.
+
+    Which CAs the server accepts is unknown, so the chain's issuers are to be checked, not
+    called missing.
+    """
+    monkeypatch.chdir(ROOT)
+    pem = f"sample_logs/{WITH_PEM[0][0]}/{PEM}"
+    code, out, _ = run_cli(capsys, monkeypatch, "analyze", "-q", "-f", "json", "--certs", pem,
+                           "tests/field/wso2-product-ei-5550-unified-empty-certificate-list.log")
+    d = next(x for x in json.loads(out)["diagnoses"] if x["root_cause"] == "ca-chain-incomplete")
+    assert d["missing"]["accepted"] == [] and d["missing"]["source"] == "certs"
+    assert d["detail"].startswith("The log does not show which CAs the instance accepts; "
+                                  f"the chain in {PEM} is ")
+    assert d["detail"].endswith(f"make sure {_names_text(d['missing']['upload'])} are in "
+                                "sys_ca_certificate (the log does not show which the instance "
+                                "already has).")
+    assert " upload " not in d["detail"]
+
+
 def test_an_unreadable_certificate_file_is_a_problem_and_the_report_is_still_written(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:

@@ -466,6 +466,7 @@ def _links(chain: Sequence[dict[str, str]]) -> str:
 def _sentence(cause: str, h: Handshake, missing: dict[str, Any], keys: Sequence[_Key],
               chosen: _Key | None) -> str:
     accepted, chain, upload = missing["accepted"], missing["chain"], missing["upload"]
+    names_unknown = False
     if accepted:
         ca = f"the instance accepts certificates issued by {_names(accepted, SENTENCE_NAMES)}"
     elif cause == "ca-list-empty" or (
@@ -473,6 +474,7 @@ def _sentence(cause: str, h: Handshake, missing: dict[str, Any], keys: Sequence[
         ca = "the instance asked for a client certificate but named no CA it accepts"
     else:
         ca = "the log does not show which CAs the instance accepts"
+        names_unknown = True
     if cause == "wrong-key-chosen":
         return _wrong_key_sentence(ca, missing, keys, chosen)
     if not chain:
@@ -493,8 +495,13 @@ def _sentence(cause: str, h: Handshake, missing: dict[str, Any], keys: Sequence[
         if missing["alias"] and missing["source"] != "sent":
             whose = f"{whose} (key {missing['alias']})"
         held = f"{whose} is {_links(chain)}"
-        todo = (f"upload {_names(upload)} to sys_ca_certificate" if upload
-                else "its issuers are all named, so nothing is missing from sys_ca_certificate")
+        if names_unknown:  # none of the issuers is known to be covered, nor known not to be
+            todo = (f"make sure {_names(upload)} {'are' if len(upload) > 1 else 'is'} in "
+                    "sys_ca_certificate (the log does not show which the instance already has)")
+        elif upload:
+            todo = f"upload {_names(upload)} to sys_ca_certificate"
+        else:
+            todo = "its issuers are all named, so nothing is missing from sys_ca_certificate"
     return f"{ca[0].upper()}{ca[1:]}; {held}; {todo}."
 
 

@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from loganalyzer.analysis.handshakes import Handshake
 from loganalyzer.jsse import events as ev
@@ -20,6 +21,11 @@ from loganalyzer.jsse.dn import normalise
 from loganalyzer.vocabulary import NO, TRI_VALUES, UNKNOWN, YES, tri
 
 AGENT_WINDOW = timedelta(minutes=10)
+
+# A DN's comparison key, kept per text: a log repeats the same few CA names and issuers in
+# every handshake, and splitting a DN into atoms cost more than half of deriving the facts.
+# Bounded, since a batch run keeps one process over many logs.
+_normalised = lru_cache(maxsize=4096)(normalise)
 
 # The values each string fact can take: rules comparing a fact with anything else fail to load.
 _ALERTS = frozenset({
@@ -185,7 +191,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     when = h.start_time
     f.cert_requested = h.requested is True
     f.request_logged = tri(h.requested)
-    ca = {normalise(n) for n in h.ca_names}
+    ca = {_normalised(n) for n in h.ca_names}
     if h.request is not None:
         f.ca_state = h.request.ca_state
         f.ca_names = list(h.ca_names)
@@ -205,7 +211,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
         if when is not None and leaf.not_before is not None:
             f.client_not_yet_valid = tri(leaf.not_before > when)
         if ca and f.ca_state == "listed":
-            f.client_chain_covered = tri(any(normalise(c.issuer) in ca for c in h.client_chain))
+            f.client_chain_covered = tri(any(_normalised(c.issuer) in ca for c in h.client_chain))
 
     km = h.key_manager
     f.km_logged = km.logged
@@ -226,7 +232,7 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
                     leaf.not_before is not None and leaf.not_before > when for leaf in leaves))
         if ca and f.ca_state == "listed":
             f.km_chain_covered = tri(
-                any(normalise(c.issuer) in ca for chain in chains for c in chain)
+                any(_normalised(c.issuer) in ca for chain in chains for c in chain)
             )
     f.km_no_selection = any(s.outcome == "none" for s in km.selections)
     key_types = [chain[0].public_key for chain in chains if chain[0].public_key]

@@ -14,9 +14,10 @@ the log does not show that chain, the MID Server's certificate files can (``anal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from loganalyzer.analysis.facts import AgentFacts, HandshakeFacts, Timeline, derive, derive_agent
@@ -154,18 +155,21 @@ class Diagnosis:
         return out
 
 
-def diagnose(reading: Reading, rules: RuleSet, held: Sequence[HeldKey] = ()) -> list[Diagnosis]:
+def diagnose(reading: Reading, rules: RuleSet, held: Sequence[HeldKey] = (), *,
+             memo: bool = True) -> list[Diagnosis]:
     """Every diagnosis for every MID Server in ``reading``, most important first.
 
     Each rule runs on each handshake behind a fault boundary: a rule that raises is skipped
     for that handshake and reported in ``reading.problems`` as ``internal``; the others run.
     ``held``: keys read from the MID Server's certificate files, for naming what is missing
     where the log shows no chain (they never change which rules fire).
+    ``memo``: judge each distinct facts value once (:class:`_Verdicts`); False evaluates every
+    rule on every handshake, the reference the memoised result must equal.
     """
     out: list[Diagnosis] = []
     for server in reading.servers:
         with boundary(reading.problems, Location(server.group), "diagnosing this MID Server"):
-            out.extend(_diagnose_server(server, rules, reading.problems, held))
+            out.extend(_diagnose_server(server, rules, reading.problems, held, memo))
     out.sort(key=sort_key)
     return out
 
@@ -195,39 +199,105 @@ def sort_key(d: Diagnosis) -> tuple[int, int, int, str, tuple[str, int], str]:
     )
 
 
-def _matches(rule: Rule, facts: HandshakeFacts | AgentFacts, where: Location,
-             problems: list[Problem]) -> bool:
+_Facts = HandshakeFacts | AgentFacts
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def facts_key(facts: _Facts) -> Hashable | None:
+    """The facts' values as a dictionary key: equal keys, equal facts, the same rules fire.
+
+    Every field is in it (the facts hold no place or time of their own, and a predicate may read
+    any field). Lists become tuples; each value's type goes in too, so None, False and 0 (or
+    True and 1) stay apart. None when a value cannot be hashed: those facts are not memoised.
+    """
+    cls = type(facts)
+    getter = _GETTERS.get(cls)
+    if getter is None:
+        names = [f.name for f in fields(cls)]
+        getter = _GETTERS[cls] = attrgetter(*names) if len(names) > 1 else (
+            lambda x: (attrgetter(*names)(x),))
+    values = getter(facts)
+    key = (tuple(tuple(v) if type(v) is list else v for v in values), tuple(map(type, values)))
     try:
-        return bool(rule.matches(facts))
-    except Exception as exc:  # noqa: BLE001 - one rule's bug costs that rule on this handshake
-        if debug_enabled():
-            raise
-        problems.append(internal_problem(where, f"rule {rule.id}", exc))
-        return False
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+@dataclass(slots=True)
+class _Verdict:
+    """What one facts value made the rules of a scope do."""
+
+    matched: list[Rule]  # the rules whose condition held, in the scope's order
+    raised: list[tuple[str, Exception]]  # (rule id, its exception), in the same order
+    kept: list[Rule] | None = None  # ``matched`` after precedence, once worked out
+
+
+class _Verdicts:
+    """The rules of one scope, evaluated once per distinct facts value.
+
+    A MID Server retries the same failing handshake hundreds of times, and rule-engine costs
+    tens of microseconds per condition: since a rule reads nothing but the facts, identical facts
+    share one evaluation. A rule that raised is reported again for each handshake (or agent
+    event) with those facts, at its place, as if it had been evaluated there.
+    """
+
+    def __init__(self, rules: Sequence[Rule], precedence: bool, memo: bool = True) -> None:
+        self.rules = list(rules)
+        self.precedence = precedence  # handshake rules give way by ``yields_to``; agent rules not
+        self.memo = memo  # False: evaluate every time (what the memoised verdicts must equal)
+        self._memo: dict[Hashable, _Verdict] = {}
+
+    def fired(self, facts: _Facts, where: Location, problems: list[Problem]) -> list[Rule]:
+        """The rules that fire on ``facts``, after precedence; a rule that raised is a problem."""
+        key = facts_key(facts) if self.memo else None
+        verdict = self._memo.get(key) if key is not None else None
+        if verdict is None:
+            verdict = self._evaluate(facts)
+            if key is not None:
+                self._memo[key] = verdict
+        for rule_id, exc in verdict.raised:
+            problems.append(internal_problem(where, f"rule {rule_id}", exc))
+        if not self.precedence:
+            return verdict.matched
+        if verdict.kept is None:  # a gives_way that raises is not kept: it raises again next time
+            verdict.kept = [r for r in verdict.matched if not r.gives_way(verdict.matched)]
+        return verdict.kept
+
+    def _evaluate(self, facts: _Facts) -> _Verdict:
+        verdict = _Verdict([], [])
+        for rule in self.rules:
+            try:
+                if rule.matches(facts):
+                    verdict.matched.append(rule)
+            except Exception as exc:  # noqa: BLE001 - one rule's bug costs that rule here
+                if debug_enabled():
+                    raise
+                verdict.raised.append((rule.id, exc))
+        return verdict
 
 
 def _diagnose_server(server: MidServer, rules: RuleSet, problems: list[Problem],
-                     held: Sequence[HeldKey] = ()) -> list[Diagnosis]:
+                     held: Sequence[HeldKey] = (), memo: bool = True) -> list[Diagnosis]:
     agent = server.agent_events
     timeline = Timeline(server.handshakes, agent)
     hits: dict[str, list[tuple[Handshake | None, ev.Event | None]]] = {}
     by_id: dict[str, Rule] = {}
+    handshake_rules = _Verdicts(rules.for_scope("handshake"), precedence=True, memo=memo)
     for h in timeline.handshakes:
         with boundary(problems, h.start, "deriving the facts of this handshake"):
             facts = derive(h, timeline)
-            fired = [r for r in rules.for_scope("handshake")
-                     if _matches(r, facts, h.start, problems)]
-            fired = [r for r in fired if not r.gives_way(fired)]  # precedence: ``yields_to``
-            for rule in fired:
+            for rule in handshake_rules.fired(facts, h.start, problems):
                 hits.setdefault(rule.id, []).append((h, None))
                 by_id[rule.id] = rule
+    agent_rules = _Verdicts(rules.for_scope("agent"), precedence=False, memo=memo)
     for event in agent:
         with boundary(problems, event.where, "deriving the facts of this agent log line"):
             agent_facts = derive_agent(event, timeline)
-            for rule in rules.for_scope("agent"):
-                if _matches(rule, agent_facts, event.where, problems):
-                    hits.setdefault(rule.id, []).append((_failed_near(event, timeline), event))
-                    by_id[rule.id] = rule
+            for rule in agent_rules.fired(agent_facts, event.where, problems):
+                hits.setdefault(rule.id, []).append((_failed_near(event, timeline), event))
+                by_id[rule.id] = rule
     out = []
     for rid, found in hits.items():
         with boundary(problems, Location(server.group), f"folding the hits of rule {rid}"):

@@ -162,6 +162,11 @@ class HandshakeFacts:
     policy_checks_off: list[str] = field(default_factory=list)  # MIDSecPolicy checks set to false
 
 
+# The events that are handshake messages: how many were logged says how much debug output is on.
+_RECORDS = (ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion, ev.ServerCertificate,
+            ev.CertificateRequest, ev.ClientCertificate, ev.NoClientCertificate, ev.Finished)
+
+
 def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     """Compute the facts of ``h``.
 
@@ -173,14 +178,11 @@ def derive(h: Handshake, timeline: Timeline) -> HandshakeFacts:
     f.sni_sent = sni_sent(h)
     f.tls_version = h.version or ""
     f.logged_by_server = h.server_side
-    kinds = {type(e) for e in h.events}
+    types = list(map(type, h.events))
+    kinds = set(types)
     f.hello_logged = bool(kinds & {ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion})
-    f.handshake_records = sum(
-        1 for e in h.events
-        if isinstance(e, (ev.ClientHello, ev.ServerHello, ev.NegotiatedVersion,
-                          ev.ServerCertificate, ev.CertificateRequest, ev.ClientCertificate,
-                          ev.NoClientCertificate, ev.Finished))
-    )
+    records = {t for t in kinds if issubclass(t, _RECORDS)}  # per type, not per event
+    f.handshake_records = sum(map(records.__contains__, types))
     f.only_failure_logged = f.handshake_records == 0 and h.failure is not None
     f.log_starts_inside = h.opens_log
 
@@ -300,10 +302,20 @@ INSPECTION_CA_WORDS = re.compile(
 
 def issuer_kind(chain: Sequence[ev.CertInfo]) -> str:
     """``inspection``, ``public`` or ``other``: what names the CAs of a server chain carry."""
-    if any(INSPECTION_CA_WORDS.search(dn) for c in chain for dn in (c.issuer, c.subject)
-           if dn != chain[0].subject):
+    return _issuer_kind(tuple((c.issuer, c.subject) for c in chain))
+
+
+@lru_cache(maxsize=1024)
+def _issuer_kind(names: tuple[tuple[str, str], ...]) -> str:
+    """:func:`issuer_kind` by the chain's (issuer, subject) DNs, leaf first.
+
+    Kept per chain: every handshake to an instance shows the same chain, and the two word
+    searches over each of its DNs were a fifth of deriving the facts.
+    """
+    leaf = names[0][1]
+    if any(INSPECTION_CA_WORDS.search(dn) for pair in names for dn in pair if dn != leaf):
         return "inspection"
-    return "public" if PUBLIC_CA_WORDS.search(chain[-1].issuer) else "other"
+    return "public" if PUBLIC_CA_WORDS.search(names[-1][0]) else "other"
 
 
 _NO_CERT_FOR = "No X.509 cert selected for"

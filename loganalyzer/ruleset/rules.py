@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from loganalyzer.analysis.facts import FACT_VALUES, AgentFacts, HandshakeFacts
 from loganalyzer.errors import Location, RuleLoadError
-from loganalyzer.ruleset._rule_engine import rule_engine  # noqa: I001  (imports it with cached tables)
+from loganalyzer.ruleset import conditions
 from loganalyzer.ruleset.predicates import PREDICATES
 from loganalyzer.vocabulary import CONFIDENCES, SEVERITIES
 
@@ -39,9 +39,18 @@ if TYPE_CHECKING:
     import yaml
     from rule_engine import Rule as RuleEngineRule  # untyped: Any to mypy
 
-# rule_engine.ast through the module _rule_engine imported: importing it by name first would
-# import rule-engine before its parser tables are taken from the cache (a second at start-up)
-re_ast = rule_engine.ast
+
+
+def _engine() -> Any:  # the rule_engine module, which ships no types
+    """rule-engine, imported when first needed: a run whose rules come from the cache never is.
+
+    Through ``_rule_engine``, which takes its parser tables from the cache (importing
+    rule_engine by name first would build them again: a second at start-up).
+    """
+    from loganalyzer.ruleset._rule_engine import rule_engine
+
+    return rule_engine
+
 
 #: The public contract of the JSON output: root-cause id -> one-line meaning (issue 4).
 CANONICAL_ROOT_CAUSES: dict[str, str] = {
@@ -526,15 +535,20 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
 # ---------------------------------------------------------------------------- the disk cache
 # Loading validates 100-odd YAML files and compiles their conditions: a tenth of a second of
 # every start. A valid rule set is kept in the user's cache folder, keyed by the hash of the
-# rule files' bytes and of the code that validates them; the compiled rule-engine rules do not
-# pickle, so a ``when`` is compiled again when its rule is first matched (only the scopes a run
-# judges), and an ``explain`` pattern when first searched. Any failure to read or write the
-# cache only costs that time. Only the shipped folder is kept: a rule pack is small, and a pack
-# being written changes with every run.
+# rule files' bytes and of the code that validates them. The compiled rule-engine rules do not
+# pickle: the cache keeps each ``when`` translated to a Python function (ruleset/conditions.py),
+# as marshalled bytecode, so a run on the cache never imports rule-engine; a condition the
+# translation does not cover is compiled with rule-engine when its rule is first matched. An
+# ``explain`` pattern is compiled when first searched. Any failure to read or write the cache
+# only costs that time. Only the shipped folder is kept: a rule pack is small, and a pack being
+# written changes with every run.
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 _LOADER_MODULES = (__name__, "loganalyzer.analysis.facts", "loganalyzer.analysis.setup_facts",
-                   "loganalyzer.ruleset.predicates", "loganalyzer.vocabulary")
+                   "loganalyzer.ruleset.predicates", "loganalyzer.vocabulary",
+                   "loganalyzer.ruleset.conditions",
+                   # rule-engine's own version (read, not imported: the cache spares that)
+                   "rule_engine")
 
 
 def _shipped(directory: Path) -> bool:
@@ -559,7 +573,6 @@ def _disk_key(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> s
     """
     digest = hashlib.sha256(f"{_CACHE_FORMAT} {sys.version} {directory}".encode())
     try:
-        digest.update(str(rule_engine.__version__).encode())
         for module in _LOADER_MODULES:  # what decides whether a rule is valid
             spec = importlib.util.find_spec(module)  # found, not imported (set-up facts)
             if spec is not None and spec.origin:
@@ -575,17 +588,47 @@ def _disk_key(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> s
 def _from_disk(directory: Path, key: str) -> RuleSet | None:
     try:
         with open(_disk_file(directory), "rb") as f:
-            stored_key, ruleset = pickle.load(f)  # noqa: S301 - the user's own cache file
-        if stored_key != key or not isinstance(ruleset, RuleSet):
+            stored_key, ruleset, module = pickle.load(f)  # noqa: S301 - the user's own cache file
+        if stored_key != key or not isinstance(ruleset, RuleSet) or not isinstance(module, bytes):
             return None
+        functions = conditions.load_module(module)
         rules = tuple(
-            replace(r, compiled=_Deferred(r.when, r.scope)
+            replace(r, compiled=_condition(r, functions.get(_function_name(r)))
                     if r.scope != "text" and r.when is not None else None,
                     patterns=tuple(_LazyPattern(p) for p in r.explain))
             for r in ruleset.rules)
         return RuleSet(rules, directory, ())
     except Exception:  # noqa: BLE001 - missing, stale or broken: load the files instead
         return None
+
+
+def _function_name(rule: Rule) -> str:
+    return "rule_" + re.sub(r"\W", "_", rule.id)
+
+
+def _engine_rule(when: str, scope: str) -> Any:
+    return _engine().Rule(when, context=_context(scope))
+
+
+def _condition(rule: Rule, function: Any) -> conditions.Condition | _Deferred:
+    """A cached rule's condition: its translation, or rule-engine's when there is none."""
+    assert rule.when is not None
+    if function is None:
+        return _Deferred(rule.when, rule.scope)
+    when, scope = rule.when, rule.scope
+    return conditions.Condition(function, lambda: _engine_rule(when, scope))
+
+
+def _translated(ruleset: RuleSet) -> bytes:
+    """The conditions of ``ruleset`` (loaded from the files) as one module of Python functions."""
+    sources = {}
+    for r in ruleset.rules:
+        if r.compiled is not None and not isinstance(r.compiled, (_Deferred, conditions.Condition)):
+            name = _function_name(r)
+            source = conditions.translate(_engine(), r.compiled.statement.expression, name)
+            if source is not None:
+                sources[name] = source
+    return conditions.compile_module(sources)
 
 
 class _Deferred:
@@ -602,7 +645,7 @@ class _Deferred:
 
     def matches(self, facts: Any) -> bool:
         if self._rule is None:
-            self._rule = rule_engine.Rule(self._when, context=_context(self._scope))
+            self._rule = _engine_rule(self._when, self._scope)
         return bool(self._rule.matches(facts))
 
 
@@ -631,10 +674,11 @@ def _to_disk(directory: Path, key: str, ruleset: RuleSet) -> None:
     target = _disk_file(directory)
     temporary = ""
     try:
+        module = _translated(ruleset)
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as f:
             temporary = f.name
-            pickle.dump((key, plain), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, plain, module), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, target)
     except Exception:  # noqa: BLE001 - a read-only home: every start loads the files
         if temporary:
@@ -900,6 +944,7 @@ class _Validator:
         return tuple(out)
 
     def _compile(self, when: str, scope: str) -> RuleEngineRule | None:
+        rule_engine = _engine()
         try:
             compiled = rule_engine.Rule(when, context=_context(scope))
         except rule_engine.errors.SymbolResolutionError as exc:
@@ -922,6 +967,7 @@ class _Validator:
 
 @lru_cache(maxsize=None)
 def _context(scope: str) -> Any:
+    rule_engine = _engine()
     return rule_engine.Context(
         type_resolver=rule_engine.type_resolver_from_dataclass(fact_class(scope)),
         resolver=rule_engine.resolve_attribute,
@@ -929,6 +975,7 @@ def _context(scope: str) -> Any:
 
 
 def _children(node: Any) -> Iterator[Any]:
+    re_ast = _engine().ast
     for name in ("left", "right", "expression", "container", "member", "function",
                  "condition", "case_true", "case_false", "result", "iterable"):
         child = getattr(node, name, None)
@@ -946,6 +993,8 @@ def _literal_problems(node: Any, scope: str) -> Iterator[str]:
     That is a string literal a fact can never equal, and a ``$builtin`` that does not exist.
     """
     values = _fact_values(scope)
+    rule_engine = _engine()
+    re_ast = rule_engine.ast
 
     def symbol(n: Any) -> str | None:
         if isinstance(n, re_ast.SymbolExpression) and n.scope is None:

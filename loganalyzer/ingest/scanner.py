@@ -13,10 +13,11 @@ import re
 import shutil
 import subprocess
 from array import array
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from itertools import compress
+from typing import IO, Any, cast
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER, JvmCounter, LineDecoder, decode_text
@@ -455,8 +456,9 @@ class Located:
     """Candidate lines of a file as (byte offset, line number), in file order; and its size.
 
     ``dropped`` holds, in file order, the offsets of candidate lines left out of
-    ``candidates`` because a dialect drops them alone (a record nothing reads, with no body):
-    the scan counts them as it passes them (:meth:`dropped_between`) instead of visiting each.
+    ``candidates`` because a dialect drops them alone (a record nothing reads, with no body), or
+    drops them with a body no candidate lies in (see :func:`settle`): the scan counts them as it
+    passes them (:meth:`dropped_between`) instead of visiting each.
     """
 
     candidates: Iterator[tuple[int, int]]
@@ -507,19 +509,20 @@ def grep_candidates(
         return None
     env = grep_env()
     offsets, numbers = array("q"), array("q")  # compact: a dense log has ~1,400 per MB
-    dropped = array("q")
+    dropped, kinds = array("q"), array("b")
     try:
         counter = subprocess.Popen([wc, "-l", file_path], stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, env=env)
         with subprocess.Popen(grep_command(grep, patterns, file_path), stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, env=env) as found:
             assert found.stdout is not None  # stdout=PIPE
-            read_grep(found.stdout, droppers, offsets, numbers, dropped)
+            read_grep(found.stdout, droppers, offsets, numbers, dropped, kinds)
         counted, _ = counter.communicate()
     except (OSError, ValueError):
         return None
     if found.returncode not in (0, 1) or counter.returncode != 0:
         return None
+    offsets, numbers, dropped = settle(offsets, numbers, kinds, dropped)
     candidates = zip(offsets, numbers)
     lines = int(counted.split()[0])
     if size:
@@ -544,42 +547,96 @@ def grep_command(grep: str, patterns: Sequence[bytes], *args: str) -> list[str]:
     return command
 
 
+CUT, WITH_BODY = 1, 2
+"""Kinds of a candidate line (:func:`read_grep`), besides 0: a line that cuts a record of the one
+dropper, and a line that heads a record with a body it drops."""
+
+GREP_READ = 1 << 18  # grep's output is read in blocks this size and cut into lines in C
+
+
 def read_grep(
-    output: Iterable[bytes], droppers: Sequence[Dropping], offsets: array[int],
-    numbers: array[int], dropped: array[int], base: int = 0, limit: int | None = None,
-    sentinel: bytes = b"", union: re.Pattern[bytes] | None = None,
+    output: IO[bytes], droppers: Sequence[Dropping], offsets: array[int],
+    numbers: array[int], dropped: array[int], kinds: array[int] | None = None, base: int = 0,
+    limit: int | None = None, sentinel: bytes = b"", union: re.Pattern[bytes] | None = None,
 ) -> int:
     """Fill ``offsets``, ``numbers`` and ``dropped`` (see :class:`Located`) from grep's lines.
 
-    ``base`` is added to each offset. With ``limit``, the first line at or past it (a sentinel
-    line appended to the input, see :mod:`.split`) ends the reading and its number is returned
-    (else 0); a line before it holding ``sentinel`` is a candidate only if ``union`` finds a
-    match in it.
+    ``kinds`` gets one entry per candidate, for :func:`settle`: :data:`CUT` or
+    :data:`WITH_BODY` when there is one dropper, else 0. ``base`` is added to each offset. With
+    ``limit``, the first line at or past it (a sentinel line appended to the input, see
+    :mod:`.split`) ends the reading and its number is returned (else 0); a line before it
+    holding ``sentinel`` is a candidate only if ``union`` finds a match in it.
     """
-    for line in output:
-        # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
-        lineno, offset, _ = line[:48].split(b":", 2)
-        at = int(offset)
-        if limit is not None:
-            if at >= limit:
-                return int(lineno)
-            if sentinel in line and union is not None and union.search(
-                    line, len(lineno) + len(offset) + 2) is None:
-                continue
-        if droppers and len(line) <= MAX_LINE:
-            # the line as the reader hands it out: without its newline
-            raw = line[len(lineno) + len(offset) + 2 :].removesuffix(b"\n")
-            verdict = ""
-            for dropper in droppers:  # the first verdict counts, as in the scan
-                verdict = dropper.drops(raw)
-                if verdict:
-                    break
-            if verdict == "alone":
-                dropped.append(at + base)
-                continue
-        numbers.append(int(lineno))
-        offsets.append(at + base)
-    return 0
+    one = droppers[0] if len(droppers) == 1 else None
+    tail = b""
+    while True:
+        block = output.read(GREP_READ)
+        data = tail + block
+        if block:
+            cut = data.rfind(b"\n") + 1
+            lines, tail = data[:cut].split(b"\n"), data[cut:]
+            lines.pop()  # what followed the last newline: kept in tail
+        else:
+            lines = [data] if data else []
+        for line in lines:
+            # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
+            lineno, offset, _ = line[:48].split(b":", 2)
+            at = int(offset)
+            if limit is not None:
+                if at >= limit:
+                    return int(lineno)
+                if sentinel in line and union is not None and union.search(
+                        line, len(lineno) + len(offset) + 2) is None:
+                    continue
+            kind = 0
+            # a line as long as MAX_LINE with its newline is read cut (see _Reader): kept
+            if droppers and len(line) + bool(block) <= MAX_LINE:
+                raw = line[len(lineno) + len(offset) + 2 :]
+                verdict = ""
+                for dropper in droppers:  # the first verdict counts, as in the scan
+                    verdict = dropper.drops(raw)
+                    if verdict:
+                        break
+                if verdict == "alone":
+                    dropped.append(at + base)
+                    continue
+                if one is not None:
+                    kind = WITH_BODY if verdict else CUT if one.cuts(raw) else 0
+            numbers.append(int(lineno))
+            offsets.append(at + base)
+            if kinds is not None:
+                kinds.append(kind)
+        if not block:
+            return 0
+
+
+def settle(
+    offsets: array[int], numbers: array[int], kinds: array[int], dropped: array[int]
+) -> tuple[array[int], array[int], array[int]]:
+    """Candidates and dropped lines, with every with-body drop that nothing can follow moved over.
+
+    A line heading a record the dropper drops, body and all, is visited only to step over its
+    body. When the next candidate line cuts that body anyway (an alone-dropped header, or a
+    candidate of kind :data:`CUT` or :data:`WITH_BODY`), or there is none, no candidate lies in
+    the body: the scan may count the line as it passes, as it counts the alone-dropped ones,
+    and go straight on to the next candidate. In a dense log these are the hex dumps.
+    """
+    n = len(offsets)
+    keep = bytearray(b"\x01") * n
+    moved = array("q")
+    j = 0
+    for i, kind in enumerate(kinds):
+        if kind != WITH_BODY:
+            continue
+        after = offsets[i + 1] if i + 1 < n else None
+        j = bisect_right(dropped, offsets[i], j)
+        if after is None or kinds[i + 1] or (j < len(dropped) and dropped[j] < after):
+            keep[i] = 0
+            moved.append(offsets[i])
+    if not moved:
+        return offsets, numbers, dropped
+    merged = array("q", sorted(dropped + moved))
+    return array("q", compress(offsets, keep)), array("q", compress(numbers, keep)), merged
 
 
 def _ere(patterns: Sequence[bytes]) -> str:

@@ -56,6 +56,7 @@ from loganalyzer.ingest.scanner import (
     grep_env,
     read_grep,
     scan,
+    settle,
 )
 from loganalyzer.ingest.streams import ByteStream
 
@@ -100,6 +101,7 @@ class Found:
     offsets: array[int] = field(default_factory=lambda: array("q"))
     numbers: array[int] = field(default_factory=lambda: array("q"))
     dropped: array[int] = field(default_factory=lambda: array("q"))
+    kinds: array[int] = field(default_factory=lambda: array("b"))  # see scanner.read_grep
     lines: int = 0
 
 
@@ -243,13 +245,15 @@ def _first_round(
             raise
         return None
     offsets, numbers, dropped = array("q"), array("q"), array("q")
+    kinds = array("b")
     lines = 0
     for part in found:
         offsets.extend(part.offsets)
         numbers.extend(map(lines.__add__, part.numbers))
         dropped.extend(part.dropped)
+        kinds.extend(part.kinds)
         lines += part.lines
-    return offsets, numbers, dropped, lines
+    return (*settle(offsets, numbers, kinds, dropped), lines)
 
 
 def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
@@ -287,7 +291,7 @@ def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
         with found:
             assert found.stdout is not None  # stdout=PIPE
             sentinel = read_grep(found.stdout, droppers, result.offsets, result.numbers,
-                                 result.dropped, base=start, limit=end - start,
+                                 result.dropped, result.kinds, base=start, limit=end - start,
                                  sentinel=token.encode(), union=compile_union(patterns))
             for _ in found.stdout:  # nothing follows the sentinel; grep ends
                 pass

@@ -107,16 +107,18 @@ class UnifiedDialect:
 
         ``with-body`` / ``alone`` when it is the header of such a record (and no marker is in
         it), ``""`` otherwise. Lets the scanner step over most of a dense log without decoding
-        it; the records would be dropped anyway.
+        it; the records would be dropped anyway. A dense log has some 1,400 such lines per MB,
+        so the handled prefixes are looked up by their first two bytes, not tried in turn.
         """
         at = raw.find(b"javax.net.ssl|")
-        m = _RAW_HEADER.match(raw, at) if at >= 0 else None
+        m = _RAW_HEAD.match(raw, at) if at >= 0 else None
         if m is None:
             return ""
-        msg = m.group(1).rstrip(b"\r")
-        if msg.startswith(_HANDLED_RAW) or _KEY_NOT_OF_RAW in msg:
+        msg = raw[m.end() :]
+        handled = _HANDLED_BY_START.get(msg[:2])
+        if handled is not None and msg.startswith(handled) or _KEY_NOT_OF_RAW in msg:
             return ""
-        return "with-body" if msg.endswith(b" (") else "alone"
+        return "with-body" if msg.rstrip(b"\r").endswith(b" (") else "alone"
 
     @staticmethod
     def cuts(raw: bytes) -> bool:
@@ -720,3 +722,9 @@ _RAW_HEADER = re.compile(
     rb"javax\.net\.ssl\|[A-Z]+\|[0-9A-Fa-f]{1,2}(?: [0-9A-Fa-f]{2})*\|.*?\|"
     rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [^|]*)?\|[^|]*\|(.*)$"
 )
+# The same up to the message, which is what follows it (a raw line holds no newline, so the
+# ``(.*)$`` above always matches: both find the same headers).
+_RAW_HEAD = re.compile(_RAW_HEADER.pattern.removesuffix(rb"(.*)$"))
+_HANDLED_BY_START: dict[bytes, tuple[bytes, ...]] = {}
+for _prefix in _HANDLED_RAW:
+    _HANDLED_BY_START[_prefix[:2]] = (*_HANDLED_BY_START.get(_prefix[:2], ()), _prefix)

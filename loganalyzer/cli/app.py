@@ -15,6 +15,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from loganalyzer import __version__
 from loganalyzer.cli import EXIT_ERROR
+from loganalyzer.cli.codecache import cached_dataclass_code
 from loganalyzer.errors import DEBUG_ENV, LogAnalyzerError, debug_enabled
 
 # ---------------------------------------------------------------------------------------------
@@ -176,6 +177,11 @@ atexit.register(gc.freeze)
 
 def main() -> None:
     """Console-script entry point: one funnel turns library errors into one line and exit 2."""
+    with cached_dataclass_code():  # the modules a command imports make their dataclasses faster
+        _main()
+
+
+def _main() -> None:
     _register(sys.argv[1:])
     try:
         # Without standalone mode click returns the code of a typer.Exit instead of exiting.

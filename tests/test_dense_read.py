@@ -7,15 +7,33 @@ header verdict that looks the handled prefixes up by their first bytes (``drops`
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from array import array
 from pathlib import Path
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loganalyzer.ingest.scanner import CUT, WITH_BODY, settle
+from loganalyzer.ingest import scanner
+from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
+from loganalyzer.ingest.scanner import (
+    CUT,
+    MAX_LINE,
+    WITH_BODY,
+    GrepPipeline,
+    _cut_alone,
+    grep_env,
+    has_pcre,
+    read_grep,
+    settle,
+)
 from loganalyzer.jsse import unified
+from loganalyzer.jsse.legacy import LegacyDialect
+from loganalyzer.jsse.stacktraces import AppExceptionDialect
 from loganalyzer.jsse.unified import UnifiedDialect
+from loganalyzer.mid.midlog import MidLineDialect
 
 ROOT = Path(__file__).resolve().parent.parent
 DENSE = ROOT / "sample_logs" / "jdk17-tls12-success-lptm" / "wrapper.log"
@@ -102,3 +120,80 @@ def test_drops_gives_the_plain_verdict_on_any_message(head: bytes, start: bytes,
     for msg in (start + rest + middle + end, start[:3] + end, rest + end):
         raw = head + msg.replace(b"\n", b"")
         assert UnifiedDialect().drops(raw) == _plain_drops(raw)
+
+
+# ------------------------------------------------------------------ the second grep (PCRE)
+
+GREP = shutil.which("grep")
+needs_pcre = pytest.mark.skipif(GREP is None or not has_pcre(GREP), reason="grep without -P")
+
+
+def _cut_by_grep(raws: list[bytes]) -> list[bool]:
+    """Which of ``raws``, as grep's first stage prints them, the second grep cuts down."""
+    assert GREP is not None
+    text = b"".join(b"%d:%d:%s\n" % (i + 1, 1000 * i, raw) for i, raw in enumerate(raws))
+    pattern = _cut_alone(UnifiedDialect().alone_pcre).decode()
+    out = subprocess.run([GREP, "-a", "-o", "-P", "-e", pattern], input=text,
+                         capture_output=True, env=grep_env(), check=True).stdout
+    cut = {int(line) // 1000 for line in out.split(b"\n") if line and b":" not in line}
+    assert out.count(b"\n") == len(raws)  # one line out for every line in
+    return [i in cut for i in range(len(raws))]
+
+
+def _sample_lines() -> list[bytes]:
+    files = [*ROOT.glob("sample_logs/*/wrapper*.log"), *ROOT.glob("tests/field/*.log")]
+    return [line for f in sorted(files) for line in f.read_bytes().split(b"\n")
+            if b"javax.net.ssl|" in line]
+
+
+@needs_pcre
+def test_the_second_grep_cuts_what_drops_calls_alone_on_every_real_header() -> None:
+    raws = _sample_lines()
+    cut = _cut_by_grep(raws)
+    assert cut == [UnifiedDialect().drops(r) == "alone" for r in raws]
+    assert any(cut) and not all(cut)
+
+
+@needs_pcre
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_HEADS), _MESSAGES, st.binary(max_size=30),
+                          st.booleans(), st.sampled_from([b"", b" (", b" (\r", b"(", b"\r\r"])),
+                min_size=1, max_size=60))
+def test_the_second_grep_cuts_what_drops_calls_alone_on_any_message(
+        rows: list[tuple[bytes, bytes, bytes, bool, bytes]]) -> None:
+    raws = []
+    for head, start, rest, key, end in rows:
+        middle = unified._KEY_NOT_OF_RAW if key else b""
+        msg = (start + rest + middle + end).replace(b"\n", b"")
+        raws += [head + msg, head.replace(b"javax", b"x javax.net.ssl|javax", 1) + msg]
+    assert _cut_by_grep(raws) == [UnifiedDialect().drops(r) == "alone" for r in raws]
+
+
+@needs_pcre
+def test_a_line_longer_than_the_reader_takes_is_never_cut_down() -> None:
+    head = _HEADS[0]
+    assert _cut_by_grep([head + b"Ignore unsupported cipher suite: " + b"x" * MAX_LINE]) == [False]
+
+
+@needs_pcre
+def test_the_second_grep_changes_nothing_the_scan_is_given(tmp_path: Path) -> None:
+    """The same candidates and dropped lines with the second grep and without it."""
+    log = tmp_path / "wrapper.log"
+    log.write_bytes(b"".join(f.read_bytes() for f in sorted(ROOT.glob("sample_logs/*/wrapper.log"))))
+    dialects = [UnifiedDialect(), LegacyDialect(), MidLineDialect(), AppExceptionDialect()]
+    patterns = [d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern]
+    droppers = [d for d in dialects if hasattr(d, "drops")]
+    got = []
+    for pcre in (True, False):
+        scanner._PCRE[GREP] = pcre
+        try:
+            with GrepPipeline(GREP, patterns, droppers, [str(log)]) as found:
+                assert (found.second is not None) == pcre
+                o, n, d, k = array("q"), array("q"), array("q"), array("b")
+                read_grep(found.stdout, droppers, o, n, d, k)
+            assert found.succeeded()
+        finally:
+            scanner._PCRE.pop(GREP, None)
+        got.append((list(o), list(n), list(d), list(k)))
+    assert got[0] == got[1]
+    assert len(got[0][2]) > 1000  # the alone-dropped lines of the captures

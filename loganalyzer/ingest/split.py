@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from array import array
 from bisect import bisect_left
@@ -46,14 +45,13 @@ from loganalyzer.ingest.records import Dialect, Dropping, Record, Thread
 from loganalyzer.ingest.scanner import (
     BLOCK,
     JVM_BASE,
+    GrepPipeline,
     Interpreted,
     Located,
     Mark,
     Part,
     ScanResult,
     compile_union,
-    grep_command,
-    grep_env,
     read_grep,
     scan,
     settle,
@@ -274,9 +272,7 @@ def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
         read_end, write_end = os.pipe()
         try:
             _grow_pipe(write_end)
-            found = subprocess.Popen(grep_command(grep, patterns, "-e", token), stdin=read_end,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=grep_env())
+            found = GrepPipeline(grep, patterns, droppers, ["-e", token], stdin=read_end)
         except BaseException:
             os.close(write_end)
             raise
@@ -289,7 +285,6 @@ def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
         feeder.start()
         result = Found()
         with found:
-            assert found.stdout is not None  # stdout=PIPE
             sentinel = read_grep(found.stdout, droppers, result.offsets, result.numbers,
                                  result.dropped, result.kinds, base=start, limit=end - start,
                                  sentinel=token.encode(), union=compile_union(patterns))
@@ -298,7 +293,7 @@ def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
         feeder.join()
     finally:
         os.close(fd)
-    if found.returncode not in (0, 1) or not sentinel:
+    if not found.succeeded() or not sentinel:
         return None
     result.lines = sentinel - 1
     return result

@@ -659,15 +659,18 @@ def read_grep(
             lines.pop()  # what followed the last newline: kept in tail
         else:
             lines = [data] if data else []
+        first, mixed = len(dropped), False
+        cut_down = [line for line in lines if b":" not in line]
+        if cut_down:  # lines the second grep cut down to their offset: dropped alone
+            dropped.extend(map(base.__add__, map(int, cut_down)))
+            lines = [line for line in lines if b":" in line]
         for line in lines:
-            if b":" not in line[:48]:  # a line the second grep cut down: dropped alone
-                dropped.append(int(line) + base)
-                continue
             # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
             lineno, offset, _ = line[:48].split(b":", 2)
             at = int(offset)
             if limit is not None:
                 if at >= limit:
+                    _in_order(dropped, first, mixed)
                     return int(lineno)
                 if sentinel in line and union is not None and union.search(
                         line, len(lineno) + len(offset) + 2) is None:
@@ -682,6 +685,7 @@ def read_grep(
                     if verdict:
                         break
                 if verdict == "alone":
+                    mixed = bool(cut_down)  # then not in file order behind the cut-down lines
                     dropped.append(at + base)
                     continue
                 if one is not None:
@@ -690,8 +694,18 @@ def read_grep(
             offsets.append(at + base)
             if kinds is not None:
                 kinds.append(kind)
+        _in_order(dropped, first, mixed)
         if not block:
             return 0
+
+
+def _in_order(dropped: array[int], first: int, mixed: bool) -> None:
+    """Put the dropped lines from ``first`` on back in file order, when both greps dropped some.
+
+    The second grep and :meth:`drops` agree (a test holds them to it), so this is a safeguard.
+    """
+    if mixed:
+        dropped[first:] = array("q", sorted(dropped[first:]))
 
 
 def settle(

@@ -389,9 +389,24 @@ def words(value: object) -> str:
 
 
 def certificates(node: Node) -> tuple[ev.CertInfo, ...]:
-    """Every ``"certificate" : {…}`` under ``node``, in order (TLS 1.2 and 1.3 layouts)."""
-    return tuple(cert_info(value) for key, value in pairs(node, lambda k, v: k != "certificate")
-                 if key == "certificate" and isinstance(value, list))
+    """Every ``"certificate" : {…}`` under ``node``, in order (TLS 1.2 and 1.3 layouts).
+
+    A parsed body is one object for every handshake that logs the same text (see
+    :func:`parse_body`), so what is read from it is kept by that object: a dense log sends the
+    same chains hundreds of times. The entry holds the node, so its id is not reused.
+    """
+    known = _CERTIFICATES.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    found = tuple(cert_info(value) for key, value in pairs(node, lambda k, v: k != "certificate")
+                  if key == "certificate" and isinstance(value, list))
+    if len(_CERTIFICATES) >= 512:
+        _CERTIFICATES.clear()
+    _CERTIFICATES[id(node)] = (node, found)
+    return found
+
+
+_CERTIFICATES: dict[int, tuple[Node, tuple[ev.CertInfo, ...]]] = {}
 
 
 def cert_info(node: Node) -> ev.CertInfo:
@@ -451,6 +466,19 @@ class _Base(TypedDict):
     lines: tuple[tuple[int, str], ...]
 
 
+@lru_cache(maxsize=256)
+def _split_names(text: str) -> tuple[tuple[str, ...], str]:
+    """:func:`split_list` of a CA list as printed; a log prints the same list every handshake."""
+    return split_list(text)
+
+
+@lru_cache(maxsize=512)
+def _cited(body: tuple[str, ...], keys: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """The body lines starting with one of ``keys`` (stripped), by index; bodies repeat."""
+    return tuple((i, text.strip()) for i, text in enumerate(body)
+                 if text.strip().startswith(keys))
+
+
 @dataclass(slots=True)
 class Interpreter:
     """Turns the unified records of one file into events; remembers what failed to parse."""
@@ -481,11 +509,8 @@ class Interpreter:
         """Common event fields; ``keys`` pick body lines (by their start) to cite as evidence."""
         lines: tuple[tuple[int, str], ...] = ()
         if keys:
-            lines = tuple(
-                (record.where.line + 1 + i, text.strip())
-                for i, text in enumerate(record.body)
-                if text.strip().startswith(keys)
-            )
+            first = record.where.line + 1
+            lines = tuple((first + i, text) for i, text in _cited(tuple(record.body), keys))
         return {"where": record.where, "thread": record.thread, "time": record.time,
                 "text": record.message, "lines": lines}
 
@@ -553,7 +578,7 @@ class Interpreter:
                 return ev.CertificateRequest(**base, tls13=True, ca_state="absent")
             found = get(ca_ext, "certificate authorities", []) if isinstance(ca_ext, list) else []
             listed: Sequence[NodeItem] = (
-                list(split_list(found)[0])  # printed on one line: "certificate authorities": []
+                list(_split_names(found)[0])  # printed on one line: "certificate authorities": []
                 if isinstance(found, str) else children(found)
             )
             dns = tuple(x for x in listed if isinstance(x, str) and x)
@@ -565,7 +590,7 @@ class Interpreter:
             return ev.CertificateRequest(**base, tls13=True, ca_names=dns,
                                          ca_state=state, ca_split="exact")
         raw = scalar(req, "certificate authorities")
-        names, how = split_list(raw)
+        names, how = _split_names(raw)
         return ev.CertificateRequest(**base, tls13=False, ca_names=names,
                                      ca_state="listed" if names else "empty",
                                      ca_split=how if len(names) > 1 else "exact",

@@ -23,7 +23,7 @@ from loganalyzer.ingest.scanner import (
     MAX_LINE,
     WITH_BODY,
     GrepPipeline,
-    _cut_alone,
+    cut_down,
     grep_env,
     has_pcre,
     read_grep,
@@ -128,16 +128,25 @@ GREP = shutil.which("grep")
 needs_pcre = pytest.mark.skipif(GREP is None or not has_pcre(GREP), reason="grep without -P")
 
 
-def _cut_by_grep(raws: list[bytes]) -> list[bool]:
-    """Which of ``raws``, as grep's first stage prints them, the second grep cuts down."""
+def _cut_by_grep(raws: list[bytes]) -> list[str]:
+    """What the second grep makes of ``raws`` as grep's first stage prints them: ``alone``
+    (cut down to the offset), ``with-body`` (to ``lineno:offset:``) or ``""`` (left whole)."""
     assert GREP is not None
     text = b"".join(b"%d:%d:%s\n" % (i + 1, 1000 * i, raw) for i, raw in enumerate(raws))
-    pattern = _cut_alone(UnifiedDialect().alone_pcre).decode()
+    pattern = cut_down(*UnifiedDialect().drops_pcre).decode()
     out = subprocess.run([GREP, "-a", "-o", "-P", "-e", pattern], input=text,
                          capture_output=True, env=grep_env(), check=True).stdout
-    cut = {int(line) // 1000 for line in out.split(b"\n") if line and b":" not in line}
-    assert out.count(b"\n") == len(raws)  # one line out for every line in
-    return [i in cut for i in range(len(raws))]
+    lines = out.split(b"\n")[:-1]
+    assert len(lines) == len(raws)  # one line out for every line in
+    got = []
+    for i, line in enumerate(lines):
+        if line.isdigit():
+            assert int(line) == 1000 * i
+            got.append("alone")
+        else:
+            assert line.startswith(b"%d:%d:" % (i + 1, 1000 * i))
+            got.append("" if line.split(b":", 2)[2] else "with-body")
+    return got
 
 
 def _sample_lines() -> list[bytes]:
@@ -147,11 +156,11 @@ def _sample_lines() -> list[bytes]:
 
 
 @needs_pcre
-def test_the_second_grep_cuts_what_drops_calls_alone_on_every_real_header() -> None:
+def test_the_second_grep_cuts_down_what_drops_drops_on_every_real_header() -> None:
     raws = _sample_lines()
     cut = _cut_by_grep(raws)
-    assert cut == [UnifiedDialect().drops(r) == "alone" for r in raws]
-    assert any(cut) and not all(cut)
+    assert cut == [UnifiedDialect().drops(r) for r in raws]
+    assert {"", "alone", "with-body"} <= set(cut)
 
 
 @needs_pcre
@@ -159,20 +168,22 @@ def test_the_second_grep_cuts_what_drops_calls_alone_on_every_real_header() -> N
 @given(st.lists(st.tuples(st.sampled_from(_HEADS), _MESSAGES, st.binary(max_size=30),
                           st.booleans(), st.sampled_from([b"", b" (", b" (\r", b"(", b"\r\r"])),
                 min_size=1, max_size=60))
-def test_the_second_grep_cuts_what_drops_calls_alone_on_any_message(
+def test_the_second_grep_cuts_down_what_drops_drops_on_any_message(
         rows: list[tuple[bytes, bytes, bytes, bool, bytes]]) -> None:
     raws = []
     for head, start, rest, key, end in rows:
         middle = unified._KEY_NOT_OF_RAW if key else b""
         msg = (start + rest + middle + end).replace(b"\n", b"")
         raws += [head + msg, head.replace(b"javax", b"x javax.net.ssl|javax", 1) + msg]
-    assert _cut_by_grep(raws) == [UnifiedDialect().drops(r) == "alone" for r in raws]
+    assert _cut_by_grep(raws) == [UnifiedDialect().drops(r) for r in raws]
 
 
 @needs_pcre
 def test_a_line_longer_than_the_reader_takes_is_never_cut_down() -> None:
     head = _HEADS[0]
-    assert _cut_by_grep([head + b"Ignore unsupported cipher suite: " + b"x" * MAX_LINE]) == [False]
+    long = b"x" * MAX_LINE
+    assert _cut_by_grep([head + b"Ignore unsupported cipher suite: " + long,
+                         head + b"Raw read " + long + b" ("]) == ["", ""]
 
 
 @needs_pcre

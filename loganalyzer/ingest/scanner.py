@@ -16,7 +16,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import compress
+from itertools import compress, filterfalse
 from typing import IO, Any, cast
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
@@ -536,8 +536,9 @@ class GrepPipeline:
     The first reads ``args`` (or ``stdin``). The second cuts the lines the one dropper drops
     alone down to their offset. A dense log's candidates are mostly such lines (``Ignore
     unsupported cipher suite``): grep's PCRE judges them in C, where Python took some 3 us a
-    line. The second stage runs when there is one dropper, it offers ``alone_pcre`` (see
-    :attr:`loganalyzer.jsse.unified.UnifiedDialect.alone_pcre`) and grep has ``-P``;
+    line; a line it drops with its body is cut down to ``lineno:offset:``. The second stage
+    runs when there is one dropper, it offers ``drops_pcre`` (see
+    :attr:`loganalyzer.jsse.unified.UnifiedDialect.drops_pcre`) and grep has ``-P``;
     :func:`read_grep` reads either output. Lines longer than :data:`MAX_LINE` are never cut
     down, as :func:`read_grep` never drops them.
     """
@@ -548,13 +549,13 @@ class GrepPipeline:
         self.first = subprocess.Popen(grep_command(grep, patterns, *args), stdin=stdin,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         self.second: subprocess.Popen[bytes] | None = None
-        alone = getattr(droppers[0], "alone_pcre", None) if len(droppers) == 1 else None
+        drops = getattr(droppers[0], "drops_pcre", None) if len(droppers) == 1 else None
         assert self.first.stdout is not None  # stdout=PIPE
         self.stdout: IO[bytes] = self.first.stdout
-        if alone is not None and has_pcre(grep):
+        if drops is not None and has_pcre(grep):
             try:
                 self.second = subprocess.Popen(
-                    _limited([grep, "-a", "-o", "-P", "-e", _cut_alone(alone).decode()]),
+                    _limited([grep, "-a", "-o", "-P", "-e", cut_down(*drops).decode()]),
                     stdin=self.first.stdout, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                     env=env)
             except BaseException:
@@ -581,15 +582,17 @@ class GrepPipeline:
         return all(p.returncode in (0, 1) for p in (self.first, self.second) if p is not None)
 
 
-def _cut_alone(alone: bytes) -> bytes:
-    """The second grep's PCRE: alone-dropped lines print as their offset, any other whole.
+def cut_down(alone: bytes, with_body: bytes) -> bytes:
+    """The second grep's PCRE: dropped lines print cut down, any other whole.
 
-    A line ``lineno:offset:raw`` is cut down when its raw matches ``alone`` and it is not longer
-    than :data:`MAX_LINE` with its newline.
+    A line ``lineno:offset:raw`` not longer than :data:`MAX_LINE` with its newline prints as
+    ``offset`` when its raw matches ``alone``, as ``lineno:offset:`` when it matches
+    ``with_body``.
     """
     whole, rest = divmod(MAX_LINE, 0xFFFF)  # PCRE counts up to 65535
-    too_long = rb"(?:.{65535}){%d}.{%d}" % (whole, rest)
-    return rb"^(?!" + too_long + rb")[0-9]+:\K[0-9]+(?=:" + alone + rb")|^.*"
+    short = rb"^(?!(?:.{65535}){%d}.{%d})" % (whole, rest)
+    return (short + rb"[0-9]+:\K[0-9]+(?=:" + alone + rb")|"
+            + short + rb"[0-9]+:[0-9]+:(?=" + with_body + rb")|^.*")
 
 
 _PCRE: dict[str, bool] = {}
@@ -660,13 +663,13 @@ def read_grep(
         else:
             lines = [data] if data else []
         first, mixed = len(dropped), False
-        cut_down = [line for line in lines if b":" not in line]
-        if cut_down:  # lines the second grep cut down to their offset: dropped alone
-            dropped.extend(map(base.__add__, map(int, cut_down)))
-            lines = [line for line in lines if b":" in line]
+        offsets_only = list(filter(bytes.isdigit, lines))
+        if offsets_only:  # lines the second grep cut down to their offset: dropped alone
+            dropped.extend(map(base.__add__, map(int, offsets_only)))
+            lines = list(filterfalse(bytes.isdigit, lines))
         for line in lines:
             # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
-            lineno, offset, _ = line[:48].split(b":", 2)
+            lineno, offset, head = line[:48].split(b":", 2)
             at = int(offset)
             if limit is not None:
                 if at >= limit:
@@ -676,8 +679,10 @@ def read_grep(
                         line, len(lineno) + len(offset) + 2) is None:
                     continue
             kind = 0
+            if not head:  # cut down by the second grep: a header dropped with its body
+                kind = WITH_BODY
             # a line as long as MAX_LINE with its newline is read cut (see _Reader): kept
-            if droppers and len(line) + bool(block) <= MAX_LINE:
+            elif droppers and len(line) + bool(block) <= MAX_LINE:
                 raw = line[len(lineno) + len(offset) + 2 :]
                 verdict = ""
                 for dropper in droppers:  # the first verdict counts, as in the scan
@@ -685,7 +690,7 @@ def read_grep(
                     if verdict:
                         break
                 if verdict == "alone":
-                    mixed = bool(cut_down)  # then not in file order behind the cut-down lines
+                    mixed = bool(offsets_only)  # then not in file order behind those lines
                     dropped.append(at + base)
                     continue
                 if one is not None:

@@ -121,14 +121,14 @@ class UnifiedDialect:
         return "with-body" if msg.rstrip(b"\r").endswith(b" (") else "alone"
 
     @property
-    def alone_pcre(self) -> bytes:
-        """A PCRE (grep ``-P``) for a raw line that :meth:`drops` calls ``alone``.
+    def drops_pcre(self) -> tuple[bytes, bytes]:
+        """PCREs (grep ``-P``) for a raw line that :meth:`drops` calls ``alone``, ``with-body``.
 
         The same regex pieces, judged as :meth:`drops` judges them: the first
         ``javax.net.ssl|`` only, the header's first parse only (atomic groups), then the tests
-        on the message. A test holds the two to the same verdicts.
+        on the message. A test holds them to the same verdicts.
         """
-        return _ALONE_PCRE
+        return _ALONE_PCRE, _WITH_BODY_PCRE
 
     @staticmethod
     def cuts(raw: bytes) -> bool:
@@ -760,12 +760,14 @@ _RAW_HEADER = re.compile(
 # The same up to the message, which is what follows it (a raw line holds no newline, so the
 # ``(.*)$`` above always matches: both find the same headers).
 _RAW_HEAD = re.compile(_RAW_HEADER.pattern.removesuffix(rb"(.*)$"))
-_ALONE_PCRE = (
+_DROPPED_PCRE = (
     rb"(?>.*?javax\.net\.ssl\|)(?>"
     + _RAW_HEAD.pattern.removeprefix(rb"javax\.net\.ssl\|").replace(rb"[^|]", rb"[^|\n]")
     + rb")(?!" + b"|".join(re.escape(p) for p in _HANDLED_RAW) + rb")"
-    + rb"(?!.*" + re.escape(_KEY_NOT_OF_RAW) + rb")(?!.* \(\r*(?:\n|\z))"
+    + rb"(?!.*" + re.escape(_KEY_NOT_OF_RAW) + rb")"
 )
+_ALONE_PCRE = _DROPPED_PCRE + rb"(?!.* \(\r*(?:\n|\z))"
+_WITH_BODY_PCRE = _DROPPED_PCRE + rb"(?=.* \(\r*(?:\n|\z))"
 _HANDLED_BY_START: dict[bytes, tuple[bytes, ...]] = {}
 for _prefix in _HANDLED_RAW:
     _HANDLED_BY_START[_prefix[:2]] = (*_HANDLED_BY_START.get(_prefix[:2], ()), _prefix)

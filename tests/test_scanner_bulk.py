@@ -67,6 +67,19 @@ def test_messages_equal_split(layout: str) -> None:
             block = b"".join(x + b"\n" for x in lines[start:start + size])
             decoder = LineDecoder(layout)
             assert decoder.messages(block) == _split_each(LineDecoder(layout), block)
+    # one second's lines share their prefix (taken off in one replace); the next second's not
+    same = [
+        b"INFO   | jvm 1    | 2026/11/26 14:17:53 |     \"version\" : \"v3\",",
+        b"INFO   | jvm 1    | 2026/11/26 14:17:53 | ",
+        b"INFO   | jvm 1    | 2026/11/26 14:17:53 | INFO   | jvm 1    | 2026/11/26 14:17:53 | x",
+        b"INFO   | jvm 1    | 2026/11/26 14:17:53 |",
+        b"INFO   | jvm 1    | 2026/11/26 14:17:54 | next second",
+        b"INFO   | jvm 1    | 2026/11/26 14:17:53 |  two spaces",
+    ]
+    for start in range(len(same)):
+        for size in range(1, len(same) - start + 1):
+            block = b"".join(x + b"\n" for x in same[start:start + size])
+            assert LineDecoder(layout).messages(block) == _split_each(LineDecoder(layout), block)
 
 
 def test_messages_with_a_foreign_prefix_learned() -> None:

@@ -222,19 +222,30 @@ class LineDecoder:
         set and no foreign prefix learned, and the layout's prefix on every line. A dense log's
         record bodies are read so, thousands of lines at a time.
         """
-        raws = block.split(b"\n")
-        raws.pop()  # what follows the last newline: nothing
+        lines = block.count(b"\n")
         if (self._foreign is None and self._layout is not None and self._layout != "syslog"
                 and block.isascii() and not _unsafe(block)):
             text = block.decode("ascii")
             regex = self._regex
             if regex is None:  # M, plain: the whole line is the message
                 return text.split("\n")[:-1]
+            text = "\n" + text
+            # A body is mostly logged within one second: every line then starts with the same
+            # prefix, and taking it off is one C replace. The layout regex read the first line's
+            # prefix to its last space and looked at no character after it, so it reads the
+            # same prefix on every line that starts with it.
+            head = regex.match(text, 1, text.find("\n", 1))
+            if head is not None and head.end() > 1 and text[head.end() - 1] == " ":
+                prefix = text[: head.end()]
+                if text.count(prefix) == lines:
+                    return text.replace(prefix, "\n")[1:].split("\n")[:-1]
             bulk = _bulk_regex(regex)
-            stripped, n = bulk.subn("\n", "\n" + text)
+            stripped, n = bulk.subn("\n", text)
             # every line had its prefix, and no prefix ran over the end of its line
-            if n == len(raws) and stripped.count("\n") == len(raws) + 1:
+            if n == lines and stripped.count("\n") == lines + 1:
                 return stripped[1:].split("\n")[:-1]
+        raws = block.split(b"\n")
+        raws.pop()  # what follows the last newline: nothing
         return [self.split(decode_text(raw))[1] for raw in raws]
 
     # -- internals ----------------------------------------------------------------------------

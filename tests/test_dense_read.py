@@ -208,3 +208,19 @@ def test_the_second_grep_changes_nothing_the_scan_is_given(tmp_path: Path) -> No
         got.append((list(o), list(n), list(d), list(k)))
     assert got[0] == got[1]
     assert len(got[0][2]) > 1000  # the alone-dropped lines of the captures
+
+
+@pytest.mark.skipif(scanner._re2 is None, reason="google-re2 not installed")
+@given(st.lists(st.sampled_from([b"abc", b")", b" ) \r", b"javax.net.ssl|", b"\n", b"x\x0b",
+                                 b"\xff", b""]), max_size=30), st.integers(0, 40))
+def test_the_direct_re2_search_starts_where_re_does(parts: list[bytes], pos: int) -> None:
+    """The scanner's RE2 searches (run without google-re2's layer) find the leftmost match."""
+    buf = b"".join(parts)
+    end = UnifiedDialect.end_pattern
+    for plain, fast in ((end, scanner._fast(end)), (scanner._run_stop(end).pattern, None)):
+        if fast is None:
+            fast = scanner._run_stop(end)
+            plain = re.compile(plain, end.flags)
+        assert isinstance(fast, scanner._Re2Search)
+        want, got = plain.search(buf, pos), fast.search(buf, pos)
+        assert (want and want.start()) == (got and got.start())

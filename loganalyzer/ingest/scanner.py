@@ -26,7 +26,9 @@ from loganalyzer.ingest.streams import ByteStream
 
 try:  # a dependency; if it cannot be installed, re gives the same results ~25x slower
     import re2 as _re2
-except ImportError:  # re finds the same candidate lines; it tries every branch at every byte
+
+    _UNANCHORED = _re2._Anchor.UNANCHORED
+except (ImportError, AttributeError):  # re finds the same candidate lines, trying every branch
     _re2 = None
 
 BLOCK = 1 << 20
@@ -764,11 +766,50 @@ def compile_union(patterns: Sequence[bytes]) -> re.Pattern[bytes]:
     union = b"|".join(patterns)
     if _re2 is not None:
         try:
-            compiled: re.Pattern[bytes] = _re2.compile(union)
-            return compiled
+            return _direct(_re2.compile(union))
         except Exception:  # noqa: BLE001 - a pattern RE2 cannot run (lookaround) falls back
             pass
     return re.compile(union)
+
+
+class _Start:
+    """Where an RE2 match starts: all the scanner reads of a match."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self, at: int) -> None:
+        self._at = at
+
+    def start(self) -> int:
+        return self._at
+
+
+class _Re2Search:
+    """An RE2 regex's ``search(buf, pos)``, without google-re2's Python layer.
+
+    That layer makes a generator and a match object per call, several times the cost of the
+    search itself over a short body; a dense log makes tens of thousands of such calls.
+    """
+
+    __slots__ = ("_match", "flags", "pattern")
+
+    def __init__(self, compiled: Any) -> None:
+        self._match = compiled._regexp.Match
+        self.pattern, self.flags = compiled.pattern, 0
+
+    def search(self, buf: bytes, pos: int = 0) -> _Start | None:
+        at = self._match(_UNANCHORED, buf, pos, len(buf))[0][0]
+        return None if at < 0 else _Start(at)
+
+
+def _direct(compiled: Any) -> re.Pattern[bytes]:
+    """``compiled`` (RE2) searched directly where google-re2's internals are as expected."""
+    try:
+        direct = _Re2Search(compiled)
+        direct.search(b"")  # the internal call as this module makes it
+    except (AttributeError, TypeError, IndexError):  # another google-re2: keep its layer
+        return cast("re.Pattern[bytes]", compiled)
+    return cast("re.Pattern[bytes]", direct)
 
 
 def _collect_body(
@@ -846,7 +887,7 @@ def _fast(pattern: re.Pattern[bytes]) -> re.Pattern[bytes]:
         if _re2 is not None and not pattern.flags & ~(re.M | re.ASCII):
             inline = b"(?m)" + pattern.pattern if pattern.flags & re.M else pattern.pattern
             try:
-                fast = _re2.compile(inline)
+                fast = _direct(_re2.compile(inline))
             except Exception:  # noqa: BLE001 - a pattern RE2 cannot run stays with re
                 fast = pattern
         _FAST[key] = fast

@@ -100,7 +100,11 @@ class UnifiedDialect:
         cut out and dropped, not stored.
         """
         message = record.message
-        return message.startswith(_HANDLED) or _KEY_NOT_OF.search(message) is not None
+        if message.startswith(_HANDLED):
+            # a record-layer write is read only when it writes an alert: a dense log has
+            # seven others per handshake
+            return not message.startswith("WRITE: ") or _WRITE_ALERT.match(message) is not None
+        return _KEY_NOT_OF.search(message) is not None
 
     def drops(self, raw: bytes) -> str:
         """Whether a raw candidate line heads a record no handler reads.
@@ -116,7 +120,10 @@ class UnifiedDialect:
             return ""
         msg = raw[m.end() :]
         handled = _HANDLED_BY_START.get(msg[:2])
-        if handled is not None and msg.startswith(handled) or _KEY_NOT_OF_RAW in msg:
+        if handled is not None and msg.startswith(handled) and (
+                not msg.startswith(b"WRITE: ") or _WRITE_ALERT_RAW.match(msg)):
+            return ""  # as keeps_record: of the record-layer writes only an alert's is read
+        if _KEY_NOT_OF_RAW in msg:
             return ""
         return "with-body" if msg.rstrip(b"\r").endswith(b" (") else "alone"
 
@@ -760,10 +767,13 @@ _RAW_HEADER = re.compile(
 # The same up to the message, which is what follows it (a raw line holds no newline, so the
 # ``(.*)$`` above always matches: both find the same headers).
 _RAW_HEAD = re.compile(_RAW_HEADER.pattern.removesuffix(rb"(.*)$"))
+_WRITE_ALERT_RAW = re.compile(_WRITE_ALERT.pattern.removeprefix("^").replace(
+    "(?P<alert>", "(?:").encode())
 _DROPPED_PCRE = (
     rb"(?>.*?javax\.net\.ssl\|)(?>"
     + _RAW_HEAD.pattern.removeprefix(rb"javax\.net\.ssl\|").replace(rb"[^|]", rb"[^|\n]")
-    + rb")(?!" + b"|".join(re.escape(p) for p in _HANDLED_RAW) + rb")"
+    + rb")(?!" + b"|".join(re.escape(p) if p != b"WRITE: " else _WRITE_ALERT_RAW.pattern
+                           for p in _HANDLED_RAW) + rb")"
     + rb"(?!.*" + re.escape(_KEY_NOT_OF_RAW) + rb")"
 )
 _ALONE_PCRE = _DROPPED_PCRE + rb"(?!.* \(\r*(?:\n|\z))"

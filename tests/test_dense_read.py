@@ -6,6 +6,7 @@ header verdict that looks the handled prefixes up by their first bytes (``drops`
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -16,8 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loganalyzer.errors import Location
 from loganalyzer.ingest import scanner
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
+from loganalyzer.ingest.records import Record, Thread
 from loganalyzer.ingest.scanner import (
     CUT,
     MAX_LINE,
@@ -229,3 +232,14 @@ def test_the_direct_re2_search_starts_where_re_does(parts: list[bytes], pos: int
         assert isinstance(fast, scanner._Re2Search)
         want, got = plain.search(buf, pos), fast.search(buf, pos)
         assert (want and want.start()) == (got and got.start())
+
+
+def test_a_record_ended_by_hand_is_the_record_dataclasses_replace_makes() -> None:
+    """``_ended`` names every field of Record; a field added there must be added to it too."""
+    record = Record("unified", Location("x.log", 3), 3, Thread(2, "main", "1f"), None, "DEBUG",
+                    "SSLSocketImpl.java:1", "Received alert message", ("a",), False, True)
+    ended = scanner._ended(record, ("b", "c"), 9, True)
+    assert ended == dataclasses.replace(record, body=("b", "c"), end_line=9, truncated=True)
+    assert [f.name for f in dataclasses.fields(Record)] == [
+        "dialect", "where", "end_line", "thread", "time", "level", "caller", "message", "body",
+        "truncated", "has_body"]

@@ -15,7 +15,7 @@ import subprocess
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import compress, filterfalse
 from typing import IO, Any, cast
 
@@ -343,7 +343,11 @@ def scan(
                         return
                 else:
                     here = reader.position()
-                    nxt = next((c for c in located.candidates if c[0] >= here), None)
+                    for nxt in located.candidates:  # the next one the reading has not passed
+                        if nxt[0] >= here:
+                            break
+                    else:
+                        nxt = None
                     # the lines grep's output showed to head records dropped alone, which
                     # the scan would have met on its way to the next candidate
                     result.seen += located.dropped_between(here, None if nxt is None else nxt[0])
@@ -474,10 +478,12 @@ class Located:
 
         Calls come with ``start`` growing, so each line is counted once.
         """
-        first = max(self._counted, bisect_left(self.dropped, start))
-        last = len(self.dropped) if stop is None else bisect_left(self.dropped, stop, first)
-        self._counted = max(self._counted, last)
-        return max(0, last - first)
+        dropped, counted = self.dropped, self._counted
+        first = bisect_left(dropped, start, counted)  # none before ``counted`` is counted again
+        last = len(dropped) if stop is None else bisect_left(dropped, stop, first)
+        if last > counted:
+            self._counted = last
+        return last - first
 
 
 def grep_candidates(
@@ -841,7 +847,7 @@ def _collect_body(
     while True:
         if end is not None and not keep:
             if not reader.seek_candidate(_fast(end)):
-                return replace(record, end_line=reader.lineno, truncated=True), None
+                return _ended(record, record.body, reader.lineno, True), None
         if stop is not None and messages is not None:
             run = reader.take_lines(stop)
             if run:
@@ -850,7 +856,7 @@ def _collect_body(
                 continue
         got = reader.next_line()
         if got is None:
-            return replace(record, body=tuple(body), end_line=last, truncated=True), None
+            return _ended(record, tuple(body), last, True), None
         if hint is not None and not hint(got[1]):
             body.append(message(got[1]))  # only reached when the body is kept
             last = got[0]
@@ -862,13 +868,20 @@ def _collect_body(
                 body.append(line.message)
             last = line.lineno
             if not keep and line.lineno - record.where.line > MAX_SKIPPED_BODY:
-                return replace(record, end_line=last, truncated=True), None
+                return _ended(record, record.body, last, True), None
         elif verdict == "close":
-            return replace(record, body=tuple(body), end_line=line.lineno), None
+            return _ended(record, tuple(body), line.lineno), None
         elif verdict == "stop":
-            return replace(record, body=tuple(body), end_line=last), line
+            return _ended(record, tuple(body), last), line
         else:  # cut
-            return replace(record, body=tuple(body), end_line=last, truncated=True), line
+            return _ended(record, tuple(body), last, True), line
+
+
+def _ended(record: Record, body: tuple[str, ...], end_line: int, truncated: bool = False
+           ) -> Record:
+    """``record`` with its body and end: ``dataclasses.replace`` without its field walk."""
+    return Record(record.dialect, record.where, end_line, record.thread, record.time,
+                  record.level, record.caller, record.message, body, truncated, record.has_body)
 
 
 _FAST: dict[tuple[bytes, int], re.Pattern[bytes]] = {}

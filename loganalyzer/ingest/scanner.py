@@ -598,9 +598,9 @@ def cut_down(alone: bytes, with_body: bytes) -> bytes:
     ``with_body``.
     """
     whole, rest = divmod(MAX_LINE, 0xFFFF)  # PCRE counts up to 65535
-    short = rb"^(?!(?:.{65535}){%d}.{%d})" % (whole, rest)
-    return (short + rb"[0-9]+:\K[0-9]+(?=:" + alone + rb")|"
-            + short + rb"[0-9]+:[0-9]+:(?=" + with_body + rb")|^.*")
+    short = rb"(?!(?:.{65535}){%d}.{%d})" % (whole, rest)
+    return (rb"^(?:" + short + rb"(?:[0-9]+:\K[0-9]+(?=:" + alone + rb")|[0-9]+:[0-9]+:(?="
+            + with_body + rb"))|.*)")
 
 
 _PCRE: dict[str, bool] = {}

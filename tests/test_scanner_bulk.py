@@ -121,11 +121,17 @@ def test_dropped_lines_are_counted_once(tmp_path: Path, monkeypatch: pytest.Monk
     assert all(f.get("records", 1) > 0 for f in files)
 
 
-def test_dropped_between_counts_each_line_once() -> None:
+def test_dropped_lines_are_passed_once_each() -> None:
     from array import array
 
-    located = scanner.Located(iter(()), 0, 0, array("q", [10, 20, 30, 40]))
-    assert located.dropped_between(0, 15) == 1
-    assert located.dropped_between(5, 35) == 2  # 10 was counted already
-    assert located.dropped_between(36, None) == 1
-    assert located.dropped_between(0, None) == 0
+    located = scanner.Located(array("q", [100, 200, 300]), array("q", [1, 2, 3]), 3, 400,
+                              array("q", [1, 2, 0, 4]))
+    assert located.next_from(0) == 0 and located.passed(0) == 1
+    assert located.next_from(150) == 1 and located.passed(1) == 2
+    assert located.passed(1) == 0  # counted already
+    assert located.next_from(301) == 3 and located.passed(3) == 4  # candidate 2's gap is 0
+    assert located.is_candidate(200) and not located.is_candidate(201)
+    share = located.share(1, 3)
+    assert list(share.offsets) == [200, 300] and list(share.gaps) == [0, 0, 4]
+    assert list(located.share(0, 2).gaps) == [1, 2, 0]
+    assert list(scanner.Located(array("q", [5]), array("q", [1]), 1, 9).gaps) == [0, 0]

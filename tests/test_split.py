@@ -207,21 +207,24 @@ def test_ranges_hold_every_line_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert ranges[0][0] == 0 and ranges[-1][1] == len(text)
     assert all(text[a - 1 : a] == b"\n" for a, _ in ranges[1:])
     assert line_start in [a for a, _ in ranges]
-    offsets, numbers, dropped, kinds, lines = array("q"), array("q"), array("q"), array("b"), 0
+    offsets, numbers, kinds, gaps, lines = array("q"), array("q"), array("b"), array("q", [0]), 0
     for start, end in ranges:
         found = split.find_range(str(log), start, end, patterns, droppers)
         assert found is not None
         assert found.lines == text.count(b"\n", start, end) + (end == len(text))
+        assert len(found.gaps) == len(found.offsets) + 1
         offsets += found.offsets
         numbers += array("q", [lines + n for n in found.numbers])
-        dropped += found.dropped
         kinds += found.kinds
+        gaps[-1] += found.gaps[0]  # a range's last gap and the next one's first are one
+        gaps += found.gaps[1:]
         lines += found.lines
     # a range cannot see the line after its last, so the with-body drops settle on the whole
-    settled, numbers, dropped = settle(offsets, numbers, kinds, dropped)
+    settled, numbers, gaps = settle(offsets, numbers, kinds, gaps)
     assert len(settled) < len(offsets)  # some hex dumps were moved over
-    assert list(whole.candidates) == list(zip(settled, numbers))
-    assert list(whole.dropped) == list(dropped) and whole.lines == lines
+    assert whole.candidates == list(zip(settled, numbers))
+    assert list(whole.gaps) == list(gaps) and whole.lines == lines
+    assert sum(gaps) > 100  # the noise headers of the captures
     monkeypatch.delattr(os, "splice")  # not Linux: the range is copied into grep's pipe
     start, end = ranges[1]
     copied = split.find_range(str(log), start, end, patterns, droppers)
@@ -314,18 +317,13 @@ def _parts(log: Path, share: int) -> list[ScanResult]:
     """The two part scans split_scan merges, run here."""
     dialects = _dialects()
     located = _located(log)
-    pairs = list(located.candidates)
-    offsets = array("q", [o for o, _ in pairs])
-    numbers = array("q", [n for _, n in pairs])
+    offsets, numbers = located.offsets, located.numbers
     results = []
-    for k, (first, upto) in enumerate([(0, len(pairs)), (share, len(pairs))]):
+    for k, (first, upto) in enumerate([(0, len(offsets)), (share, len(offsets))]):
         part = (Part(0, 1, stop=offsets[share]) if k == 0 else
                 Part(offsets[first], numbers[first], JVM_BASE, marks=True))
-        low = 0 if k == 0 else bisect_left(located.dropped, offsets[first])
-        results.append(split.scan_part(
-            str(log), str(log), dialects,
-            Located(iter(()), located.lines, located.size, located.dropped[low:]),
-            offsets[first:upto], numbers[first:upto], part))
+        results.append(split.scan_part(str(log), str(log), dialects,
+                                       located.share(first, upto), part))
     return results
 
 

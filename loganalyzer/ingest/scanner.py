@@ -13,10 +13,10 @@ import re
 import shutil
 import subprocess
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, filterfalse
+from itertools import compress
 from typing import IO, Any, cast
 
 from loganalyzer.errors import Location, Problem, debug_enabled, internal_problem
@@ -115,6 +115,8 @@ class _Reader:
         self.eof = False
         self.nbytes = 0
         self.base = 0  # offset in the input of buf[0]
+        # told of every line next_line hands out, with its offset (see scan's ``watch``)
+        self.watch: Callable[[int, bytes], None] | None = None
 
     def position(self) -> int:
         """Offset in the input of the next unread byte."""
@@ -187,12 +189,16 @@ class _Reader:
                 if self.pos < len(self.buf):
                     self._count_to(self.pos)
                     raw = self.buf[self.pos :]
+                    if self.watch is not None:
+                        self.watch(self.base + self.pos, raw)
                     self.pos = self.counted = len(self.buf)
                     self.lineno += 1
                     return self.lineno, raw
                 return None
         self._count_to(self.pos)
         raw = self.buf[self.pos : end]
+        if self.watch is not None:
+            self.watch(self.base + self.pos, raw)
         self.pos = self.counted = end + 1
         self.lineno += 1
         if len(raw) > MAX_LINE:
@@ -327,8 +333,22 @@ def scan(
         return (at[0], at[1], result.seen, jvms.current, len(decoder.foreign),
                 len(result.records), len(result.problems))
 
+    consumed = 0  # dropped lines the scan read itself since it last took a candidate
+
+    def watch(offset: int, raw: bytes) -> None:
+        """Count a line the reading goes through that grep's candidates count as dropped."""
+        nonlocal consumed
+        for dropper in droppers:  # as read_grep judges it
+            if dropper.drops(raw):
+                if located is not None and not located.is_candidate(offset):
+                    consumed += 1
+                return
+
+    watching = watch if located is not None and droppers else None
+    reader.watch = watching
+
     def lines() -> Iterator[Line]:
-        nonlocal pending, pending_raw, marking
+        nonlocal pending, pending_raw, marking, consumed
         while True:
             if pending is not None:
                 line, pending = pending, None
@@ -341,18 +361,16 @@ def scan(
                 if located is None:
                     if not reader.seek_candidate(union):
                         return
+                    got = reader.next_line()
                 else:
-                    here = reader.position()
-                    for nxt in located.candidates:  # the next one the reading has not passed
-                        if nxt[0] >= here:
-                            break
-                    else:
-                        nxt = None
-                    # the lines grep's output showed to head records dropped alone, which
-                    # the scan would have met on its way to the next candidate
-                    result.seen += located.dropped_between(here, None if nxt is None else nxt[0])
-                    if nxt is None:
+                    j = located.next_from(reader.position())
+                    # the lines dropped on the way to the next candidate, but those the scan
+                    # read itself (it counted them, or they were body lines)
+                    result.seen += located.passed(j) - consumed
+                    consumed = 0
+                    if j == len(located.offsets):
                         return
+                    nxt = (located.offsets[j], located.numbers[j])
                     if stop is not None and nxt[0] >= stop:
                         result.stopped = mark(nxt)
                         return
@@ -360,7 +378,9 @@ def scan(
                         result.marks.append(mark(nxt))
                         marking = len(result.marks) < MAX_MARKS
                     reader.jump(*nxt)
-                got = reader.next_line()
+                    reader.watch = None  # the candidate itself is no dropped line
+                    got = reader.next_line()
+                    reader.watch = watching
                 if got is None:
                     return
             verdict = ""
@@ -459,31 +479,65 @@ keeps only its start (see MAX_LINE).
 
 @dataclass(slots=True)
 class Located:
-    """Candidate lines of a file as (byte offset, line number), in file order; and its size.
+    """Candidate lines of a file as byte offsets and line numbers, in file order; and its size.
 
-    ``dropped`` holds, in file order, the offsets of candidate lines left out of
-    ``candidates`` because a dialect drops them alone (a record nothing reads, with no body), or
-    drops them with a body no candidate lies in (see :func:`settle`): the scan counts them as it
-    passes them (:meth:`dropped_between`) instead of visiting each.
+    ``gaps[i]`` counts the candidate lines between candidate ``i - 1`` and candidate ``i`` that
+    were left out because a dialect drops them alone (a record nothing reads, with no body), or
+    drops them with a body no candidate lies in (see :func:`settle`); ``gaps[-1]`` counts those
+    after the last candidate. The scan counts them as it passes them (:meth:`passed`) instead of
+    visiting each; the ones it reads itself (a header that cuts a body) it tells apart with
+    :meth:`is_candidate`, so each is counted once.
     """
 
-    candidates: Iterator[tuple[int, int]]
+    offsets: array[int]
+    numbers: array[int]
     lines: int
     size: int
-    dropped: array[int] = field(default_factory=lambda: array("q"))
-    _counted: int = 0  # dropped lines before this index are counted
+    gaps: array[int] = field(default_factory=lambda: array("q"))
+    _next: int = 0  # candidates before this index lie behind the reading
+    _counted: int = 0  # gaps before this index are counted
 
-    def dropped_between(self, start: int, stop: int | None) -> int:
-        """How many dropped lines lie at ``start`` or after, before ``stop`` (None: the end).
+    def __post_init__(self) -> None:
+        if len(self.gaps) != len(self.offsets) + 1:  # none dropped
+            self.gaps = array("q", bytes(8 * (len(self.offsets) + 1)))
 
-        Calls come with ``start`` growing, so each line is counted once.
+    @property
+    def candidates(self) -> list[tuple[int, int]]:
+        """The candidate lines as (byte offset, line number)."""
+        return list(zip(self.offsets, self.numbers))
+
+    def next_from(self, here: int) -> int:
+        """The first candidate at byte ``here`` or after; ``len(offsets)`` when none is left."""
+        i, offsets = self._next, self.offsets
+        n = len(offsets)
+        while i < n and offsets[i] < here:
+            i += 1
+        self._next = i
+        return i
+
+    def passed(self, upto: int) -> int:
+        """The dropped lines before candidate ``upto`` not counted yet.
+
+        At ``upto == len(offsets)``: all that are left.
         """
-        dropped, counted = self.dropped, self._counted
-        first = bisect_left(dropped, start, counted)  # none before ``counted`` is counted again
-        last = len(dropped) if stop is None else bisect_left(dropped, stop, first)
-        if last > counted:
-            self._counted = last
-        return last - first
+        counted = self._counted
+        if upto < counted:
+            return 0
+        self._counted = upto + 1
+        return sum(self.gaps[counted : upto + 1])
+
+    def is_candidate(self, offset: int) -> bool:
+        i = bisect_left(self.offsets, offset)
+        return i < len(self.offsets) and self.offsets[i] == offset
+
+    def share(self, first: int, upto: int) -> Located:
+        """Candidates ``first`` to ``upto`` (not included), for a scan that starts at ``first``.
+
+        The lines dropped before ``first`` are not its to count, unless it starts the file.
+        """
+        before = self.gaps[0] if first == 0 else 0
+        return Located(self.offsets[first:upto], self.numbers[first:upto], self.lines,
+                       self.size, array("q", [before]) + self.gaps[first + 1 : upto + 1])
 
 
 def grep_candidates(
@@ -493,9 +547,10 @@ def grep_candidates(
 
     grep searches literal sets at memory speed (its -c over a 1 GB sparse log takes 0.4 s;
     RE2 from Python about 2 s, re 60 s), and ``-n -b`` gives each line's number and byte
-    offset, so the file is never counted through in Python; ``wc -l`` counts its lines at the
-    same time. Returns None (the caller scans in process) when grep is missing, fails, the
-    file is small, or ``LOGANALYZER_GREP=never``; ``always`` uses it for any size (tests).
+    offset, so the file is never counted through in Python; a sentinel line after the file
+    tells its number of lines (see :func:`.split.find_range`). Returns None (the caller scans
+    in process) when grep is missing, fails, the file is small, or ``LOGANALYZER_GREP=never``;
+    ``always`` uses it for any size (tests).
 
     Memory stays bounded whatever the line lengths. grep holds each line whole (a 1 GiB line
     took it 2 GiB), so it runs under an address-space limit (:data:`GREP_MEMORY`): a line too
@@ -504,51 +559,37 @@ def grep_candidates(
     ``lineno:offset:`` start is kept.
 
     A line that one of ``droppers`` drops alone (``drops`` gives ``"alone"``: most header lines
-    of a dense log) is read from grep's output and kept only as an offset (:class:`Located`), so
-    the scan neither seeks to it nor reads it again.
+    of a dense log) is only counted (:class:`Located`), so the scan neither seeks to it nor
+    reads it again.
     """
     mode = os.environ.get("LOGANALYZER_GREP", "auto")
-    grep, wc = shutil.which("grep"), shutil.which("wc")
     try:
         size = os.path.getsize(file_path)
     except OSError:
         return None
-    if mode == "never" or not grep or not wc or (mode != "always" and size < GREP_MIN_BYTES):
+    if mode == "never" or (mode != "always" and size < GREP_MIN_BYTES):
         return None
-    env = grep_env()
-    offsets, numbers = array("q"), array("q")  # compact: a dense log has ~1,400 per MB
-    dropped, kinds = array("q"), array("b")
-    try:
-        counter = subprocess.Popen([wc, "-l", file_path], stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, env=env)
-        with GrepPipeline(grep, patterns, droppers, [file_path]) as found:
-            read_grep(found.stdout, droppers, offsets, numbers, dropped, kinds)
-        counted, _ = counter.communicate()
-    except (OSError, ValueError):
+    from loganalyzer.ingest.split import find_range  # the whole file is one range
+
+    found = find_range(file_path, 0, size, patterns, droppers)
+    if found is None:
         return None
-    if not found.succeeded() or counter.returncode != 0:
-        return None
-    offsets, numbers, dropped = settle(offsets, numbers, kinds, dropped)
-    candidates = zip(offsets, numbers)
-    lines = int(counted.split()[0])
-    if size:
-        with open(file_path, "rb") as f:
-            f.seek(size - 1)
-            lines += f.read(1) != b"\n"  # a last line without its newline
-    return Located(candidates, lines, size, dropped)
+    offsets, numbers, gaps = settle(found.offsets, found.numbers, found.kinds, found.gaps)
+    return Located(offsets, numbers, found.lines, size, gaps)
 
 
 class GrepPipeline:
-    """``grep -n -b`` of the prefilter union, and a second grep that cuts alone-dropped lines.
+    """``grep -n -b`` of the prefilter union, and a second grep that leaves out dropped lines.
 
-    The first reads ``args`` (or ``stdin``). The second cuts the lines the one dropper drops
-    alone down to their offset. A dense log's candidates are mostly such lines (``Ignore
-    unsupported cipher suite``): grep's PCRE judges them in C, where Python took some 3 us a
-    line; a line it drops with its body is cut down to ``lineno:offset:``. The second stage
-    runs when there is one dropper, it offers ``drops_pcre`` (see
-    :attr:`loganalyzer.jsse.unified.UnifiedDialect.drops_pcre`) and grep has ``-P``;
-    :func:`read_grep` reads either output. Lines longer than :data:`MAX_LINE` are never cut
-    down, as :func:`read_grep` never drops them.
+    The first reads ``args`` (or ``stdin``). The second leaves out the lines the one dropper
+    drops alone, and cuts a line it drops with its body down to ``lineno:offset:``; it prints
+    each line it keeps behind its number in the first grep's output (``-n``), so the lines left
+    out between two are counted from the numbers. A dense log's candidates are mostly such
+    lines (``Ignore unsupported cipher suite``): grep's PCRE judges them in C, where Python took
+    some 3 us a line. The second stage runs when there is one dropper, it offers
+    ``drops_pcre`` (see :attr:`loganalyzer.jsse.unified.UnifiedDialect.drops_pcre`) and grep
+    has ``-P``; ``indexed`` says it does, and :func:`read_grep` reads either output. Lines
+    longer than :data:`MAX_LINE` are never left out, as :func:`read_grep` never drops them.
     """
 
     def __init__(self, grep: str, patterns: Sequence[bytes], droppers: Sequence[Dropping],
@@ -560,10 +601,11 @@ class GrepPipeline:
         drops = getattr(droppers[0], "drops_pcre", None) if len(droppers) == 1 else None
         assert self.first.stdout is not None  # stdout=PIPE
         self.stdout: IO[bytes] = self.first.stdout
+        self.indexed = False
         if drops is not None and has_pcre(grep):
             try:
                 self.second = subprocess.Popen(
-                    _limited([grep, "-a", "-o", "-P", "-e", cut_down(*drops).decode()]),
+                    _limited([grep, "-a", "-n", "-o", "-P", "-e", cut_down(*drops).decode()]),
                     stdin=self.first.stdout, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                     env=env)
             except BaseException:
@@ -573,7 +615,7 @@ class GrepPipeline:
             finally:
                 self.first.stdout.close()  # the second grep holds it now
             assert self.second.stdout is not None  # stdout=PIPE
-            self.stdout = self.second.stdout
+            self.stdout, self.indexed = self.second.stdout, True
 
     def __enter__(self) -> GrepPipeline:
         return self
@@ -591,16 +633,16 @@ class GrepPipeline:
 
 
 def cut_down(alone: bytes, with_body: bytes) -> bytes:
-    """The second grep's PCRE: dropped lines print cut down, any other whole.
+    """The second grep's PCRE: dropped-alone lines print nothing, any other whole or cut down.
 
-    A line ``lineno:offset:raw`` not longer than :data:`MAX_LINE` with its newline prints as
-    ``offset`` when its raw matches ``alone``, as ``lineno:offset:`` when it matches
-    ``with_body``.
+    Of the lines ``lineno:offset:raw`` not longer than :data:`MAX_LINE` with their newline, one
+    whose raw matches ``alone`` has no match, one matching ``with_body`` prints as
+    ``lineno:offset:``.
     """
     whole, rest = divmod(MAX_LINE, 0xFFFF)  # PCRE counts up to 65535
     short = rb"(?!(?:.{65535}){%d}.{%d})" % (whole, rest)
-    return (rb"^(?:" + short + rb"(?:[0-9]+:\K[0-9]+(?=:" + alone + rb")|[0-9]+:[0-9]+:(?="
-            + with_body + rb"))|.*)")
+    return (rb"^(?!" + short + rb"[0-9]+:[0-9]+:" + alone + rb")(?:" + short
+            + rb"[0-9]+:[0-9]+:(?=" + with_body + rb")|.*)")
 
 
 _PCRE: dict[str, bool] = {}
@@ -648,19 +690,25 @@ GREP_READ = 1 << 18  # grep's output is read in blocks this size and cut into li
 
 def read_grep(
     output: IO[bytes], droppers: Sequence[Dropping], offsets: array[int],
-    numbers: array[int], dropped: array[int], kinds: array[int] | None = None, base: int = 0,
-    limit: int | None = None, sentinel: bytes = b"", union: re.Pattern[bytes] | None = None,
+    numbers: array[int], kinds: array[int], gaps: array[int], *, indexed: bool = False,
+    base: int = 0, limit: int | None = None, sentinel: bytes = b"",
+    union: re.Pattern[bytes] | None = None,
 ) -> int:
-    """Fill ``offsets``, ``numbers`` and ``dropped`` (see :class:`Located`) from grep's lines.
+    """Fill ``offsets``, ``numbers``, ``kinds`` and ``gaps`` (see :class:`Located`) from grep.
 
     ``kinds`` gets one entry per candidate, for :func:`settle`: :data:`CUT` or
-    :data:`WITH_BODY` when there is one dropper, else 0. ``base`` is added to each offset. With
-    ``limit``, the first line at or past it (a sentinel line appended to the input, see
-    :mod:`.split`) ends the reading and its number is returned (else 0); a line before it
-    holding ``sentinel`` is a candidate only if ``union`` finds a match in it.
+    :data:`WITH_BODY` when there is one dropper, else 0. ``gaps`` gets the count of dropped
+    lines before each candidate; the count after the last is left to the caller, in
+    ``gaps[-1]`` (``gaps`` is given with one entry, usually 0, and ends with one more entry than
+    there are candidates). ``indexed``: the output is :class:`GrepPipeline`'s second stage's.
+    ``base`` is added to each offset. With ``limit``, the first line at or past it (a sentinel
+    line appended to the input, see :mod:`.split`) ends the reading and its number is returned
+    (else 0); a line before it holding ``sentinel`` is a candidate only if ``union`` finds a
+    match in it.
     """
     one = droppers[0] if len(droppers) == 1 else None
     tail = b""
+    last = 0  # the index, in the first grep's output, of the last line read
     while True:
         block = output.read(GREP_READ)
         data = tail + block
@@ -670,22 +718,21 @@ def read_grep(
             lines.pop()  # what followed the last newline: kept in tail
         else:
             lines = [data] if data else []
-        first, mixed = len(dropped), False
-        offsets_only = list(filter(bytes.isdigit, lines))
-        if offsets_only:  # lines the second grep cut down to their offset: dropped alone
-            dropped.extend(map(base.__add__, map(int, offsets_only)))
-            lines = list(filterfalse(bytes.isdigit, lines))
         for line in lines:
+            if indexed:
+                index, line = line.split(b":", 1)
+                at_index = int(index)
+                gaps[-1] += at_index - last - 1  # the lines the second grep left out
+                last = at_index
             # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
             lineno, offset, head = line[:48].split(b":", 2)
             at = int(offset)
             if limit is not None:
                 if at >= limit:
-                    _in_order(dropped, first, mixed)
                     return int(lineno)
                 if sentinel in line and union is not None and union.search(
                         line, len(lineno) + len(offset) + 2) is None:
-                    continue
+                    continue  # a match of the sentinel alone: no candidate, and not dropped
             kind = 0
             if not head:  # cut down by the second grep: a header dropped with its body
                 kind = WITH_BODY
@@ -698,31 +745,20 @@ def read_grep(
                     if verdict:
                         break
                 if verdict == "alone":
-                    mixed = bool(offsets_only)  # then not in file order behind those lines
-                    dropped.append(at + base)
+                    gaps[-1] += 1
                     continue
                 if one is not None:
                     kind = WITH_BODY if verdict else CUT if one.cuts(raw) else 0
             numbers.append(int(lineno))
             offsets.append(at + base)
-            if kinds is not None:
-                kinds.append(kind)
-        _in_order(dropped, first, mixed)
+            kinds.append(kind)
+            gaps.append(0)
         if not block:
             return 0
 
 
-def _in_order(dropped: array[int], first: int, mixed: bool) -> None:
-    """Put the dropped lines from ``first`` on back in file order, when both greps dropped some.
-
-    The second grep and :meth:`drops` agree (a test holds them to it), so this is a safeguard.
-    """
-    if mixed:
-        dropped[first:] = array("q", sorted(dropped[first:]))
-
-
 def settle(
-    offsets: array[int], numbers: array[int], kinds: array[int], dropped: array[int]
+    offsets: array[int], numbers: array[int], kinds: array[int], gaps: array[int]
 ) -> tuple[array[int], array[int], array[int]]:
     """Candidates and dropped lines, with every with-body drop that nothing can follow moved over.
 
@@ -734,20 +770,19 @@ def settle(
     """
     n = len(offsets)
     keep = bytearray(b"\x01") * n
-    moved = array("q")
-    j = 0
+    settled = array("q")
+    carried = 0  # dropped lines moved over since the last candidate kept
     for i, kind in enumerate(kinds):
-        if kind != WITH_BODY:
-            continue
-        after = offsets[i + 1] if i + 1 < n else None
-        j = bisect_right(dropped, offsets[i], j)
-        if after is None or kinds[i + 1] or (j < len(dropped) and dropped[j] < after):
+        if kind == WITH_BODY and (i + 1 == n or gaps[i + 1] or kinds[i + 1]):
             keep[i] = 0
-            moved.append(offsets[i])
-    if not moved:
-        return offsets, numbers, dropped
-    merged = array("q", sorted(dropped + moved))
-    return array("q", compress(offsets, keep)), array("q", compress(numbers, keep)), merged
+            carried += gaps[i] + 1
+        else:
+            settled.append(gaps[i] + carried)
+            carried = 0
+    if len(settled) == n:
+        return offsets, numbers, gaps
+    settled.append(gaps[n] + carried)
+    return array("q", compress(offsets, keep)), array("q", compress(numbers, keep)), settled
 
 
 def _ere(patterns: Sequence[bytes]) -> str:

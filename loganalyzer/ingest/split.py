@@ -98,8 +98,8 @@ class Found:
 
     offsets: array[int] = field(default_factory=lambda: array("q"))
     numbers: array[int] = field(default_factory=lambda: array("q"))
-    dropped: array[int] = field(default_factory=lambda: array("q"))
     kinds: array[int] = field(default_factory=lambda: array("b"))  # see scanner.read_grep
+    gaps: array[int] = field(default_factory=lambda: array("q", [0]))  # see scanner.Located
     lines: int = 0
 
 
@@ -166,7 +166,7 @@ def split_scan(
         found = _first_round(pool, file_path, ranges, patterns, droppers, on_bytes)
         if found is None:
             return None
-        offsets, numbers, dropped, lines = found
+        offsets, numbers, gaps, lines = found
         n = len(offsets)
         starts = sorted({i for i in (shares or []) if 0 < i < n})
         if min_candidates is None:
@@ -175,13 +175,14 @@ def split_scan(
             starts = [n * k // jobs for k in range(1, jobs)]
         how = f"{len(ranges)} ranges"
         if not starts:
-            result = scan(stream, path, dialects, located=Located(zip(offsets, numbers), lines,
-                                                                   size, dropped))
+            result = scan(stream, path, dialects,
+                          located=Located(offsets, numbers, lines, size, gaps))
             result.split = f"{how}; {n} candidate lines scanned here"
             return result
         stream.read(BLOCK)  # as one scan reads the head: a wrapper stream keeps a copy of it
-        merged = _second_round(pool, file_path, path, dialects, offsets, numbers, dropped,
-                               lines, size, [0, *starts], interpret)
+        merged = _second_round(pool, file_path, path, dialects,
+                               Located(offsets, numbers, lines, size, gaps), [0, *starts],
+                               interpret)
     finally:
         if executor is None:
             cast(Any, pool).shutdown(wait=True, cancel_futures=True)
@@ -191,8 +192,7 @@ def split_scan(
         merged.split = f"{how}, {len(starts) + 1} parts"
         return merged
     stream.seek(0)
-    result = scan(stream, path, dialects, located=Located(zip(offsets, numbers), lines, size,
-                                                          dropped))
+    result = scan(stream, path, dialects, located=Located(offsets, numbers, lines, size, gaps))
     result.split = f"{how}; {n} candidate lines scanned here: {merged}"
     return result
 
@@ -242,16 +242,16 @@ def _first_round(
         if debug_enabled():
             raise
         return None
-    offsets, numbers, dropped = array("q"), array("q"), array("q")
-    kinds = array("b")
+    offsets, numbers, kinds, gaps = array("q"), array("q"), array("b"), array("q", [0])
     lines = 0
     for part in found:
         offsets.extend(part.offsets)
         numbers.extend(map(lines.__add__, part.numbers))
-        dropped.extend(part.dropped)
         kinds.extend(part.kinds)
+        gaps[-1] += part.gaps[0]  # the lines dropped after one range's last candidate and
+        gaps.extend(part.gaps[1:])  # before the next's first are one gap
         lines += part.lines
-    return (*settle(offsets, numbers, kinds, dropped), lines)
+    return (*settle(offsets, numbers, kinds, gaps), lines)
 
 
 def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
@@ -286,8 +286,9 @@ def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
         result = Found()
         with found:
             sentinel = read_grep(found.stdout, droppers, result.offsets, result.numbers,
-                                 result.dropped, result.kinds, base=start, limit=end - start,
-                                 sentinel=token.encode(), union=compile_union(patterns))
+                                 result.kinds, result.gaps, indexed=found.indexed, base=start,
+                                 limit=end - start, sentinel=token.encode(),
+                                 union=compile_union(patterns))
             for _ in found.stdout:  # nothing follows the sentinel; grep ends
                 pass
         feeder.join()
@@ -348,14 +349,12 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _second_round(
-    pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect],
-    offsets: array[int], numbers: array[int], dropped: array[int], lines: int, size: int,
+    pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect], whole: Located,
     starts: list[int], interpret: Callable[[list[Record]], list[Interpreted | None]] | None,
 ) -> ScanResult | str:
     """The records, a share of the candidates per process, merged; or why they do not join."""
     try:
-        results = _run_parts(pool, file_path, path, dialects, offsets, numbers, dropped, lines,
-                             size, starts, interpret)
+        results = _run_parts(pool, file_path, path, dialects, whole, starts, interpret)
     except Exception as exc:  # noqa: BLE001 - a worker failed (or died): one scan reads it
         if debug_enabled():
             raise
@@ -364,35 +363,29 @@ def _second_round(
 
 
 def _run_parts(
-    pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect],
-    offsets: array[int], numbers: array[int], dropped: array[int], lines: int, size: int,
+    pool: _Executor, file_path: str, path: str, dialects: Sequence[Dialect], whole: Located,
     starts: list[int], interpret: Callable[[list[Record]], list[Interpreted | None]] | None,
 ) -> list[ScanResult]:
+    offsets, numbers = whole.offsets, whole.numbers
     n = len(offsets)
     futures = []
     for k, first in enumerate(starts):
         # a part may read on into the next share to finish its last record, not further
         upto = starts[k + 2] if k + 2 < len(starts) else n
-        low = 0 if k == 0 else bisect_left(dropped, offsets[first])
-        high = bisect_left(dropped, offsets[upto]) if upto < n else len(dropped)
         part = Part(0, 1) if k == 0 else Part(offsets[first], numbers[first], JVM_BASE,
                                               marks=True)
         if k + 1 < len(starts):
             part = replace(part, stop=offsets[starts[k + 1]])
-        futures.append(pool.submit(
-            scan_part, file_path, path, dialects,
-            Located(iter(()), lines, size, dropped[low:high]),
-            offsets[first:upto], numbers[first:upto], part, interpret))
+        futures.append(pool.submit(scan_part, file_path, path, dialects,
+                                   whole.share(first, upto), part, interpret))
     return [future.result() for future in futures]
 
 
 def scan_part(
-    file_path: str, path: str, dialects: Sequence[Dialect], located: Located,
-    offsets: array[int], numbers: array[int], part: Part,
+    file_path: str, path: str, dialects: Sequence[Dialect], located: Located, part: Part,
     interpret: Callable[[list[Record]], list[Interpreted | None]] | None = None,
 ) -> ScanResult:
     """Scan one part of a file (in a worker process): see :class:`Part` and :func:`split_scan`."""
-    located.candidates = zip(offsets, numbers)
     with open(file_path, "rb") as stream:
         result = scan(stream, path, dialects, located=located, part=part)
     if interpret is not None and result.records:

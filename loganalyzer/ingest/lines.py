@@ -238,7 +238,7 @@ class LineDecoder:
             if head is not None and head.end() > 1 and text[head.end() - 1] == " ":
                 prefix = text[: head.end()]
                 if text.count(prefix) == lines:
-                    return text.replace(prefix, "\n")[1:].split("\n")[:-1]
+                    return text.replace(prefix, "\n").split("\n")[1:-1]
             bulk = _bulk_regex(regex)
             stripped, n = bulk.subn("\n", text)
             # every line had its prefix, and no prefix ran over the end of its line

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob
 import io
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -33,6 +32,20 @@ PROGRESS_THRESHOLD = 8 * 1024 * 1024  # smaller inputs are read before a bar wou
 
 def _no_color() -> bool | None:
     return bool(os.environ.get("NO_COLOR")) or None
+
+
+def _may_be_terminal(stream: TextIO) -> bool:
+    """Whether rich could take ``stream`` for a terminal.
+
+    It is one, or the environment says so (``FORCE_COLOR``, ``TTY_COMPATIBLE``).
+    """
+    if "FORCE_COLOR" in os.environ or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (OSError, ValueError):  # closed or detached
+        return False
 
 
 def stdout() -> Console:
@@ -89,9 +102,11 @@ def stderr() -> Console:
 
 def write_json(document: object, output: Path | None = None) -> None:
     """The document as indented JSON, to ``output`` or stdout."""
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    from loganalyzer.reporters.jsontext import indented
+
+    text = indented(document) + "\n"
     if _valid_utf8(text) is not text:  # escaped inside the strings, so the JSON stays valid
-        text = json.dumps(_valid_strings(document), indent=2, ensure_ascii=False) + "\n"
+        text = indented(_valid_strings(document)) + "\n"
     write_text(text, output)
 
 
@@ -250,6 +265,8 @@ class ByteProgress:
 
     def _start(self) -> tuple[Progress, TaskID] | None:
         """The bar, started, and its task; None when stderr is no terminal (and not forced)."""
+        if not self.forced and not _may_be_terminal(sys.stderr):
+            return None  # what rich would say, without importing it (a tenth of a second)
         from rich.console import Console
         from rich.progress import (
             BarColumn,

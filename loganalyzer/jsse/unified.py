@@ -494,22 +494,21 @@ class Interpreter:
 
     def events(self, record: Record) -> list[ev.Event]:
         msg = record.message
-        if not msg.startswith(_HANDLED):  # most records of a dense log: one C call to skip
-            m = _KEY_NOT_OF.search(msg)
-            if m is None:
-                return []
-            # X509Authentication rejects the alias the key manager matched: its key does not
-            # fit the signature scheme the request asks for
-            return [ev.KeySelection(**self._base(record), outcome="ignored", alias=m.group("alias"),
-                                    reason=msg[m.start("why"):].strip())]
-        for prefix, handler in _HANDLERS:
+        # the handlers whose prefix starts as the message does, in the table's order
+        for prefix, handler in _HANDLERS_BY_START.get(msg[:2], ()):
             if msg.startswith(prefix):
                 try:
                     return handler(self, record)
                 except LarkError as exc:
                     self.problems.append(_unparsed(record, exc))
                     return []
-        return []
+        m = _KEY_NOT_OF.search(msg)
+        if m is None:
+            return []
+        # X509Authentication rejects the alias the key manager matched: its key does not fit
+        # the signature scheme the request asks for
+        return [ev.KeySelection(**self._base(record), outcome="ignored", alias=m.group("alias"),
+                                reason=msg[m.start("why"):].strip())]
 
     # -- handlers: each turns one kind of record into events
     def _base(self, record: Record, *keys: str) -> _Base:
@@ -754,6 +753,10 @@ _BODY_READERS = tuple(
     )
 )
 _HANDLED = tuple(prefix for prefix, _ in _HANDLERS)
+_HANDLERS_BY_START: dict[str, tuple[tuple[str, Callable[[Interpreter, Record], list[ev.Event]]],
+                                    ...]] = {}
+for _entry in _HANDLERS:  # every prefix is longer than two characters (a test says so)
+    _HANDLERS_BY_START[_entry[0][:2]] = (*_HANDLERS_BY_START.get(_entry[0][:2], ()), _entry)
 # ``<alias> private or public key is not of EC algorithm``: the one key-manager record whose
 # message does not start with a fixed text
 _KEY_NOT_OF = re.compile(

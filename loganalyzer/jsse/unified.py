@@ -100,7 +100,8 @@ class UnifiedDialect:
         cut out and dropped, not stored.
         """
         message = record.message
-        if message.startswith(_HANDLED):
+        handled = _PREFIXES_BY_START.get(message[:2])
+        if handled is not None and message.startswith(handled):
             # a record-layer write is read only when it writes an alert: a dense log has
             # seven others per handshake
             return not message.startswith("WRITE: ") or _WRITE_ALERT.match(message) is not None
@@ -757,6 +758,8 @@ _HANDLERS_BY_START: dict[str, tuple[tuple[str, Callable[[Interpreter, Record], l
                                     ...]] = {}
 for _entry in _HANDLERS:  # every prefix is longer than two characters (a test says so)
     _HANDLERS_BY_START[_entry[0][:2]] = (*_HANDLERS_BY_START.get(_entry[0][:2], ()), _entry)
+_PREFIXES_BY_START = {start: tuple(p for p, _ in entries)
+                      for start, entries in _HANDLERS_BY_START.items()}
 # ``<alias> private or public key is not of EC algorithm``: the one key-manager record whose
 # message does not start with a fixed text
 _KEY_NOT_OF = re.compile(

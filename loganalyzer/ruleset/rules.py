@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from rule_engine import Rule as RuleEngineRule  # untyped: Any to mypy
 
 
-
 def _engine() -> Any:  # the rule_engine module, which ships no types
     """rule-engine, imported when first needed: a run whose rules come from the cache never is.
 

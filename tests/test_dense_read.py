@@ -244,3 +244,20 @@ def test_every_handled_prefix_is_looked_up_by_its_first_two_characters() -> None
         same = [p for p, _ in unified._HANDLERS if p[:2] == prefix[:2]]
         assert [p for p, _ in unified._HANDLERS_BY_START[prefix[:2]]] == same
         assert prefix.encode() in unified._HANDLED_BY_START[prefix.encode()[:2]]
+
+
+def _sliced_time(text: str) -> object:
+    """A record's time as the slicing reads it (hour 24 is midnight), the reference."""
+    s = text[:23]
+    if len(s) != 23 or s[19] != "." or not s[20:23].isdecimal():
+        return None
+    second = unified._parse_second(s[:19])
+    return second.replace(microsecond=int(s[20:23]) * 1000) if second else None
+
+
+@given(st.lists(st.sampled_from("0123456789-: .T+٢"), min_size=19, max_size=19), st.text("0123456789a", min_size=3, max_size=3))
+def test_a_record_time_is_what_the_slicing_reads(chars: list[str], millis: str) -> None:
+    for head in ("".join(chars), "2026-11-26 " + "".join(chars)[11:]):
+        text = head + "." + millis + " EST"
+        assert unified.parse_time(text) == _sliced_time(text)
+    assert unified.parse_time("2026-11-26 24:00:00.001") == _sliced_time("2026-11-26 24:00:00.001")

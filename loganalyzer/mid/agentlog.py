@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 
 from loganalyzer.errors import Location
 from loganalyzer.ingest.records import Thread
@@ -148,33 +149,39 @@ def parse_agent_lines(path: str, lines: Iterable[tuple[int, str]]) -> Iterator[A
 def _classify(where: Location, thread: Thread, time: datetime | None,
               message: str) -> AgentEvent | None:
     """The event a message announces, or None for lines that only give context."""
+    found = _kind_of(message)
+    if found is None:
+        return None
+    kind, detail = found
+    return AgentEvent(where=where, thread=thread, time=time, text=message, kind=kind,
+                      detail=dict(detail))
 
-    def event(kind: str, **detail: str) -> AgentEvent:
-        return AgentEvent(where=where, thread=thread, time=time, text=message, kind=kind,
-                          detail=detail)
 
+@lru_cache(maxsize=1024)
+def _kind_of(message: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """The kind of event a message announces and its details; a MID Server repeats its lines."""
     if "MIDSecPolicy" in message:
         m = _MIDSECPOLICY.search(message)
         if m is not None:
             detail = {"check": _policy_check(m["what"]), "value": m["value"].lower()}
             if m["host"] is not None:
                 detail["host"] = m["host"]
-            return event("midsecpolicy", **detail)
+            return "midsecpolicy", tuple(detail.items())
     if _AUTH_NULL.search(message):
-        return event("auth-user-null", user="null")
+        return "auth-user-null", (("user", "null"),)
     for kind, regex in _KB_KINDS:
         m = regex.search(message)
         if m is not None:
-            extra = {"certificate": m["name"].strip()} if m.groupdict().get("name") else {}
-            return event(kind, **extra)
+            extra = (("certificate", m["name"].strip()),) if m.groupdict().get("name") else ()
+            return kind, extra
     m = _EXCEPTION.search(message)
     if m is not None:
-        return event("ssl-exception", exception=m["cls"], message=(m["msg"] or "").strip())
+        return "ssl-exception", (("exception", m["cls"]), ("message", (m["msg"] or "").strip()))
     m = _SSL_WORDING.search(message)
     if m is not None:
-        return event("ssl-exception", exception="", message=message[m.start():].strip())
+        return "ssl-exception", (("exception", ""), ("message", message[m.start():].strip()))
     if _SOAP_401.search(message):
-        return event("soap-401", status="401")
+        return "soap-401", (("status", "401"),)
     return None
 
 

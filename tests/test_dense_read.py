@@ -261,3 +261,23 @@ def test_a_record_time_is_what_the_slicing_reads(chars: list[str], millis: str) 
         text = head + "." + millis + " EST"
         assert unified.parse_time(text) == _sliced_time(text)
     assert unified.parse_time("2026-11-26 24:00:00.001") == _sliced_time("2026-11-26 24:00:00.001")
+
+
+def test_every_legacy_header_of_the_logs_holds_one_of_the_prefilter_texts() -> None:
+    """The legacy dialect skips its sixteen header patterns on lines without a prefilter text."""
+    from loganalyzer.ingest.lines import LineDecoder
+    from loganalyzer.jsse import legacy
+
+    files = [*ROOT.glob("sample_logs/*/wrapper*.log"), *ROOT.glob("tests/field/*"),
+             *ROOT.glob("tests/fixtures/**/*.log"), *ROOT.glob("tests/fixtures/**/*.txt")]
+    headers = 0
+    for path in files:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        decoder = LineDecoder()
+        decoder.detect(lines[:200])
+        for line in lines:
+            for message in {line, line.lstrip(), decoder.split(line)[1]}:
+                if any(p.match(message) for _, p in legacy._HEADERS):
+                    headers += 1
+                    assert legacy._ANY_HEADER.search(message), message
+    assert headers >= 50  # the legacy excerpts and fixtures

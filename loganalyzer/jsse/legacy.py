@@ -104,6 +104,8 @@ _NEW_BLOCK = re.compile(r"^(?:\*\*\* \S|found key for : )")
 
 
 def _kind(message: str) -> tuple[str, re.Match[str]] | None:
+    if _ANY_HEADER.search(message) is None:  # every header holds one of the prefilter's texts
+        return None
     for kind, pattern in _HEADERS:
         m = pattern.match(message)
         if m:
@@ -757,3 +759,8 @@ def _unparsed(record: Record, exc: Exception) -> Problem:
     return Problem(
         record.where, f"unparsed JDK 8 debug block '{record.message[:60]}': {reason}", "unparsed"
     )
+
+
+# The prefilter as text: a line without any of its texts opens no record, and most candidate
+# lines of a JDK 11+ log (MID and wrapper lines) are told so with one search instead of sixteen.
+_ANY_HEADER = re.compile(LegacyDialect.prefilter.pattern.decode())

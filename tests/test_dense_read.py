@@ -61,8 +61,9 @@ def _arrays(*rows: tuple[int, int]) -> tuple[array[int], array[int], array[int]]
 
 
 def _settled(rows: list[tuple[int, int]], gaps: list[int]) -> list[list[int]]:
-    got = settle(*_arrays(*rows), array("q", gaps))
-    return [list(x) for x in got]
+    offsets, numbers, kinds, settled = settle(*_arrays(*rows), array("q", gaps))
+    assert list(kinds) == [k for o, k in rows if o in offsets]
+    return [list(offsets), list(numbers), list(settled)]
 
 
 def test_a_with_body_drop_followed_by_a_line_that_cuts_is_moved_over() -> None:
@@ -89,7 +90,7 @@ def test_nothing_to_move_leaves_the_arrays_alone() -> None:
     offsets, numbers, kinds = _arrays((100, CUT), (200, 0))
     gaps = array("q", [0, 1, 0])
     got = settle(offsets, numbers, kinds, gaps)
-    assert got[0] is offsets and got[2] is gaps
+    assert got[0] is offsets and got[2] is kinds and got[3] is gaps
 
 
 def _real_headers() -> list[bytes]:

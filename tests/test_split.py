@@ -220,10 +220,11 @@ def test_ranges_hold_every_line_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
         gaps += found.gaps[1:]
         lines += found.lines
     # a range cannot see the line after its last, so the with-body drops settle on the whole
-    settled, numbers, gaps = settle(offsets, numbers, kinds, gaps)
+    settled, numbers, kinds, gaps = settle(offsets, numbers, kinds, gaps)
     assert len(settled) < len(offsets)  # some hex dumps were moved over
     assert whole.candidates == list(zip(settled, numbers))
     assert list(whole.gaps) == list(gaps) and whole.lines == lines
+    assert list(whole.kinds) == list(kinds)
     assert sum(gaps) > 100  # the noise headers of the captures
     monkeypatch.delattr(os, "splice")  # not Linux: the range is copied into grep's pipe
     start, end = ranges[1]

@@ -349,6 +349,7 @@ def scan(
 
     def lines() -> Iterator[Line]:
         nonlocal pending, pending_raw, marking, consumed
+        known = UNJUDGED  # the kind of the candidate just read afresh
         while True:
             if pending is not None:
                 line, pending = pending, None
@@ -381,13 +382,19 @@ def scan(
                     reader.watch = None  # the candidate itself is no dropped line
                     got = reader.next_line()
                     reader.watch = watching
+                    known = located.kinds[j]
                 if got is None:
                     return
             verdict = ""
-            for dialect in droppers:
-                verdict = dialect.drops(got[1])
-                if verdict:
-                    break
+            if known >= 0:  # judged in read_grep, on the same line
+                verdict = "with-body" if known == WITH_BODY else ""
+                dialect = droppers[0]
+            else:
+                for dialect in droppers:
+                    verdict = dialect.drops(got[1])
+                    if verdict:
+                        break
+            known = UNJUDGED
             if verdict:
                 result.seen += 1
                 if verdict == "with-body":
@@ -491,15 +498,19 @@ class Located:
 
     offsets: array[int]
     numbers: array[int]
-    lines: int
-    size: int
+    kinds: array[int] = field(default_factory=lambda: array("b"))  # see read_grep
     gaps: array[int] = field(default_factory=lambda: array("q"))
+    lines: int = 0
+    size: int = 0
     _next: int = 0  # candidates before this index lie behind the reading
     _counted: int = 0  # gaps before this index are counted
 
     def __post_init__(self) -> None:
-        if len(self.gaps) != len(self.offsets) + 1:  # none dropped
-            self.gaps = array("q", bytes(8 * (len(self.offsets) + 1)))
+        n = len(self.offsets)
+        if len(self.gaps) != n + 1:  # none dropped
+            self.gaps = array("q", bytes(8 * (n + 1)))
+        if len(self.kinds) != n:  # none judged
+            self.kinds = array("b", [UNJUDGED]) * n
 
     @property
     def candidates(self) -> list[tuple[int, int]]:
@@ -535,9 +546,10 @@ class Located:
 
         The lines dropped before ``first`` are not its to count, unless it starts the file.
         """
-        before = self.gaps[0] if first == 0 else 0
-        return Located(self.offsets[first:upto], self.numbers[first:upto], self.lines,
-                       self.size, array("q", [before]) + self.gaps[first + 1 : upto + 1])
+        gaps = array("q", [self.gaps[0] if first == 0 else 0])
+        gaps += self.gaps[first + 1 : upto + 1]
+        return Located(self.offsets[first:upto], self.numbers[first:upto],
+                       self.kinds[first:upto], gaps, self.lines, self.size)
 
 
 def grep_candidates(
@@ -574,8 +586,8 @@ def grep_candidates(
     found = find_range(file_path, 0, size, patterns, droppers)
     if found is None:
         return None
-    offsets, numbers, gaps = settle(found.offsets, found.numbers, found.kinds, found.gaps)
-    return Located(offsets, numbers, found.lines, size, gaps)
+    return Located(*settle(found.offsets, found.numbers, found.kinds, found.gaps),
+                   lines=found.lines, size=size)
 
 
 class GrepPipeline:
@@ -681,9 +693,10 @@ def _limited(command: list[str]) -> list[str]:
     return command
 
 
-CUT, WITH_BODY = 1, 2
-"""Kinds of a candidate line (:func:`read_grep`), besides 0: a line that cuts a record of the one
-dropper, and a line that heads a record with a body it drops."""
+UNJUDGED, CUT, WITH_BODY = -1, 1, 2
+"""Kinds of a candidate line (:func:`read_grep`), besides 0 (neither dropped nor cutting): no
+dropper judged it (a line read cut, or several droppers: the scan judges it), a line that cuts a
+record of the one dropper, and a line that heads a record with a body it drops."""
 
 GREP_READ = 1 << 18  # grep's output is read in blocks this size and cut into lines in C
 
@@ -733,7 +746,7 @@ def read_grep(
                 if sentinel in line and union is not None and union.search(
                         line, len(lineno) + len(offset) + 2) is None:
                     continue  # a match of the sentinel alone: no candidate, and not dropped
-            kind = 0
+            kind = UNJUDGED
             if not head:  # cut down by the second grep: a header dropped with its body
                 kind = WITH_BODY
             # a line as long as MAX_LINE with its newline is read cut (see _Reader): kept
@@ -759,7 +772,7 @@ def read_grep(
 
 def settle(
     offsets: array[int], numbers: array[int], kinds: array[int], gaps: array[int]
-) -> tuple[array[int], array[int], array[int]]:
+) -> tuple[array[int], array[int], array[int], array[int]]:
     """Candidates and dropped lines, with every with-body drop that nothing can follow moved over.
 
     A line heading a record the dropper drops, body and all, is visited only to step over its
@@ -773,16 +786,17 @@ def settle(
     settled = array("q")
     carried = 0  # dropped lines moved over since the last candidate kept
     for i, kind in enumerate(kinds):
-        if kind == WITH_BODY and (i + 1 == n or gaps[i + 1] or kinds[i + 1]):
+        if kind == WITH_BODY and (i + 1 == n or gaps[i + 1] or kinds[i + 1] > 0):
             keep[i] = 0
             carried += gaps[i] + 1
         else:
             settled.append(gaps[i] + carried)
             carried = 0
     if len(settled) == n:
-        return offsets, numbers, gaps
+        return offsets, numbers, kinds, gaps
     settled.append(gaps[n] + carried)
-    return array("q", compress(offsets, keep)), array("q", compress(numbers, keep)), settled
+    return (array("q", compress(offsets, keep)), array("q", compress(numbers, keep)),
+            array("b", compress(kinds, keep)), settled)
 
 
 def _ere(patterns: Sequence[bytes]) -> str:

@@ -166,7 +166,7 @@ def split_scan(
         found = _first_round(pool, file_path, ranges, patterns, droppers, on_bytes)
         if found is None:
             return None
-        offsets, numbers, gaps, lines = found
+        offsets, numbers, kinds, gaps, lines = found
         n = len(offsets)
         starts = sorted({i for i in (shares or []) if 0 < i < n})
         if min_candidates is None:
@@ -176,12 +176,12 @@ def split_scan(
         how = f"{len(ranges)} ranges"
         if not starts:
             result = scan(stream, path, dialects,
-                          located=Located(offsets, numbers, lines, size, gaps))
+                          located=Located(offsets, numbers, kinds, gaps, lines, size))
             result.split = f"{how}; {n} candidate lines scanned here"
             return result
         stream.read(BLOCK)  # as one scan reads the head: a wrapper stream keeps a copy of it
         merged = _second_round(pool, file_path, path, dialects,
-                               Located(offsets, numbers, lines, size, gaps), [0, *starts],
+                               Located(offsets, numbers, kinds, gaps, lines, size), [0, *starts],
                                interpret)
     finally:
         if executor is None:
@@ -192,7 +192,8 @@ def split_scan(
         merged.split = f"{how}, {len(starts) + 1} parts"
         return merged
     stream.seek(0)
-    result = scan(stream, path, dialects, located=Located(offsets, numbers, lines, size, gaps))
+    result = scan(stream, path, dialects,
+                  located=Located(offsets, numbers, kinds, gaps, lines, size))
     result.split = f"{how}; {n} candidate lines scanned here: {merged}"
     return result
 
@@ -225,7 +226,7 @@ def _ranges(file_path: str, size: int, parts: int, cuts: Sequence[int] | None
 def _first_round(
     pool: _Executor, file_path: str, ranges: list[tuple[int, int]], patterns: list[bytes],
     droppers: list[Dropping], on_bytes: Callable[[int], None] | None,
-) -> tuple[array[int], array[int], array[int], int] | None:
+) -> tuple[array[int], array[int], array[int], array[int], int] | None:
     """The whole file's candidate lines, found a range per process (see the module docstring)."""
     found: list[Found] = []
     try:

@@ -31,6 +31,7 @@ HEADER = re.compile(
     r"(?P<caller>[^|]*)\|(?P<msg>.*)$"
 )
 MAX_BODY_LINES = 20_000
+_THREADS: dict[tuple[int, str, str], ev.Thread] = {}
 
 
 def parse_time(text: str) -> datetime | None:
@@ -78,19 +79,16 @@ class UnifiedDialect:
         m = HEADER.match(text) if text.startswith("javax.net.ssl|") else HEADER.search(text)
         if not m:
             return None
-        msg = m.group("msg")
+        level, tid, name, ts, caller, msg = m.groups()
         has_body = msg.endswith(" (")
-        return Record(
-            dialect=self.name,
-            where=Location(path, line.lineno),
-            end_line=line.lineno,
-            thread=ev.Thread(line.jvm, m.group("thread"), m.group("tid")),
-            time=parse_time(m.group("ts")),
-            level=m.group("level"),
-            caller=m.group("caller"),
-            message=msg[:-2] if has_body else msg.rstrip(),
-            has_body=has_body,
-        )
+        thread = _THREADS.get((line.jvm, name, tid))
+        if thread is None:  # a log names few threads: one object each
+            if len(_THREADS) >= 4096:
+                _THREADS.clear()
+            thread = _THREADS[line.jvm, name, tid] = ev.Thread(line.jvm, name, tid)
+        return Record(self.name, Location(path, line.lineno), line.lineno, thread,
+                      parse_time(ts), level, caller, msg[:-2] if has_body else msg.rstrip(),
+                      (), False, has_body)
 
     def wants_body(self, record: Record) -> bool:
         return record.has_body

@@ -731,14 +731,32 @@ def read_grep(
             lines.pop()  # what followed the last newline: kept in tail
         else:
             lines = [data] if data else []
-        for line in lines:
-            if indexed:
+        if indexed and one is not None:  # the second grep judged every line (see GrepPipeline)
+            for line in lines:
                 index, line = line.split(b":", 1)
                 at_index = int(index)
                 gaps[-1] += at_index - last - 1  # the lines the second grep left out
                 last = at_index
+                lineno, offset, raw = line.split(b":", 2)
+                at = int(offset)
+                if limit is not None:
+                    if at >= limit:
+                        return int(lineno)
+                    if sentinel in raw and union is not None and union.search(
+                            line, len(lineno) + len(offset) + 2) is None:
+                        continue  # a match of the sentinel alone: not a candidate
+                numbers.append(int(lineno))
+                offsets.append(at + base)
+                kinds.append(WITH_BODY if not raw  # cut down: dropped with its body
+                             else UNJUDGED if len(line) + bool(block) > MAX_LINE
+                             else CUT if one.cuts(raw) else 0)
+                gaps.append(0)
+            if not block:
+                return 0
+            continue
+        for line in lines:
             # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
-            lineno, offset, head = line[:48].split(b":", 2)
+            lineno, offset, _ = line[:48].split(b":", 2)
             at = int(offset)
             if limit is not None:
                 if at >= limit:
@@ -747,10 +765,8 @@ def read_grep(
                         line, len(lineno) + len(offset) + 2) is None:
                     continue  # a match of the sentinel alone: no candidate, and not dropped
             kind = UNJUDGED
-            if not head:  # cut down by the second grep: a header dropped with its body
-                kind = WITH_BODY
             # a line as long as MAX_LINE with its newline is read cut (see _Reader): kept
-            elif droppers and len(line) + bool(block) <= MAX_LINE:
+            if droppers and len(line) + bool(block) <= MAX_LINE:
                 raw = line[len(lineno) + len(offset) + 2 :]
                 verdict = ""
                 for dropper in droppers:  # the first verdict counts, as in the scan

@@ -722,6 +722,11 @@ def read_grep(
     one = droppers[0] if len(droppers) == 1 else None
     tail = b""
     last = 0  # the index, in the first grep's output, of the last line read
+    def sentinel_alone(line: bytes, lineno: bytes, offset: bytes) -> bool:
+        """A line grep printed for the sentinel text only: no candidate, and not dropped."""
+        return sentinel in line and union is not None and union.search(
+            line, len(lineno) + len(offset) + 2) is None
+
     while True:
         block = output.read(GREP_READ)
         data = tail + block
@@ -738,15 +743,12 @@ def read_grep(
                 gaps[-1] += at_index - last - 1  # the lines the second grep left out
                 last = at_index
                 lineno, offset, raw = line.split(b":", 2)
-                at = int(offset)
-                if limit is not None:
-                    if at >= limit:
-                        return int(lineno)
-                    if sentinel in raw and union is not None and union.search(
-                            line, len(lineno) + len(offset) + 2) is None:
-                        continue  # a match of the sentinel alone: not a candidate
+                if limit is not None and int(offset) >= limit:
+                    return int(lineno)
+                if limit is not None and sentinel_alone(line, lineno, offset):
+                    continue
                 numbers.append(int(lineno))
-                offsets.append(at + base)
+                offsets.append(int(offset) + base)
                 kinds.append(WITH_BODY if not raw  # cut down: dropped with its body
                              else UNJUDGED if len(line) + bool(block) > MAX_LINE
                              else CUT if one.cuts(raw) else 0)
@@ -757,13 +759,10 @@ def read_grep(
         for line in lines:
             # "lineno:offset:" is at most 40 bytes; the slice spares a copy of a long line
             lineno, offset, _ = line[:48].split(b":", 2)
-            at = int(offset)
-            if limit is not None:
-                if at >= limit:
-                    return int(lineno)
-                if sentinel in line and union is not None and union.search(
-                        line, len(lineno) + len(offset) + 2) is None:
-                    continue  # a match of the sentinel alone: no candidate, and not dropped
+            if limit is not None and int(offset) >= limit:
+                return int(lineno)
+            if limit is not None and sentinel_alone(line, lineno, offset):
+                continue
             kind = UNJUDGED
             # a line as long as MAX_LINE with its newline is read cut (see _Reader): kept
             if droppers and len(line) + bool(block) <= MAX_LINE:
@@ -779,7 +778,7 @@ def read_grep(
                 if one is not None:
                     kind = WITH_BODY if verdict else CUT if one.cuts(raw) else 0
             numbers.append(int(lineno))
-            offsets.append(at + base)
+            offsets.append(int(offset) + base)
             kinds.append(kind)
             gaps.append(0)
         if not block:

@@ -282,3 +282,52 @@ def test_every_legacy_header_of_the_logs_holds_one_of_the_prefilter_texts() -> N
                     headers += 1
                     assert legacy._ANY_HEADER.search(message), message
     assert headers >= 50  # the legacy excerpts and fixtures
+
+
+# ------------------------------------------------- damaged real logs: grep reads what the scan reads
+
+
+def _scanned(path: Path, pcre: bool | None) -> tuple:
+    """Records, records seen and lines of ``path``: in process (``pcre`` None) or through grep."""
+    from loganalyzer.ingest.scanner import scan
+
+    dialects = [UnifiedDialect(), LegacyDialect(), MidLineDialect(), AppExceptionDialect()]
+    if pcre is not None:
+        scanner._PCRE[GREP] = pcre
+    try:
+        with open(path, "rb") as stream:
+            result = scan(stream, str(path), dialects,
+                          file_path=None if pcre is None else str(path))
+    finally:
+        scanner._PCRE.pop(GREP, None)
+    return result.records, result.seen, result.lines, [str(p) for p in result.problems]
+
+
+def _damaged_reads_agree(examples: int, target: Path) -> None:
+    from test_damaged_logs import SAMPLES, damage, mutate
+
+    @settings(max_examples=examples, derandomize=True, deadline=None, database=None)
+    @given(st.lists(damage(paths=SAMPLES), min_size=1, max_size=4))
+    def check(mutations: list) -> None:
+        path = mutations[0][0]
+        lines = tuple(path.read_bytes().splitlines(keepends=True))
+        for _, kind, i, k, junk in mutations:  # each at its place in the lines as they are
+            lines = tuple(mutate(lines, kind, min(i, len(lines) - 1), k, junk)[0])
+        target.write_bytes(b"".join(lines))
+        in_process = _scanned(target, None)
+        assert _scanned(target, True) == in_process
+        assert _scanned(target, False) == in_process
+
+    check()
+
+
+@needs_pcre
+@pytest.mark.parametrize("examples", [pytest.param(30, id="short"),
+                                      pytest.param(400, id="long", marks=pytest.mark.fuzz)])
+def test_a_damaged_log_reads_the_same_through_grep_as_in_process(
+        examples: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Lines dropped, doubled, swapped, cut or garbled: cut bodies, headers inside bodies, hex
+    dumps without their close. The dropped lines grep counts and the ones the scan reads itself
+    add up to what the scan counts in process, with the second grep and without it."""
+    monkeypatch.setenv("LOGANALYZER_GREP", "always")
+    _damaged_reads_agree(examples, tmp_path / "wrapper.log")

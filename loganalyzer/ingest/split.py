@@ -5,12 +5,12 @@ job, is scanned by :func:`split_scan` in two rounds on a pool of processes:
 
 1. Candidate lines. The file is cut into byte ranges at line ends (one to four per job, so a
    process slowed by other work takes fewer), and the processes take them in turn. Per range
-   GNU grep finds the candidate lines with their numbers and offsets, as
-   :func:`~loganalyzer.ingest.scanner.grep_candidates` does for a whole file. The range reaches
-   grep through a pipe the kernel fills from the page cache (``splice``, no copy through
-   Python), followed by a sentinel line whose number tells how many lines the range holds, so no
-   process counts newlines. With each range's offset and the lines before it added, the ranges
-   together are the whole file's :class:`~loganalyzer.ingest.scanner.Located`.
+   GNU grep finds the candidate lines with their numbers and offsets (:func:`find_range`;
+   :func:`~loganalyzer.ingest.scanner.grep_candidates` reads a whole file as one range). The
+   range reaches grep through a pipe the kernel fills from the page cache (``splice``, no copy
+   through Python), followed by a sentinel line whose number tells how many lines the range
+   holds, so no process counts newlines. With each range's offset and the lines before it
+   added, the ranges together are the whole file's :class:`~loganalyzer.ingest.scanner.Located`.
 2. Records. When there are enough candidate lines to pay for it (a dense log), they are shared
    out evenly and each process scans its share (a :class:`~loganalyzer.ingest.scanner.Part`):
    from its first candidate, reading on past its share's end to finish the record open there,

@@ -134,3 +134,21 @@ def test_a_refused_value_is_worded_by_typer(capsys: pytest.CaptureFixture[str],
     code, _, err = run_cli(capsys, monkeypatch, "analyze", str(SMALL_LOG), "-f", "yaml")
     assert code == 2
     assert "'yaml' is not one of 'text', 'json', 'markdown', 'html'" in err
+
+
+def test_a_progress_bar_off_a_terminal_does_not_import_rich() -> None:
+    """Asking whether stderr is a terminal costs no rich import; forced colour still draws."""
+    code = ("import sys\n"
+            "from loganalyzer.cli.output import ByteProgress\n"
+            "bar = ByteProgress([], False)\n"
+            "started = bar._start()\n"
+            "if started is not None:\n"
+            "    started[0].stop()  # before printing: the bar takes stdout while it runs\n"
+            "print(started is None, 'rich.console' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           timeout=60)
+    assert plain.stdout.split() == ["True", "False"], plain.stderr
+    forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**env, "FORCE_COLOR": "1"}, timeout=60)
+    assert forced.stdout.split() == ["False", "True"], forced.stderr

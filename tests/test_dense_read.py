@@ -331,3 +331,19 @@ def test_a_damaged_log_reads_the_same_through_grep_as_in_process(
     add up to what the scan counts in process, with the second grep and without it."""
     monkeypatch.setenv("LOGANALYZER_GREP", "always")
     _damaged_reads_agree(examples, tmp_path / "wrapper.log")
+
+
+@needs_pcre
+def test_a_second_grep_that_fails_leaves_the_file_to_the_scan_in_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """grep -P refusing its pattern (or dying on a line) is no error of the input: the file is
+    read in process, with the same records."""
+    log = tmp_path / "wrapper.log"
+    log.write_bytes(DENSE.read_bytes())
+    monkeypatch.setenv("LOGANALYZER_GREP", "always")
+    in_process = _scanned(log, None)
+    dialects = [UnifiedDialect(), LegacyDialect(), MidLineDialect(), AppExceptionDialect()]
+    patterns = [d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern]
+    monkeypatch.setattr(scanner, "cut_down", lambda alone, with_body: b"(unclosed")
+    assert scanner.grep_candidates(str(log), patterns, dialects[:1]) is None
+    assert _scanned(log, True) == in_process

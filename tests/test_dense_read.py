@@ -18,12 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loganalyzer.errors import Location
-from loganalyzer.ingest import scanner, split
+from loganalyzer.ingest import candidates, scanner
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
-from loganalyzer.ingest.records import Record, Thread
-from loganalyzer.ingest.scanner import (
+from loganalyzer.ingest.records import MAX_LINE, Record, Thread
+from loganalyzer.ingest.candidates import (
     CUT,
-    MAX_LINE,
     WITH_BODY,
     cut_down,
     grep_env,
@@ -199,11 +198,11 @@ def test_the_second_grep_changes_nothing_the_scan_is_given(tmp_path: Path) -> No
     droppers = [d for d in dialects if hasattr(d, "drops")]
     got = []
     for pcre in (True, False):
-        scanner._PCRE[GREP] = pcre
+        candidates._PCRE[GREP] = pcre
         try:
-            found = split.find_range(str(log), 0, log.stat().st_size, patterns, droppers)
+            found = candidates.find_range(str(log), 0, log.stat().st_size, patterns, droppers)
         finally:
-            scanner._PCRE.pop(GREP, None)
+            candidates._PCRE.pop(GREP, None)
         assert found is not None
         got.append((list(found.offsets), list(found.numbers), list(found.kinds),
                     list(found.gaps), found.lines))
@@ -293,13 +292,13 @@ def _scanned(path: Path, pcre: bool | None) -> tuple:
 
     dialects = [UnifiedDialect(), LegacyDialect(), MidLineDialect(), AppExceptionDialect()]
     if pcre is not None:
-        scanner._PCRE[GREP] = pcre
+        candidates._PCRE[GREP] = pcre
     try:
         with open(path, "rb") as stream:
             result = scan(stream, str(path), dialects,
                           file_path=None if pcre is None else str(path))
     finally:
-        scanner._PCRE.pop(GREP, None)
+        candidates._PCRE.pop(GREP, None)
     return result.records, result.seen, result.lines, [str(p) for p in result.problems]
 
 
@@ -344,6 +343,6 @@ def test_a_second_grep_that_fails_leaves_the_file_to_the_scan_in_process(
     in_process = _scanned(log, None)
     dialects = [UnifiedDialect(), LegacyDialect(), MidLineDialect(), AppExceptionDialect()]
     patterns = [d.prefilter.pattern for d in dialects] + [LIFECYCLE_PREFILTER.pattern]
-    monkeypatch.setattr(scanner, "cut_down", lambda alone, with_body: b"(unclosed")
-    assert scanner.grep_candidates(str(log), patterns, dialects[:1]) is None
+    monkeypatch.setattr(candidates, "cut_down", lambda alone, with_body: b"(unclosed")
+    assert candidates.grep_candidates(str(log), patterns, dialects[:1]) is None
     assert _scanned(log, True) == in_process

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from loganalyzer.analysis.reading import read
-from loganalyzer.ingest import scanner
+from loganalyzer.ingest import candidates, scanner
 from loganalyzer.ingest.lines import LineDecoder, decode_text
 from loganalyzer.reporters.document import parse_document
 
@@ -124,7 +124,7 @@ def test_dropped_lines_are_counted_once(tmp_path: Path, monkeypatch: pytest.Monk
 def test_dropped_lines_are_passed_once_each() -> None:
     from array import array
 
-    located = scanner.Located(array("q", [100, 200, 300]), array("q", [1, 2, 3]),
+    located = candidates.Located(array("q", [100, 200, 300]), array("q", [1, 2, 3]),
                               gaps=array("q", [1, 2, 0, 4]), lines=3, size=400)
     assert located.next_from(0) == 0 and located.passed(0) == 1
     assert located.next_from(150) == 1 and located.passed(1) == 2
@@ -134,5 +134,5 @@ def test_dropped_lines_are_passed_once_each() -> None:
     share = located.share(1, 3)
     assert list(share.offsets) == [200, 300] and list(share.gaps) == [0, 0, 4]
     assert list(located.share(0, 2).gaps) == [1, 2, 0]
-    alone = scanner.Located(array("q", [5]), array("q", [1]), lines=1, size=9)
-    assert list(alone.gaps) == [0, 0] and list(alone.kinds) == [scanner.UNJUDGED]
+    alone = candidates.Located(array("q", [5]), array("q", [1]), lines=1, size=9)
+    assert list(alone.gaps) == [0, 0] and list(alone.kinds) == [candidates.UNJUDGED]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from loganalyzer.analysis.reading import read
-from loganalyzer.ingest.scanner import grep_candidates
+from loganalyzer.ingest.candidates import grep_candidates
 from loganalyzer.reporters.document import parse_document
 
 ROOT = Path(__file__).resolve().parent.parent

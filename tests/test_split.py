@@ -27,16 +27,13 @@ from loganalyzer.analysis.reading import interpret_records, read
 from loganalyzer.errors import DEBUG_ENV
 from loganalyzer.ingest import split
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
+from loganalyzer.ingest.candidates import Located, _ere, grep_candidates, settle
 from loganalyzer.ingest.scanner import (
     JVM_BASE,
-    Located,
     Part,
     ScanResult,
-    _ere,
     compile_union,
-    grep_candidates,
     scan,
-    settle,
 )
 from loganalyzer.jsse import stacktraces
 from loganalyzer.jsse.legacy import LegacyDialect

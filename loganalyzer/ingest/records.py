@@ -16,6 +16,10 @@ from typing import Protocol
 
 from loganalyzer.errors import Location
 
+MAX_LINE = 1 << 20
+"""The longest line read whole: longer ones are cut here (and reported), so one line cannot
+exhaust memory. The scanner's reader and the grep path (:mod:`.candidates`) both hold to it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Thread:

@@ -6,11 +6,11 @@ job, is scanned by :func:`split_scan` in two rounds on a pool of processes:
 1. Candidate lines. The file is cut into byte ranges at line ends (one to four per job, so a
    process slowed by other work takes fewer), and the processes take them in turn. Per range
    GNU grep finds the candidate lines with their numbers and offsets (:func:`find_range`;
-   :func:`~loganalyzer.ingest.scanner.grep_candidates` reads a whole file as one range). The
+   :func:`~loganalyzer.ingest.candidates.grep_candidates` reads a whole file as one range). The
    range reaches grep through a pipe the kernel fills from the page cache (``splice``, no copy
    through Python), followed by a sentinel line whose number tells how many lines the range
    holds, so no process counts newlines. With each range's offset and the lines before it
-   added, the ranges together are the whole file's :class:`~loganalyzer.ingest.scanner.Located`.
+   added, the ranges together are the whole file's :class:`~loganalyzer.ingest.candidates.Located`.
 2. Records. When there are enough candidate lines to pay for it (a dense log), they are shared
    out evenly and each process scans its share (a :class:`~loganalyzer.ingest.scanner.Part`):
    from its first candidate, reading on past its share's end to finish the record open there,
@@ -36,25 +36,21 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from loganalyzer.errors import Location, debug_enabled
+from loganalyzer.ingest.candidates import Found, Located, find_range, settle
 from loganalyzer.ingest.lines import LIFECYCLE_PREFILTER
 from loganalyzer.ingest.records import Dialect, Dropping, Record, Thread
 from loganalyzer.ingest.scanner import (
     BLOCK,
     JVM_BASE,
-    GrepPipeline,
     Interpreted,
-    Located,
     Mark,
     Part,
     ScanResult,
-    compile_union,
-    read_grep,
     scan,
-    settle,
 )
 from loganalyzer.ingest.streams import ByteStream
 
@@ -67,8 +63,6 @@ RANGE_BYTES = 64 << 20
 """About the size of the ranges of the first round: at least one per job, at most four."""
 PARALLEL_MIN_CANDIDATES = 4000
 """Fewer candidate lines than this are scanned in this process after the first round."""
-_FIND_SLICE = 1 << 20  # bytes spliced into grep's pipe at a time
-_PIPE_SIZE = 1 << 20  # what the pipe to grep is asked to hold (Linux lets anyone have 1 MiB)
 
 
 def usable_jobs(jobs: int | None = None) -> int:
@@ -90,17 +84,6 @@ def usable_jobs(jobs: int | None = None) -> int:
 
 class _Executor(Protocol):
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]: ...
-
-
-@dataclass(slots=True)
-class Found:
-    """The candidate lines of one byte range (offsets in the file, numbers in the range)."""
-
-    offsets: array[int] = field(default_factory=lambda: array("q"))
-    numbers: array[int] = field(default_factory=lambda: array("q"))
-    kinds: array[int] = field(default_factory=lambda: array("b"))  # see scanner.read_grep
-    gaps: array[int] = field(default_factory=lambda: array("q", [0]))  # see scanner.Located
-    lines: int = 0
 
 
 def split_scan(
@@ -253,100 +236,6 @@ def _first_round(
         gaps.extend(part.gaps[1:])  # before the next's first are one gap
         lines += part.lines
     return (*settle(offsets, numbers, kinds, gaps), lines)
-
-
-def find_range(file_path: str, start: int, end: int, patterns: Sequence[bytes],
-               droppers: Sequence[Dropping] = ()) -> Found | None:
-    """The candidate lines of bytes ``start`` to ``end`` of a file (a line starts at each).
-
-    None when grep cannot read the range (it fails, or a line is too long for its memory).
-    """
-    grep = shutil.which("grep")
-    if grep is None:
-        return None
-    token = "loganalyzer-range-end-" + os.urandom(8).hex()
-    fd = os.open(file_path, os.O_RDONLY)
-    try:
-        last = os.pread(fd, 1, end - 1) if end > start else b"\n"
-        # a last line without its newline gets one, so the sentinel is a line of its own
-        tail = (b"" if last == b"\n" else b"\n") + token.encode() + b"\n"
-        read_end, write_end = os.pipe()
-        try:
-            _grow_pipe(write_end)
-            found = GrepPipeline(grep, patterns, droppers, ["-e", token], stdin=read_end)
-        except BaseException:
-            os.close(write_end)
-            raise
-        finally:
-            os.close(read_end)
-        import threading
-
-        feeder = threading.Thread(target=_feed, args=(fd, write_end, start, end, tail),
-                                  daemon=True)
-        feeder.start()
-        result = Found()
-        with found:
-            sentinel = read_grep(found.stdout, droppers, result.offsets, result.numbers,
-                                 result.kinds, result.gaps, indexed=found.indexed, base=start,
-                                 limit=end - start, sentinel=token.encode(),
-                                 union=compile_union(patterns))
-            for _ in found.stdout:  # nothing follows the sentinel; grep ends
-                pass
-        feeder.join()
-    finally:
-        os.close(fd)
-    if not found.succeeded() or not sentinel:
-        return None
-    result.lines = sentinel - 1
-    return result
-
-
-def _grow_pipe(fd: int) -> None:
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE)
-    except (ImportError, OSError):  # not Linux, or a lower limit: the default size works too
-        pass
-
-
-def _feed(fd: int, pipe: int, start: int, end: int, tail: bytes) -> None:
-    """Write bytes ``start`` to ``end`` of ``fd`` and then ``tail`` into ``pipe``; close it.
-
-    Never raises (it runs in a thread of its own): whatever stops it early keeps the sentinel
-    line from grep, so the range is not taken.
-    """
-    try:
-        at = start
-        splice = getattr(os, "splice", None)
-        while at < end and splice is not None:
-            try:
-                moved = splice(fd, pipe, min(_FIND_SLICE, end - at), offset_src=at)
-            except BrokenPipeError:
-                return  # grep is gone: its exit status tells
-            except OSError:
-                splice = None  # a file system splice does not serve: copy instead
-                break
-            if not moved:
-                return  # the file got shorter: no sentinel, the range is not taken
-            at += moved
-        while at < end:
-            chunk = os.pread(fd, min(_FIND_SLICE, end - at), at)
-            if not chunk:
-                return
-            _write_all(pipe, chunk)
-            at += len(chunk)
-        _write_all(pipe, tail)
-    except OSError:  # grep is gone (its exit status tells), or the file cannot be read
-        return
-    finally:
-        os.close(pipe)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _second_round(

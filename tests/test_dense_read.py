@@ -239,7 +239,7 @@ def test_a_record_ended_by_hand_is_the_record_dataclasses_replace_makes() -> Non
 
 def test_every_handled_prefix_is_looked_up_by_its_first_two_characters() -> None:
     """The dispatch tables keep every handler, in the table's order within each start."""
-    assert all(len(prefix) >= 2 for prefix, _ in unified._HANDLERS)
+    assert all(len(prefix) >= 2 and prefix.isascii() for prefix, _ in unified._HANDLERS)
     for prefix, handler in unified._HANDLERS:
         same = [p for p, _ in unified._HANDLERS if p[:2] == prefix[:2]]
         assert [p for p, _ in unified._HANDLERS_BY_START[prefix[:2]]] == same

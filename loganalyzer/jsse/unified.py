@@ -757,7 +757,6 @@ _BODY_READERS = tuple(
         Interpreter.handling_exception,
     )
 )
-_HANDLED = tuple(prefix for prefix, _ in _HANDLERS)
 _HANDLERS_BY_START: dict[str, tuple[tuple[str, Callable[[Interpreter, Record], list[ev.Event]]],
                                     ...]] = {}
 for _entry in _HANDLERS:  # every prefix is longer than two characters (a test says so)
@@ -769,7 +768,7 @@ _PREFIXES_BY_START = {start: tuple(p for p, _ in entries)
 _KEY_NOT_OF = re.compile(
     r"^(?P<alias>\S.*?) (?P<why>private or public key is not of \S+ algorithm)")
 _KEY_NOT_OF_RAW = b" private or public key is not of "
-_HANDLED_RAW = tuple(p.encode() for p in _HANDLED)
+_HANDLED_RAW = tuple(prefix.encode() for prefix, _ in _HANDLERS)
 _RAW_HEADER = re.compile(
     rb"javax\.net\.ssl\|[A-Z]+\|[0-9A-Fa-f]{1,2}(?: [0-9A-Fa-f]{2})*\|.*?\|"
     rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [^|]*)?\|[^|]*\|(.*)$"
@@ -788,6 +787,6 @@ _DROPPED_PCRE = (
 )
 _ALONE_PCRE = _DROPPED_PCRE + rb"(?!.* \(\r*(?:\n|\z))"
 _WITH_BODY_PCRE = _DROPPED_PCRE + rb"(?=.* \(\r*(?:\n|\z))"
-_HANDLED_BY_START: dict[bytes, tuple[bytes, ...]] = {}
-for _prefix in _HANDLED_RAW:
-    _HANDLED_BY_START[_prefix[:2]] = (*_HANDLED_BY_START.get(_prefix[:2], ()), _prefix)
+# the same table for the raw lines ``drops`` judges (the prefixes are ASCII: bytes as characters)
+_HANDLED_BY_START = {start.encode(): tuple(p.encode() for p in prefixes)
+                     for start, prefixes in _PREFIXES_BY_START.items()}

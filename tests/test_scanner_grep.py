@@ -56,7 +56,7 @@ def test_grep_is_used_only_when_it_pays(monkeypatch, tmp_path: Path) -> None:
     located = grep_candidates(str(log), [rb"javax\.net\.ssl\|"])
     text = log.read_bytes()
     assert located is not None and located.lines == text.count(b"\n") + (not text.endswith(b"\n"))
-    offsets = [offset for offset, _ in located.candidates]
+    offsets = list(located.offsets)
     assert offsets
     assert all(text[o:].split(b"\n", 1)[0].find(b"javax.net.ssl|") >= 0 for o in offsets)
     monkeypatch.setenv("LOGANALYZER_GREP", "never")

@@ -64,11 +64,6 @@ class Located:
         if len(self.kinds) != n:  # none judged
             self.kinds = array("b", [UNJUDGED]) * n
 
-    @property
-    def candidates(self) -> list[tuple[int, int]]:
-        """The candidate lines as (byte offset, line number)."""
-        return list(zip(self.offsets, self.numbers))
-
     def next_from(self, here: int) -> int:
         """The first candidate at byte ``here`` or after; ``len(offsets)`` when none is left."""
         i, offsets = self._next, self.offsets

@@ -67,7 +67,9 @@ def test_messages_equal_split(layout: str) -> None:
             block = b"".join(x + b"\n" for x in lines[start:start + size])
             decoder = LineDecoder(layout)
             assert decoder.messages(block) == _split_each(LineDecoder(layout), block)
-    # one second's lines share their prefix (taken off in one replace); the next second's not
+    # Typed: the corner of a run that crosses a second, or whose first line has an empty
+    # message, next to lines of one second (whose prefix goes in one replace). The real
+    # runs of every capture are checked below and by test_bulk_bodies_equal_line_by_line.
     same = [
         b"INFO   | jvm 1    | 2026/11/26 14:17:53 |     \"version\" : \"v3\",",
         b"INFO   | jvm 1    | 2026/11/26 14:17:53 | ",
@@ -136,3 +138,19 @@ def test_dropped_lines_are_passed_once_each() -> None:
     assert list(located.share(0, 2).gaps) == [1, 2, 0]
     alone = candidates.Located(array("q", [5]), array("q", [1]), lines=1, size=9)
     assert list(alone.gaps) == [0, 0] and list(alone.kinds) == [candidates.UNJUDGED]
+
+
+@pytest.mark.parametrize("path", INPUTS[:12], ids=[p.name for p in INPUTS[:12]])
+def test_messages_equal_split_on_every_run_of_a_capture(path: Path) -> None:
+    """Every 1 to 40 consecutive lines of real captures: runs within a second, across one, and
+    with lines of other prefixes among them."""
+    files = sorted(path.glob("wrapper*.log")) if path.is_dir() else [path]
+    for log in files:
+        raw = log.read_bytes()
+        lines = raw.split(b"\n")[:-1]
+        decoder = LineDecoder()
+        decoder.detect([decode_text(x) for x in lines[:200]])
+        for size in (1, 7, 40):
+            for start in range(0, len(lines), size * 3):
+                block = b"".join(x + b"\n" for x in lines[start:start + size])
+                assert decoder.messages(block) == _split_each(decoder, block)
